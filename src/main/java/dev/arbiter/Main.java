@@ -1,0 +1,1 @@
+package dev.arbiter; public class Main { public static void main(String[] a){} }

@@ -1,0 +1,33 @@
+package dev.arbiter.config;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+
+/** The whole configuration: composed of each feature's own record; cross-record checks live here. */
+public record ArbiterConfig(ServerConfig server, LimitsConfig limits, List<ModelConfig> models) {
+    public ArbiterConfig {
+        models = List.copyOf(models);
+        var problems = new ArrayList<String>();
+        var names = new HashSet<String>();
+        for (ModelConfig m : models) {
+            if (!names.add(m.name())) problems.add(ConfigException.problem("models." + m.name(), m.name(), "a unique model name"));
+            for (String a : m.aliases()) {
+                if (!a.endsWith("*") && !names.add(a)) {
+                    problems.add(ConfigException.problem("models." + m.name() + ".aliases", a, "a name no other model or alias uses"));
+                }
+            }
+            var deploymentNames = new HashSet<String>();
+            for (DeploymentConfig d : m.deployments()) {
+                if (!deploymentNames.add(d.name())) {
+                    problems.add(ConfigException.problem("models." + m.name() + ".deployments", d.name(), "unique deployment names within a model"));
+                }
+            }
+        }
+        if (!problems.isEmpty()) throw new ConfigException(problems);
+    }
+
+    public ArbiterConfig withServer(ServerConfig s) {
+        return new ArbiterConfig(s, limits, models);
+    }
+}

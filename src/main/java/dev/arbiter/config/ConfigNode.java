@@ -1,0 +1,220 @@
+package dev.arbiter.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * A cursor over the parsed YAML tree that knows its path and records every problem instead of stopping at
+ * the first. Jackson's data binding stops at the first unknown or mistyped key; a config author wants them
+ * all at once, named by path, so the walking is done here by hand.
+ */
+final class ConfigNode {
+    private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?");
+
+    private final JsonNode node;
+    private final String path;
+    private final List<String> problems;
+    private final Set<String> read = new HashSet<>();
+
+    ConfigNode(JsonNode node, String path, List<String> problems) {
+        this.node = node == null ? MissingNode.getInstance() : node;
+        this.path = path;
+        this.problems = problems;
+    }
+
+    String path() {
+        return path;
+    }
+
+    JsonNode raw() {
+        return node;
+    }
+
+    boolean present() {
+        return !node.isMissingNode() && !node.isNull();
+    }
+
+    boolean has(String key) {
+        return node.has(key) && !node.get(key).isNull();
+    }
+
+    private String at(String key) {
+        return path.isEmpty() ? key : path + "." + key;
+    }
+
+    ConfigNode child(String key) {
+        read.add(key);
+        JsonNode c = node.get(key);
+        if (c != null && !c.isNull() && !c.isObject()) {
+            problem(at(key), c, "a mapping of keys to values");
+            return new ConfigNode(MissingNode.getInstance(), at(key), problems);
+        }
+        return new ConfigNode(c, at(key), problems);
+    }
+
+    List<ConfigNode> list(String key) {
+        read.add(key);
+        JsonNode c = node.get(key);
+        var out = new ArrayList<ConfigNode>();
+        if (c == null || c.isNull()) return out;
+        if (!c.isArray()) {
+            problem(at(key), c, "a list");
+            return out;
+        }
+        for (int i = 0; i < c.size(); i++) out.add(new ConfigNode(c.get(i), at(key) + "[" + i + "]", problems));
+        return out;
+    }
+
+    List<String> fieldNames() {
+        var out = new ArrayList<String>();
+        if (node.isObject()) node.fieldNames().forEachRemaining(out::add);
+        return out;
+    }
+
+    String string(String key, String dflt) {
+        return scalar(key, dflt, "a string", n -> n.isValueNode() && !n.isBoolean() ? n.asText() : null);
+    }
+
+    List<String> strings(String key) {
+        read.add(key);
+        JsonNode c = node.get(key);
+        var out = new ArrayList<String>();
+        if (c == null || c.isNull()) return out;
+        if (c.isTextual()) return List.of(c.asText());
+        if (!c.isArray()) {
+            problem(at(key), c, "a list of strings");
+            return out;
+        }
+        for (JsonNode e : c) {
+            if (e.isTextual()) out.add(e.asText());
+            else problem(at(key), e, "a string");
+        }
+        return out;
+    }
+
+    int integer(String key, int dflt) {
+        Long v = scalar(key, (long) dflt, "an integer", n -> n.canConvertToLong() && n.isIntegralNumber() ? n.asLong()
+                : n.isTextual() && n.asText().matches("-?\\d+") ? Long.parseLong(n.asText()) : null);
+        if (v > Integer.MAX_VALUE || v < Integer.MIN_VALUE) {
+            problem(at(key), v, "an integer of at most " + Integer.MAX_VALUE);
+            return dflt;
+        }
+        return v.intValue();
+    }
+
+    Integer optionalInteger(String key) {
+        return has(key) ? integer(key, 0) : markRead(key);
+    }
+
+    long longValue(String key, long dflt) {
+        return scalar(key, dflt, "an integer", n -> n.isIntegralNumber() ? n.asLong()
+                : n.isTextual() && n.asText().matches("-?\\d+") ? Long.parseLong(n.asText()) : null);
+    }
+
+    double number(String key, double dflt) {
+        return scalar(key, dflt, "a number", n -> n.isNumber() ? n.asDouble() : parseDouble(n));
+    }
+
+    Double optionalNumber(String key) {
+        return has(key) ? number(key, 0) : markRead(key);
+    }
+
+    boolean bool(String key, boolean dflt) {
+        return scalar(key, dflt, "true or false", n -> n.isBoolean() ? n.asBoolean()
+                : n.isTextual() && (n.asText().equals("true") || n.asText().equals("false")) ? Boolean.parseBoolean(n.asText()) : null);
+    }
+
+    Duration duration(String key, Duration dflt) {
+        return scalar(key, dflt, "a duration such as 500ms, 30s, 5m", ConfigNode::parseDuration);
+    }
+
+    URI uri(String key) {
+        String s = string(key, null);
+        if (s == null) return null;
+        try {
+            URI u = new URI(s);
+            return u.getPath() != null && u.getPath().endsWith("/")
+                    ? new URI(s.substring(0, s.length() - 1)) : u;
+        } catch (Exception e) {
+            problem(at(key), s, "a URL");
+            return null;
+        }
+    }
+
+    private <T> T markRead(String key) {
+        read.add(key);
+        return null;
+    }
+
+    private <T> T scalar(String key, T dflt, String expected, Function<JsonNode, T> parse) {
+        read.add(key);
+        JsonNode c = node.get(key);
+        if (c == null || c.isNull()) return dflt;
+        T v = c.isContainerNode() ? null : parse.apply(c);
+        if (v == null) {
+            problem(at(key), c, expected);
+            return dflt;
+        }
+        return v;
+    }
+
+    private static Double parseDouble(JsonNode n) {
+        if (!n.isTextual()) return null;
+        try {
+            return Double.parseDouble(n.asText());
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    static Duration parseDuration(JsonNode n) {
+        if (n.isNumber()) return Duration.ofMillis(Math.round(n.asDouble() * 1000));
+        if (!n.isTextual()) return null;
+        var m = DURATION.matcher(n.asText().trim());
+        if (!m.matches()) return null;
+        double v = Double.parseDouble(m.group(1));
+        String unit = m.group(2) == null ? "s" : m.group(2);
+        double millis = switch (unit) {
+            case "ms" -> v;
+            case "s" -> v * 1000;
+            case "m" -> v * 60_000;
+            default -> v * 3_600_000;
+        };
+        return Duration.ofNanos(Math.round(millis * 1_000_000));
+    }
+
+    void problem(String where, Object value, String expected) {
+        problems.add(ConfigException.problem(where, describe(value), expected));
+    }
+
+    private static Object describe(Object value) {
+        if (value instanceof JsonNode j) return j.isTextual() ? j.asText() : j.toString();
+        return value;
+    }
+
+    /** Reports every key of this mapping that no one read: unknown keys are errors. */
+    void rejectUnknown(String expectedKeys) {
+        if (!node.isObject()) return;
+        node.fieldNames().forEachRemaining(k -> {
+            if (!read.contains(k)) problems.add(ConfigException.problem(at(k), "unknown key", expectedKeys));
+        });
+    }
+
+    /** Runs a record constructor, turning its validation failure into problems under this path. */
+    <T> T build(java.util.function.Supplier<T> ctor) {
+        try {
+            return ctor.get();
+        } catch (ConfigException e) {
+            for (String p : e.problems()) problems.add(p.startsWith(path) || path.isEmpty() ? p : path + "." + p);
+            return null;
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package dev.arbiter.config;
+
+import java.util.List;
+
+/**
+ * A logical model: the name clients send, other names that resolve to it ({@code aliases}, which may end
+ * in {@code *}), and the deployments that serve it.
+ *
+ * @param embeddings true for an embedding model (served on /v1/embeddings only)
+ */
+public record ModelConfig(String name, List<String> aliases, boolean embeddings, List<DeploymentConfig> deployments) {
+    public ModelConfig {
+        aliases = aliases == null ? List.of() : List.copyOf(aliases);
+        deployments = deployments == null ? List.of() : List.copyOf(deployments);
+        ConfigException.require(name != null && !name.isBlank(), "models", name, "a non-empty model name");
+        ConfigException.require(!deployments.isEmpty(), "models." + name + ".deployments", "[]", "at least one deployment");
+        ConfigException.require(deployments.stream().anyMatch(d -> d.weight() > 0),
+                "models." + name + ".deployments", "all weights 0", "at least one deployment with weight > 0");
+    }
+}

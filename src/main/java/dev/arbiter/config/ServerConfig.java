@@ -1,0 +1,39 @@
+package dev.arbiter.config;
+
+import java.time.Duration;
+
+/**
+ * The HTTP server: where it listens and the limits every request is held to.
+ *
+ * @param maxBodyBytes largest request body accepted (413 above)
+ * @param maxJsonDepth deepest JSON nesting accepted (400 above)
+ * @param maxStringBytes longest single JSON string accepted (400 above)
+ * @param requestTimeout total deadline of a request; a client's {@code x-arbiter-timeout} may only shorten it
+ * @param drainTimeout how long in-flight requests may run on at shutdown
+ * @param keepAliveInterval how often a silent stream gets an SSE keep-alive
+ */
+public record ServerConfig(String host, int port, long maxBodyBytes, int maxJsonDepth, int maxStringBytes,
+                           Duration requestTimeout, Duration drainTimeout, Duration keepAliveInterval) {
+    public static final ServerConfig DEFAULT = new ServerConfig("0.0.0.0", 8080, 16L * 1024 * 1024, 64,
+            8 * 1024 * 1024, Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(15));
+
+    public ServerConfig {
+        ConfigException.require(host != null && !host.isBlank(), "server.host", host, "a host name or address");
+        ConfigException.require(port >= 0 && port <= 65535, "server.port", port, "0..65535");
+        ConfigException.require(maxBodyBytes >= 1024, "server.max-body-bytes", maxBodyBytes, ">= 1024");
+        ConfigException.require(maxJsonDepth >= 4 && maxJsonDepth <= 1000, "server.max-json-depth", maxJsonDepth, "4..1000");
+        ConfigException.require(maxStringBytes >= 1024, "server.max-string-bytes", maxStringBytes, ">= 1024");
+        ConfigException.require(positive(requestTimeout), "server.request-timeout", requestTimeout, "a positive duration");
+        ConfigException.require(drainTimeout != null && !drainTimeout.isNegative(), "server.drain-timeout", drainTimeout, "a duration >= 0");
+        ConfigException.require(positive(keepAliveInterval), "server.keep-alive-interval", keepAliveInterval, "a positive duration");
+    }
+
+    static boolean positive(Duration d) {
+        return d != null && !d.isNegative() && !d.isZero();
+    }
+
+    public ServerConfig withPort(int newPort) {
+        return new ServerConfig(host, newPort, maxBodyBytes, maxJsonDepth, maxStringBytes, requestTimeout,
+                drainTimeout, keepAliveInterval);
+    }
+}

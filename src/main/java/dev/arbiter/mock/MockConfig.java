@@ -1,0 +1,89 @@
+package dev.arbiter.mock;
+
+import dev.arbiter.config.ConfigException;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * How Arbiter's fake model behaves: in process (provider {@code mock}) and as {@code arbiter mock-upstream}.
+ * Answers are deterministic (a function of the request); latency and faults are drawn from a seeded random.
+ *
+ * @param latency time before a non-streamed answer (and added before a stream's first token)
+ * @param ttft extra time to first token of a stream
+ * @param tokensPerSecond stream rate after the first token; 0 sends all tokens at once
+ * @param outputTokens length of an answer in tokens when the request sets no smaller max
+ * @param embeddingDimensions length of each embedding vector
+ * @param faults injected failures
+ * @param seed seed of the latency and fault draws
+ */
+public record MockConfig(Latency latency, Duration ttft, double tokensPerSecond, int outputTokens,
+                         int embeddingDimensions, Faults faults, long seed) {
+
+    public static final MockConfig DEFAULT = new MockConfig(Latency.NONE, Duration.ZERO, 0, 16, 64, Faults.NONE, 42);
+
+    public MockConfig {
+        latency = latency == null ? Latency.NONE : latency;
+        ttft = ttft == null ? Duration.ZERO : ttft;
+        faults = faults == null ? Faults.NONE : faults;
+        ConfigException.require(!ttft.isNegative(), "mock.ttft", ttft, "a duration >= 0");
+        ConfigException.require(tokensPerSecond >= 0, "mock.tokens-per-second", tokensPerSecond, ">= 0");
+        ConfigException.require(outputTokens >= 1 && outputTokens <= 100_000, "mock.output-tokens", outputTokens, "1..100000");
+        ConfigException.require(embeddingDimensions >= 1 && embeddingDimensions <= 8192, "mock.embedding-dimensions",
+                embeddingDimensions, "1..8192");
+    }
+
+    public MockConfig withFaults(Faults f) {
+        return new MockConfig(latency, ttft, tokensPerSecond, outputTokens, embeddingDimensions, f, seed);
+    }
+
+    /**
+     * A latency distribution. {@code fixed}: always {@code mean}; {@code uniform}: mean ± spread;
+     * {@code normal}: mean with standard deviation spread, floored at 0; {@code lognormal}: median mean,
+     * with spread as the standard deviation of the underlying normal in units of the mean (heavy tail).
+     */
+    public record Latency(String distribution, Duration mean, Duration spread) {
+        public static final Latency NONE = new Latency("fixed", Duration.ZERO, Duration.ZERO);
+        public static final List<String> DISTRIBUTIONS = List.of("fixed", "uniform", "normal", "lognormal");
+
+        public Latency {
+            distribution = distribution == null ? "fixed" : distribution;
+            mean = mean == null ? Duration.ZERO : mean;
+            spread = spread == null ? Duration.ZERO : spread;
+            ConfigException.require(DISTRIBUTIONS.contains(distribution), "mock.latency.distribution", distribution,
+                    String.join(", ", DISTRIBUTIONS));
+            ConfigException.require(!mean.isNegative(), "mock.latency.mean", mean, "a duration >= 0");
+            ConfigException.require(!spread.isNegative(), "mock.latency.spread", spread, "a duration >= 0");
+        }
+    }
+
+    /**
+     * Injected failures; each rate is a probability per request, drawn in this order: {@code rateLimitRate}
+     * (429 with Retry-After), {@code errorRate} (a status from {@code errorStatuses}), {@code hangRate} (never
+     * answers; the caller's timeout must fire), {@code resetRate} (connection closed before any answer),
+     * {@code malformedRate} (a 200 whose body is not valid JSON / SSE), {@code dropRate} (a stream cut after
+     * {@code dropAfterTokens} tokens, without its final event).
+     */
+    public record Faults(double errorRate, List<Integer> errorStatuses, double rateLimitRate, Duration retryAfter,
+                         double hangRate, double resetRate, double malformedRate, double dropRate, int dropAfterTokens) {
+        public static final Faults NONE = new Faults(0, List.of(500), 0, Duration.ofSeconds(1), 0, 0, 0, 0, 2);
+
+        public Faults {
+            errorStatuses = errorStatuses == null || errorStatuses.isEmpty() ? List.of(500) : List.copyOf(errorStatuses);
+            retryAfter = retryAfter == null ? Duration.ofSeconds(1) : retryAfter;
+            rate("error-rate", errorRate);
+            rate("rate-limit-rate", rateLimitRate);
+            rate("hang-rate", hangRate);
+            rate("reset-rate", resetRate);
+            rate("malformed-rate", malformedRate);
+            rate("drop-rate", dropRate);
+            for (int s : errorStatuses) {
+                ConfigException.require(s >= 400 && s <= 599, "mock.faults.error-statuses", s, "HTTP statuses 400..599");
+            }
+            ConfigException.require(dropAfterTokens >= 0, "mock.faults.drop-after-tokens", dropAfterTokens, ">= 0");
+        }
+
+        private static void rate(String name, double v) {
+            ConfigException.require(v >= 0 && v <= 1, "mock.faults." + name, v, "a probability 0..1");
+        }
+    }
+}

@@ -1,0 +1,17 @@
+package dev.arbiter.pipeline;
+
+/**
+ * One step of the request flow. A stage may answer itself (a cache hit, a rejection by throwing an
+ * {@link dev.arbiter.error.ArbiterException}), or call {@code next.proceed(exchange)} once or more (a retry)
+ * and return or wrap what it gets. Stages run on the request's virtual thread and may block.
+ */
+@FunctionalInterface
+public interface Stage {
+    Reply apply(Exchange exchange, Chain next);
+
+    /** The rest of the pipeline after a stage. */
+    @FunctionalInterface
+    interface Chain {
+        Reply proceed(Exchange exchange);
+    }
+}

@@ -1,0 +1,61 @@
+package dev.arbiter.pipeline;
+
+import dev.arbiter.llm.Frame;
+import dev.arbiter.llm.FrameStream;
+import dev.arbiter.llm.WireFormat;
+import java.util.function.Consumer;
+
+/** Decorators for {@link FrameStream}s, so that stages can observe or hold resources for a stream's life. */
+public final class Streams {
+    private Streams() {}
+
+    /** A stream that runs {@code onClose} once, after the inner stream is closed. */
+    public static FrameStream onClose(FrameStream inner, Runnable onClose) {
+        return new Decorated(inner, f -> {}, onClose);
+    }
+
+    /** A stream that shows each frame to {@code observer} as it passes, then runs {@code onClose} once at close. */
+    public static FrameStream observe(FrameStream inner, Consumer<Frame> observer, Runnable onClose) {
+        return new Decorated(inner, observer, onClose);
+    }
+
+    private static final class Decorated implements FrameStream {
+        private final FrameStream inner;
+        private final Consumer<Frame> observer;
+        private final Runnable onClose;
+        private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+        Decorated(FrameStream inner, Consumer<Frame> observer, Runnable onClose) {
+            this.inner = inner;
+            this.observer = observer;
+            this.onClose = onClose;
+        }
+
+        @Override
+        public WireFormat format() {
+            return inner.format();
+        }
+
+        @Override
+        public boolean hasNext() {
+            return inner.hasNext();
+        }
+
+        @Override
+        public Frame next() {
+            Frame f = inner.next();
+            observer.accept(f);
+            return f;
+        }
+
+        @Override
+        public void close() {
+            if (!closed.compareAndSet(false, true)) return;
+            try {
+                inner.close();
+            } finally {
+                onClose.run();
+            }
+        }
+    }
+}

@@ -1,0 +1,19 @@
+package dev.arbiter.provider;
+
+import dev.arbiter.pipeline.Exchange;
+import dev.arbiter.pipeline.Reply;
+import dev.arbiter.route.Deployment;
+
+/**
+ * Speaks one upstream API. {@link #call} sends the exchange's request to {@code deployment} (translating
+ * the request from its inbound format where needed) and returns the answer as a {@link Reply}: complete, or
+ * a stream whose frames arrive as the upstream sends them. It must respect the exchange's deadline, must
+ * make the stream's {@code close()} cancel the upstream call, and reports failures as
+ * {@link dev.arbiter.error.ArbiterException}s (mid-stream ones from the stream's {@code next()}).
+ */
+public interface Provider {
+    Reply call(Exchange exchange, Deployment deployment);
+
+    /** Releases connections and threads; the provider is not used afterwards. */
+    default void close() {}
+}
