@@ -1,1 +1,0 @@
-package dev.arbiter; public class Main { public static void main(String[] a){} }

@@ -1,0 +1,276 @@
+package dev.arbiter.api;
+
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.arbiter.config.ServerConfig;
+import dev.arbiter.error.ArbiterException;
+import dev.arbiter.error.ErrorKind;
+import dev.arbiter.llm.LlmRequest;
+import dev.arbiter.pipeline.Caller;
+import dev.arbiter.pipeline.Deadline;
+import dev.arbiter.pipeline.Exchange;
+import dev.arbiter.pipeline.Pipeline;
+import dev.arbiter.pipeline.Reply;
+import dev.arbiter.route.ModelRegistry;
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.CharConversionException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP edge: routes, request limits (size, media type, JSON depth and string length, UTF-8), request ids,
+ * deadlines, and the writing of answers, streams and errors in each API's own format.
+ */
+public final class HttpApi {
+    private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
+    private static final HeaderName REQUEST_ID = HeaderNames.create("x-request-id");
+    private static final HeaderName TIMEOUT = HeaderNames.create("x-arbiter-timeout");
+    private static final HeaderName STAINLESS_TIMEOUT = HeaderNames.create("x-stainless-timeout");
+    private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9._:\\-]{1,128}");
+    /** Client headers that stages and providers may read; credentials are never among them. */
+    private static final Set<String> FORWARDED = Set.of("anthropic-version", "anthropic-beta", "user-agent");
+    private static final Set<String> KNOWN_PATHS = Set.of("/v1/chat/completions", "/chat/completions", "/v1/completions",
+            "/completions", "/v1/embeddings", "/embeddings", "/v1/messages", "/v1/models", "/models", "/healthz", "/readyz");
+
+    private final ServerConfig server;
+    private final Pipeline pipeline;
+    private final ModelRegistry registry;
+    private final LongSupplier nanos;
+    private final ObjectMapper mapper;
+    private final StreamWriter streams;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private volatile boolean ready;
+
+    public HttpApi(ServerConfig server, Pipeline pipeline, ModelRegistry registry, LongSupplier nanos) {
+        this.server = server;
+        this.pipeline = pipeline;
+        this.registry = registry;
+        this.nanos = nanos;
+        this.mapper = Json.requestMapper(server.maxJsonDepth(), server.maxStringBytes());
+        this.streams = new StreamWriter(server.keepAliveInterval());
+    }
+
+    public void routing(HttpRouting.Builder r) {
+        for (String p : new String[] {"/v1/chat/completions", "/chat/completions"}) r.post(p, (q, s) -> handle(Surface.CHAT, q, s));
+        for (String p : new String[] {"/v1/completions", "/completions"}) r.post(p, (q, s) -> handle(Surface.COMPLETIONS, q, s));
+        for (String p : new String[] {"/v1/embeddings", "/embeddings"}) r.post(p, (q, s) -> handle(Surface.EMBEDDINGS, q, s));
+        r.post("/v1/messages", (q, s) -> handle(Surface.MESSAGES, q, s));
+        for (String p : new String[] {"/v1/models", "/models"}) r.get(p, this::models);
+        r.get("/healthz", (q, s) -> s.header("content-type", "application/json").send("{\"status\":\"ok\"}"));
+        r.get("/readyz", this::readyz);
+        r.any(this::fallback);
+    }
+
+    /** Marks the server ready (config loaded, listening). */
+    public void ready() {
+        ready = true;
+    }
+
+    /** Stops admitting requests: new ones get 503 while those in flight finish. */
+    public void drain() {
+        draining.set(true);
+    }
+
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    private void handle(Surface surface, ServerRequest req, ServerResponse res) {
+        String rid = requestId(req);
+        res.header(REQUEST_ID, rid);
+        inFlight.incrementAndGet();
+        try {
+            if (draining.get()) {
+                throw new ArbiterException.Overloaded("Arbiter is shutting down; retry on another instance",
+                        Duration.ofSeconds(1), false);
+            }
+            ObjectNode body = readBody(req);
+            LlmRequest request = surface.decoder().apply(body);
+            Exchange exchange = Exchange.of(rid, Caller.ANONYMOUS, request, deadline(req), forwardedHeaders(req));
+            Reply reply = pipeline.handle(exchange);
+            served(res, reply);
+            switch (reply) {
+                case Reply.Complete c -> {
+                    res.header("content-type", "application/json");
+                    res.send(Json.bytes(surface.encoder().encode(c.response(), request)));
+                }
+                case Reply.Streaming s -> streams.write(s.stream(), surface.streams().create(request, rid), res, surface, rid);
+            }
+        } catch (ArbiterException e) {
+            error(surface, e, res, rid);
+        } catch (RuntimeException e) {
+            log.error("request {} failed unexpectedly", rid, e);
+            error(surface, new ArbiterException.Internal("Arbiter failed to handle the request (request id " + rid + ")"), res, rid);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private static void served(ServerResponse res, Reply reply) {
+        var by = reply.servedBy();
+        if (by != null) {
+            res.header("x-arbiter-model", by.model());
+            res.header("x-arbiter-deployment", by.deployment());
+            res.header("x-arbiter-provider", by.provider());
+        }
+        reply.headers().forEach(res::header);
+    }
+
+    static void error(Surface surface, ArbiterException e, ServerResponse res, String rid) {
+        if (res.isSent()) return;
+        ErrorKind kind = ErrorKind.of(e);
+        if (kind.status() >= 500) log.warn("request {} answered {}: {}", rid, kind.status(), e.getMessage());
+        res.status(kind.status());
+        Duration retryAfter = switch (e) {
+            case ArbiterException.Overloaded o -> o.retryAfter();
+            case ArbiterException.Upstream u -> u.retryAfter();
+            default -> null;
+        };
+        if (retryAfter != null) res.header("retry-after", Long.toString(Math.max(1, (retryAfter.toMillis() + 999) / 1000)));
+        res.header("content-type", "application/json");
+        res.send(Json.bytes(surface.error(e)));
+    }
+
+    private String requestId(ServerRequest req) {
+        return req.headers().first(REQUEST_ID).filter(v -> SAFE_ID.matcher(v).matches())
+                .orElseGet(() -> UUID.randomUUID().toString());
+    }
+
+    private Deadline deadline(ServerRequest req) {
+        Duration limit = server.requestTimeout();
+        var h = req.headers();
+        for (HeaderName name : new HeaderName[] {TIMEOUT, STAINLESS_TIMEOUT}) {
+            var v = h.first(name);
+            if (v.isEmpty()) continue;
+            Duration d = parseTimeout(v.get(), name.lowerCase());
+            if (d.compareTo(limit) < 0) limit = d;
+        }
+        return Deadline.after(limit, nanos);
+    }
+
+    static Duration parseTimeout(String v, String header) {
+        var m = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m)?").matcher(v.trim());
+        if (!m.matches()) {
+            throw new ArbiterException.BadRequest("Invalid header " + header + ": '" + v + "' (expected: a duration such as 30s, 1500ms or 30)", header);
+        }
+        double n = Double.parseDouble(m.group(1));
+        String unit = m.group(2) == null ? "s" : m.group(2);
+        long millis = Math.round(switch (unit) {
+            case "ms" -> n;
+            case "m" -> n * 60_000;
+            default -> n * 1000;
+        });
+        if (millis <= 0) throw new ArbiterException.BadRequest("Invalid header " + header + ": '" + v + "' (expected: a positive duration)", header);
+        return Duration.ofMillis(millis);
+    }
+
+    private static Map<String, String> forwardedHeaders(ServerRequest req) {
+        var out = new HashMap<String, String>(4);
+        for (String name : FORWARDED) req.headers().first(HeaderNames.create(name)).ifPresent(v -> out.put(name, v));
+        return out;
+    }
+
+    private ObjectNode readBody(ServerRequest req) {
+        var type = req.headers().first(HeaderNames.CONTENT_TYPE);
+        if (type.isPresent() && !type.get().toLowerCase(java.util.Locale.ROOT).contains("json")) {
+            throw new ArbiterException.UnsupportedMediaType("Unsupported Content-Type '" + type.get()
+                    + "' (expected: application/json)");
+        }
+        var length = req.headers().contentLength();
+        if (length.isPresent() && length.getAsLong() > server.maxBodyBytes()) throw tooLarge();
+        byte[] bytes;
+        try (InputStream in = req.content().inputStream()) {
+            bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, server.maxBodyBytes() + 1));
+            if (bytes.length > server.maxBodyBytes()) throw tooLarge();
+        } catch (IOException e) {
+            throw new ArbiterException.BadRequest("Could not read the request body: the connection broke", null);
+        }
+        if (bytes.length == 0) throw new ArbiterException.BadRequest("The request body is empty (expected: a JSON object)", null);
+        JsonNode node;
+        try {
+            node = mapper.readTree(bytes);
+        } catch (StreamConstraintsException e) {
+            throw new ArbiterException.BadRequest("The request body exceeds a JSON limit: " + firstLine(e.getOriginalMessage())
+                    + " (limits: nesting depth " + server.maxJsonDepth() + ", string length " + server.maxStringBytes() + ")", null, "json_limit_exceeded");
+        } catch (CharConversionException e) {
+            throw new ArbiterException.BadRequest("The request body is not valid UTF-8", null, "invalid_encoding");
+        } catch (JsonParseException e) {
+            String msg = firstLine(e.getOriginalMessage());
+            if (msg.contains("UTF-8") || msg.contains("UTF8")) {
+                throw new ArbiterException.BadRequest("The request body is not valid UTF-8: " + msg, null, "invalid_encoding");
+            }
+            var loc = e.getLocation();
+            throw new ArbiterException.BadRequest("We could not parse the JSON body of your request: " + msg
+                    + (loc == null ? "" : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")"), null, "invalid_json");
+        } catch (IOException e) {
+            throw new ArbiterException.BadRequest("We could not parse the JSON body of your request: " + firstLine(e.getMessage()), null, "invalid_json");
+        }
+        if (!(node instanceof ObjectNode obj)) {
+            throw new ArbiterException.BadRequest("The request body must be a JSON object, but got " + Fields.describe(node) + ".", null, "invalid_json");
+        }
+        return obj;
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) return "";
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    private ArbiterException.PayloadTooLarge tooLarge() {
+        return new ArbiterException.PayloadTooLarge("The request body is larger than the limit of " + server.maxBodyBytes() + " bytes");
+    }
+
+    private void models(ServerRequest req, ServerResponse res) {
+        ObjectNode o = Json.object().put("object", "list");
+        ArrayNode data = o.putArray("data");
+        for (ModelRegistry.Model m : registry.models()) {
+            data.addObject().put("id", m.name()).put("object", "model").put("created", 0).put("owned_by", "arbiter")
+                    .put("type", "model").put("display_name", m.name());
+        }
+        o.put("has_more", false);
+        res.header("content-type", "application/json");
+        res.send(Json.bytes(o));
+    }
+
+    private void readyz(ServerRequest req, ServerResponse res) {
+        boolean ok = ready && !draining.get();
+        res.status(ok ? 200 : 503);
+        res.header("content-type", "application/json");
+        res.send(ok ? "{\"status\":\"ready\"}" : "{\"status\":\"" + (draining.get() ? "draining" : "starting") + "\"}");
+    }
+
+    private void fallback(ServerRequest req, ServerResponse res) {
+        String path = req.path().path();
+        Method method = req.prologue().method();
+        String rid = requestId(req);
+        res.header(REQUEST_ID, rid);
+        Surface surface = path.startsWith("/v1/messages") ? Surface.MESSAGES : Surface.CHAT;
+        ArbiterException e = KNOWN_PATHS.contains(path)
+                ? new ArbiterException.MethodNotAllowed("Method " + method.text() + " is not allowed on " + path)
+                : new ArbiterException.NotFound("Unknown request URL: " + method.text() + " " + path
+                        + ". Please check the URL for typos.", null, "unknown_url");
+        error(surface, e, res, rid);
+    }
+}

@@ -1,0 +1,123 @@
+package dev.arbiter.api;
+
+import dev.arbiter.error.ArbiterException;
+import dev.arbiter.llm.Frame;
+import dev.arbiter.llm.FrameStream;
+import dev.arbiter.llm.SseEvent;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes a stream to a client as server-sent events, flushing each frame as it arrives.
+ *
+ * <p>The first frame is awaited before the status line is sent, so an upstream that fails before its first
+ * event still gets a proper HTTP error status. After that, a failure becomes the format's error event and
+ * never a silent end. While the upstream is silent a keep-alive goes out every interval, which also finds a
+ * client that went away; a client that went away makes the writer close the stream, which cancels the
+ * upstream call. Writes from the keep-alive timer and the request thread are serialized on the output stream.
+ */
+final class StreamWriter {
+    private static final Logger log = LoggerFactory.getLogger(StreamWriter.class);
+    private static final ScheduledExecutorService KEEPALIVE = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "arbiter-sse-keepalive");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private final Duration keepAlive;
+
+    StreamWriter(Duration keepAlive) {
+        this.keepAlive = keepAlive;
+    }
+
+    void write(FrameStream stream, StreamEncoder encoder, ServerResponse res, Surface surface, String rid) {
+        try (stream) {
+            Frame first;
+            try {
+                if (!stream.hasNext()) {
+                    throw new ArbiterException.Upstream(502, "upstream ended the stream without any event", "upstream_stream_truncated", null);
+                }
+                first = stream.next();
+            } catch (ArbiterException e) {
+                HttpApi.error(surface, e, res, rid);
+                return;
+            }
+            res.header("content-type", "text/event-stream; charset=utf-8");
+            res.header("cache-control", "no-cache");
+            res.header("x-accel-buffering", "no");
+            Sink sink = new Sink(res.outputStream(), stream);
+            ScheduledFuture<?> timer = KEEPALIVE.scheduleAtFixedRate(() -> sink.keepAlive(encoder.keepAlive(), keepAlive),
+                    keepAlive.toMillis(), Math.max(100, keepAlive.toMillis() / 2), TimeUnit.MILLISECONDS);
+            try {
+                sink.send(encoder.encode(first));
+                boolean ok = true;
+                try {
+                    while (stream.hasNext()) sink.send(encoder.encode(stream.next()));
+                } catch (ArbiterException e) {
+                    ok = false;
+                    log.warn("request {}: stream failed after it started: {}", rid, e.getMessage());
+                    sink.send(encoder.error(e));
+                }
+                if (ok) sink.send(encoder.finish());
+            } catch (UncheckedIOException e) {
+                log.info("request {}: client went away mid-stream; upstream call cancelled", rid);
+            } finally {
+                timer.cancel(false);
+                sink.close();
+            }
+        }
+    }
+
+    /** The client's end of the stream. */
+    private static final class Sink {
+        private final OutputStream out;
+        private final FrameStream stream;
+        private volatile long lastWrite = System.nanoTime();
+        private boolean broken;
+
+        Sink(OutputStream out, FrameStream stream) {
+            this.out = out;
+            this.stream = stream;
+        }
+
+        synchronized void send(List<SseEvent> events) {
+            if (events.isEmpty()) return;
+            if (broken) throw new UncheckedIOException(new IOException("client gone"));
+            try {
+                for (SseEvent e : events) out.write(e.toBytes());
+                out.flush();
+                lastWrite = System.nanoTime();
+            } catch (IOException | RuntimeException e) {
+                broken = true;
+                throw new UncheckedIOException(e instanceof IOException io ? io : new IOException(e));
+            }
+        }
+
+        void keepAlive(SseEvent event, Duration interval) {
+            if (System.nanoTime() - lastWrite < interval.toNanos()) return;
+            try {
+                send(List.of(event));
+            } catch (UncheckedIOException e) {
+                stream.close();
+            }
+        }
+
+        synchronized void close() {
+            try {
+                out.close();
+            } catch (IOException | RuntimeException e) {
+                // the client is gone; nothing more to tell it
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package dev.arbiter.cli;
+
+import dev.arbiter.api.HttpApi;
+import dev.arbiter.config.ArbiterConfig;
+import dev.arbiter.config.DeploymentConfig;
+import dev.arbiter.limit.AdmitStage;
+import dev.arbiter.limit.ConcurrencyLimiter;
+import dev.arbiter.mock.MockProvider;
+import dev.arbiter.observe.AccessLog;
+import dev.arbiter.observe.ObserveStage;
+import dev.arbiter.observe.OutcomeSink;
+import dev.arbiter.pipeline.Pipeline;
+import dev.arbiter.pipeline.Stage;
+import dev.arbiter.provider.AnthropicProvider;
+import dev.arbiter.provider.OpenAiProvider;
+import dev.arbiter.provider.Provider;
+import dev.arbiter.provider.ProviderStage;
+import dev.arbiter.route.DeploymentSelector;
+import dev.arbiter.route.ModelRegistry;
+import dev.arbiter.route.RouteStage;
+import io.helidon.webserver.WebServer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Arbiter assembled: the model registry, the pipeline and the HTTP server. The order of stages is written
+ * here, once, outer to inner.
+ */
+public final class Gateway implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+
+    private final ArbiterConfig config;
+    private final ModelRegistry registry;
+    private final HttpApi api;
+    private final WebServer server;
+
+    private Gateway(ArbiterConfig config, List<OutcomeSink> extraSinks) {
+        this.config = config;
+        LongSupplier nanos = System::nanoTime;
+        this.registry = new ModelRegistry(config, Gateway::provider);
+        var sinks = new ArrayList<OutcomeSink>();
+        sinks.add(new AccessLog());
+        sinks.addAll(extraSinks);
+        var limits = config.limits();
+        List<Stage> stages = List.of(
+                new ObserveStage(registry, sinks, nanos),
+                new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
+                new RouteStage(registry, DeploymentSelector.weightedRandom()),
+                new ProviderStage());
+        this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos);
+        this.server = WebServer.builder()
+                .host(config.server().host())
+                .port(config.server().port())
+                .shutdownHook(false)
+                .routing(api::routing)
+                .build();
+    }
+
+    static Provider provider(DeploymentConfig d) {
+        return switch (d.provider()) {
+            case "openai", "azure" -> new OpenAiProvider(d);
+            case "anthropic" -> new AnthropicProvider(d);
+            case "mock" -> new MockProvider(d.mock());
+            default -> throw new IllegalArgumentException("unknown provider " + d.provider());
+        };
+    }
+
+    /** Starts a gateway; {@code extraSinks} receive every request's outcome (tests and later features). */
+    public static Gateway start(ArbiterConfig config, List<OutcomeSink> extraSinks) {
+        Gateway g = new Gateway(config, extraSinks);
+        g.server.start();
+        g.api.ready();
+        return g;
+    }
+
+    public static Gateway start(ArbiterConfig config) {
+        return start(config, List.of());
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public ModelRegistry registry() {
+        return registry;
+    }
+
+    /**
+     * Graceful stop: new requests get 503, those in flight run on until done or the drain timeout, then the
+     * server stops and upstream connections are released.
+     */
+    @Override
+    public void close() {
+        api.drain();
+        Duration drain = config.server().drainTimeout();
+        long until = System.nanoTime() + drain.toNanos();
+        while (api.inFlight() > 0 && System.nanoTime() < until) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (api.inFlight() > 0) log.warn("stopping with {} requests still in flight after {}", api.inFlight(), drain);
+        server.stop();
+        registry.close();
+    }
+}

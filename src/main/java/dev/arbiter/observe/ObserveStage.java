@@ -1,0 +1,184 @@
+package dev.arbiter.observe;
+
+import dev.arbiter.config.PriceConfig;
+import dev.arbiter.error.ArbiterException;
+import dev.arbiter.error.ErrorKind;
+import dev.arbiter.llm.Frame;
+import dev.arbiter.llm.FrameStream;
+import dev.arbiter.llm.LlmRequest;
+import dev.arbiter.llm.LlmResponse;
+import dev.arbiter.llm.Part;
+import dev.arbiter.llm.StreamEvent;
+import dev.arbiter.llm.Usage;
+import dev.arbiter.llm.WireFormat;
+import dev.arbiter.pipeline.Exchange;
+import dev.arbiter.pipeline.Reply;
+import dev.arbiter.pipeline.ServedBy;
+import dev.arbiter.pipeline.Stage;
+import dev.arbiter.route.ModelRegistry;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The outermost stage: times the request, reads its usage (counting tokens itself when the upstream gave
+ * none), prices it, and hands an {@link Outcome} to every sink when the answer is complete. A stream is
+ * observed frame by frame as it passes, never buffered; its outcome is recorded when it closes.
+ */
+public final class ObserveStage implements Stage {
+    private static final Logger log = LoggerFactory.getLogger(ObserveStage.class);
+
+    private final ModelRegistry registry;
+    private final List<OutcomeSink> sinks;
+    private final LongSupplier nanos;
+
+    public ObserveStage(ModelRegistry registry, List<OutcomeSink> sinks, LongSupplier nanos) {
+        this.registry = registry;
+        this.sinks = List.copyOf(sinks);
+        this.nanos = nanos;
+    }
+
+    @Override
+    public Reply apply(Exchange exchange, Chain next) {
+        long start = nanos.getAsLong();
+        Reply reply;
+        try {
+            reply = next.proceed(exchange);
+        } catch (ArbiterException e) {
+            record(exchange, null, false, ErrorKind.of(e).status(), e.code() == null ? "error" : e.code(), Usage.NONE,
+                    nanos.getAsLong() - start, -1);
+            throw e;
+        }
+        return switch (reply) {
+            case Reply.Complete c -> {
+                Usage usage = usageOf(exchange.request(), c.response());
+                double cost = record(exchange, c.servedBy(), false, 200, null, usage, nanos.getAsLong() - start, -1);
+                yield c.withHeader("x-arbiter-cost-usd", String.format(Locale.ROOT, "%.8f", cost));
+            }
+            case Reply.Streaming s -> s.withStream(new Observed(s.stream(), exchange, s.servedBy(), start));
+        };
+    }
+
+    private Usage usageOf(LlmRequest req, LlmResponse r) {
+        Usage u = r.usage();
+        if (u.inputTokens() > 0 || u.outputTokens() > 0) return u;
+        long out = 0;
+        for (var c : r.choices()) {
+            for (Part p : c.message().parts()) {
+                out += switch (p) {
+                    case Part.Text t -> TokenCounter.count(t.text());
+                    case Part.ToolCall t -> TokenCounter.count(t.arguments());
+                    case Part.CustomToolCall t -> TokenCounter.count(t.input());
+                    case Part.Reasoning t -> TokenCounter.count(t.text());
+                    default -> 0;
+                };
+            }
+        }
+        return new Usage(TokenCounter.countInput(req), out, 0, 0, 0, true);
+    }
+
+    private double record(Exchange ex, ServedBy served, boolean streamed, int status, String error, Usage usage,
+                          long latency, long ttft) {
+        PriceConfig price = served == null ? PriceConfig.FREE
+                : registry.deployment(served.model(), served.deployment()).map(d -> d.config().price()).orElse(PriceConfig.FREE);
+        double cost = Cost.usd(usage, price);
+        var o = new Outcome(ex.requestId(), ex.caller().id(), ex.request().operation().label(), ex.request().model(),
+                served == null ? null : served.model(), served == null ? null : served.deployment(),
+                served == null ? null : served.provider(), streamed, status, error, usage, cost, latency, ttft);
+        for (OutcomeSink sink : sinks) {
+            try {
+                sink.record(o);
+            } catch (RuntimeException e) {
+                log.warn("outcome sink {} failed: {}", sink.getClass().getSimpleName(), e.toString());
+            }
+        }
+        return cost;
+    }
+
+    /** Watches a stream's frames for first token, usage and text, and records the outcome at close. */
+    private final class Observed implements FrameStream {
+        private final FrameStream inner;
+        private final Exchange exchange;
+        private final ServedBy served;
+        private final long start;
+        private long ttft = -1;
+        private Usage usage;
+        private final StringBuilder text = new StringBuilder();
+        private ArbiterException failure;
+        private boolean closed;
+
+        Observed(FrameStream inner, Exchange exchange, ServedBy served, long start) {
+            this.inner = inner;
+            this.exchange = exchange;
+            this.served = served;
+            this.start = start;
+        }
+
+        @Override
+        public WireFormat format() {
+            return inner.format();
+        }
+
+        @Override
+        public boolean hasNext() {
+            try {
+                return inner.hasNext();
+            } catch (ArbiterException e) {
+                failure = e;
+                throw e;
+            }
+        }
+
+        @Override
+        public Frame next() {
+            Frame f;
+            try {
+                f = inner.next();
+            } catch (ArbiterException e) {
+                failure = e;
+                throw e;
+            }
+            for (StreamEvent e : f.events()) {
+                switch (e) {
+                    case StreamEvent.TextDelta t -> {
+                        firstToken();
+                        text.append(t.text());
+                    }
+                    case StreamEvent.ReasoningDelta r -> {
+                        firstToken();
+                        text.append(r.text());
+                    }
+                    case StreamEvent.ToolArgumentsDelta a -> {
+                        firstToken();
+                        text.append(a.fragment());
+                    }
+                    case StreamEvent.ToolCallStarted t -> firstToken();
+                    case StreamEvent.UsageReported u -> usage = u.usage();
+                    default -> { }
+                }
+            }
+            return f;
+        }
+
+        private void firstToken() {
+            if (ttft < 0) ttft = nanos.getAsLong() - start;
+        }
+
+        @Override
+        public void close() {
+            if (closed) return;
+            closed = true;
+            try {
+                inner.close();
+            } finally {
+                Usage u = usage != null && (usage.inputTokens() > 0 || usage.outputTokens() > 0) ? usage
+                        : new Usage(TokenCounter.countInput(exchange.request()), TokenCounter.count(text.toString()), 0, 0, 0, true);
+                int status = failure == null ? 200 : ErrorKind.of(failure).status();
+                record(exchange, served, true, status, failure == null ? null : failure.code(), u,
+                        nanos.getAsLong() - start, ttft);
+            }
+        }
+    }
+}

@@ -1,0 +1,13 @@
+package dev.arbiter.observe;
+
+import dev.arbiter.llm.Usage;
+
+/**
+ * What happened to one request, recorded when its answer is complete (a stream's when it closes): who served
+ * it, usage and cost, timings, and how it ended. {@code status} is the HTTP status the client saw or would
+ * have seen; {@code error} the error code or null. Times are nanoseconds; {@code ttftNanos} is -1 for a
+ * non-streamed answer.
+ */
+public record Outcome(String requestId, String caller, String operation, String requestedModel, String model,
+                      String deployment, String provider, boolean streamed, int status, String error, Usage usage,
+                      double costUsd, long latencyNanos, long ttftNanos) {}

@@ -1,0 +1,105 @@
+package dev.arbiter.provider;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.arbiter.api.ChatCodec;
+import dev.arbiter.api.ChatResponses;
+import dev.arbiter.api.ChatStreamDecoder;
+import dev.arbiter.api.Json;
+import dev.arbiter.config.DeploymentConfig;
+import dev.arbiter.error.ArbiterException;
+import dev.arbiter.llm.LlmRequest;
+import dev.arbiter.llm.LlmResponse;
+import dev.arbiter.llm.Operation;
+import dev.arbiter.llm.WireFormat;
+import dev.arbiter.pipeline.Exchange;
+import dev.arbiter.pipeline.Reply;
+import dev.arbiter.pipeline.ServedBy;
+import dev.arbiter.route.Deployment;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Any OpenAI-compatible server: OpenAI, vLLM, llama.cpp, Ollama, Groq, Together, Mistral, DeepSeek,
+ * OpenRouter; and Azure OpenAI ({@code provider: azure}: deployment path, {@code api-version}, {@code api-key}
+ * header). A request that arrived as OpenAI chat is forwarded as the client wrote it, with only the model name
+ * replaced (and, for streams, usage requested); other formats are encoded by {@link ChatCodec}.
+ */
+public final class OpenAiProvider implements Provider {
+    private final DeploymentConfig config;
+    private final UpstreamHttp http;
+    private final boolean azure;
+    private final String providerName;
+
+    public OpenAiProvider(DeploymentConfig config) {
+        this.config = config;
+        this.azure = "azure".equals(config.provider());
+        this.providerName = config.provider();
+        this.http = new UpstreamHttp(config.name(), config.connectTimeout(), "https".equals(config.baseUrl().getScheme()));
+    }
+
+    @Override
+    public Reply call(Exchange exchange, Deployment deployment) {
+        LlmRequest req = exchange.request();
+        String path = switch (req.operation()) {
+            case CHAT -> "/chat/completions";
+            case COMPLETION -> "/completions";
+            case EMBEDDING -> "/embeddings";
+        };
+        ObjectNode body = body(req, deployment.upstreamModel());
+        URI uri = uri(path, deployment.upstreamModel());
+        Map<String, String> headers = headers();
+        var served = new ServedBy(deployment.model(), deployment.name(), providerName);
+        if (req.stream() && req.operation() != Operation.EMBEDDING) {
+            var open = http.postStream(uri, headers, body, exchange.deadline(), config.timeout());
+            return new Reply.Streaming(new SseFrameStream(open, new ChatStreamDecoder(), WireFormat.OPENAI_CHAT, config.name()), served);
+        }
+        ObjectNode answer = http.postJson(uri, headers, body, exchange.deadline(), config.timeout());
+        LlmResponse response = req.operation() == Operation.EMBEDDING
+                ? new LlmResponse(Json.text(answer, "id"), Json.text(answer, "model"), 0, null,
+                        ChatResponses.decodeUsage(answer.get("usage")), WireFormat.OPENAI_CHAT, answer)
+                : ChatResponses.decode(answer);
+        return new Reply.Complete(response, served);
+    }
+
+    private ObjectNode body(LlmRequest req, String upstreamModel) {
+        if (req.format() == WireFormat.OPENAI_CHAT && req.raw() != null) {
+            ObjectNode body = req.raw().deepCopy();
+            if (azure) body.remove("model");
+            else body.put("model", upstreamModel);
+            if (req.stream() && req.operation() != Operation.EMBEDDING) {
+                JsonNode so = body.get("stream_options");
+                ObjectNode options = so instanceof ObjectNode o ? o : body.putObject("stream_options");
+                options.put("include_usage", true);
+            }
+            return body;
+        }
+        if (req.operation() != Operation.CHAT) {
+            throw new ArbiterException.BadRequest(req.operation().label() + " requests must use the OpenAI format", null);
+        }
+        ObjectNode body = ChatCodec.encodeRequest(req, upstreamModel);
+        if (azure) body.remove("model");
+        return body;
+    }
+
+    private URI uri(String path, String upstreamModel) {
+        String base = config.baseUrl().toString();
+        if (azure) {
+            return URI.create(base + "/openai/deployments/" + URLEncoder.encode(upstreamModel, StandardCharsets.UTF_8)
+                    + path + "?api-version=" + URLEncoder.encode(config.apiVersion(), StandardCharsets.UTF_8));
+        }
+        return URI.create(base + path);
+    }
+
+    private Map<String, String> headers() {
+        var h = new HashMap<>(config.headers());
+        if (config.apiKey() != null && !config.apiKey().isEmpty()) {
+            if (azure) h.put("api-key", config.apiKey().reveal());
+            else h.put("authorization", "Bearer " + config.apiKey().reveal());
+        }
+        return h;
+    }
+}

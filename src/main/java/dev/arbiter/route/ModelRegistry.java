@@ -1,0 +1,80 @@
+package dev.arbiter.route;
+
+import dev.arbiter.config.ArbiterConfig;
+import dev.arbiter.config.DeploymentConfig;
+import dev.arbiter.config.ModelConfig;
+import dev.arbiter.error.ArbiterException;
+import dev.arbiter.limit.ConcurrencyLimiter;
+import dev.arbiter.provider.Provider;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The logical models Arbiter serves and their deployments, with a provider instance and an in-flight limit
+ * per deployment. A name resolves by exact model name, then exact alias, then the longest wildcard alias
+ * ({@code claude-*}, {@code *}) that matches.
+ */
+public final class ModelRegistry implements AutoCloseable {
+    /** A logical model at run time. */
+    public record Model(String name, boolean embeddings, List<Deployment> deployments) {}
+
+    private final List<Model> models;
+    private final Map<String, Model> byName = new HashMap<>();
+    private final List<Map.Entry<String, Model>> wildcards = new ArrayList<>();
+
+    public ModelRegistry(ArbiterConfig config, Function<DeploymentConfig, Provider> providers) {
+        var list = new ArrayList<Model>();
+        for (ModelConfig mc : config.models()) {
+            var deployments = new ArrayList<Deployment>();
+            for (DeploymentConfig dc : mc.deployments()) {
+                ConcurrencyLimiter limiter = dc.maxInFlight() > 0
+                        ? new ConcurrencyLimiter("deployment " + dc.name() + " of model " + mc.name(), dc.maxInFlight(),
+                                dc.maxInFlight(), config.limits().queueTimeout())
+                        : null;
+                deployments.add(new Deployment(mc.name(), dc, providers.apply(dc), limiter));
+            }
+            Model m = new Model(mc.name(), mc.embeddings(), List.copyOf(deployments));
+            list.add(m);
+            byName.put(mc.name(), m);
+            for (String alias : mc.aliases()) {
+                if (alias.endsWith("*")) wildcards.add(Map.entry(alias.substring(0, alias.length() - 1), m));
+                else byName.putIfAbsent(alias, m);
+            }
+        }
+        wildcards.sort(Comparator.comparingInt((Map.Entry<String, Model> e) -> e.getKey().length()).reversed());
+        this.models = List.copyOf(list);
+    }
+
+    public List<Model> models() {
+        return models;
+    }
+
+    public Optional<Model> find(String name) {
+        Model m = byName.get(name);
+        if (m != null) return Optional.of(m);
+        for (var w : wildcards) if (name.startsWith(w.getKey())) return Optional.of(w.getValue());
+        return Optional.empty();
+    }
+
+    public Model resolve(String name) {
+        return find(name).orElseThrow(() -> new ArbiterException.NotFound(
+                "The model '" + name + "' does not exist or you do not have access to it.", "model", "model_not_found"));
+    }
+
+    /** The deployment named {@code deployment} of model {@code model}, if any. */
+    public Optional<Deployment> deployment(String model, String deployment) {
+        Model m = byName.get(model);
+        if (m == null) return Optional.empty();
+        return m.deployments().stream().filter(d -> d.name().equals(deployment)).findFirst();
+    }
+
+    @Override
+    public void close() {
+        for (Model m : models) for (Deployment d : m.deployments()) d.provider().close();
+    }
+}

@@ -1,0 +1,30 @@
+package dev.arbiter.route;
+
+import dev.arbiter.error.ArbiterException;
+import dev.arbiter.llm.Operation;
+import dev.arbiter.pipeline.Exchange;
+import dev.arbiter.pipeline.Reply;
+import dev.arbiter.pipeline.Stage;
+
+/** Resolves the requested model, checks it can do what is asked, and chooses a deployment for the attempt. */
+public final class RouteStage implements Stage {
+    private final ModelRegistry registry;
+    private final DeploymentSelector selector;
+
+    public RouteStage(ModelRegistry registry, DeploymentSelector selector) {
+        this.registry = registry;
+        this.selector = selector;
+    }
+
+    @Override
+    public Reply apply(Exchange exchange, Chain next) {
+        var req = exchange.request();
+        ModelRegistry.Model model = registry.resolve(req.model());
+        if (model.embeddings() != (req.operation() == Operation.EMBEDDING)) {
+            throw new ArbiterException.BadRequest(model.embeddings()
+                    ? "The model '" + req.model() + "' is an embedding model; use /v1/embeddings."
+                    : "The model '" + req.model() + "' does not support embeddings.", "model", "model_not_supported");
+        }
+        return next.proceed(exchange.with(Deployment.CHOSEN, selector.select(model, exchange)));
+    }
+}

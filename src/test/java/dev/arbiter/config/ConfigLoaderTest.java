@@ -1,0 +1,136 @@
+package dev.arbiter.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+    private static ArbiterConfig parse(String yaml, Map<String, String> env) {
+        return new ConfigLoader(env::get).parse(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)), "test.yaml");
+    }
+
+    private static ConfigException problems(String yaml) {
+        try {
+            parse(yaml, Map.of());
+        } catch (ConfigException e) {
+            return e;
+        }
+        throw new AssertionError("expected a ConfigException");
+    }
+
+    @Test
+    void parse_fullConfig_bindsEverySection() {
+        var cfg = parse("""
+                server: {port: 9000, request-timeout: 30s, max-body-bytes: 2048}
+                limits: {max-in-flight: 10, max-queued: 5, queue-timeout: 250ms}
+                models:
+                  - name: gpt
+                    aliases: [gpt-*, my-gpt]
+                    deployments:
+                      - name: a
+                        provider: openai
+                        model: gpt-4o
+                        base-url: http://127.0.0.1:1/v1/
+                        api-key: ${KEY}
+                        weight: 3
+                        price: {input: 2.5, output: 10}
+                        context-window: 128000
+                      - {name: b, provider: mock, mock: {latency: 5ms, output-tokens: 4, faults: {error-rate: 0.5}}}
+                """, Map.of("KEY", "sk-secret"));
+        assertThat(cfg.server().port()).isEqualTo(9000);
+        assertThat(cfg.server().requestTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(cfg.limits().queueTimeout()).isEqualTo(Duration.ofMillis(250));
+        var m = cfg.models().getFirst();
+        assertThat(m.aliases()).containsExactly("gpt-*", "my-gpt");
+        var a = m.deployments().getFirst();
+        assertThat(a.baseUrl().toString()).isEqualTo("http://127.0.0.1:1/v1");
+        assertThat(a.apiKey().reveal()).isEqualTo("sk-secret");
+        assertThat(a.apiKey().toString()).isEqualTo("****");
+        assertThat(a.price().input()).isEqualTo(2.5);
+        var b = m.deployments().get(1);
+        assertThat(b.mock().latency().mean()).isEqualTo(Duration.ofMillis(5));
+        assertThat(b.mock().faults().errorRate()).isEqualTo(0.5);
+    }
+
+    @Test
+    void parse_manyProblems_reportsEveryOneWithItsPath() {
+        var e = problems("""
+                server: {port: 70000, colour: blue}
+                limits: {max-in-flight: 0}
+                models:
+                  - name: x
+                    deployments:
+                      - {provider: nope, model: m}
+                      - {provider: openai, model: m, base-url: "not a url", timeout: soon}
+                surprise: 1
+                """);
+        assertThat(e.problems()).anySatisfy(p -> assertThat(p).startsWith("server.port: 70000 (expected: 0..65535)"))
+                .anySatisfy(p -> assertThat(p).startsWith("server.colour: unknown key"))
+                .anySatisfy(p -> assertThat(p).startsWith("limits.max-in-flight: 0 (expected: >= 1)"))
+                .anySatisfy(p -> assertThat(p).contains("provider: nope (expected: one of"))
+                .anySatisfy(p -> assertThat(p).contains("timeout: soon (expected: a duration"))
+                .anySatisfy(p -> assertThat(p).startsWith("surprise: unknown key"));
+        assertThat(e.problems().size()).isGreaterThanOrEqualTo(6);
+    }
+
+    @Test
+    void parse_missingEnvVar_namesTheVariableNotAValue() {
+        var e = problems("""
+                models:
+                  - name: x
+                    deployments: [{provider: openai, base-url: "https://api.openai.com/v1", api-key: "${NOPE_KEY}"}]
+                """);
+        assertThat(e.problems()).singleElement().asString()
+                .contains("api-key: ${NOPE_KEY} (expected: environment variable NOPE_KEY to be set)");
+    }
+
+    @Test
+    void parse_literalSecret_neverAppearsInProblems() {
+        var e = problems("""
+                models:
+                  - name: x
+                    deployments: [{provider: openai, base-url: "ftp://x", api-key: "sk-literal-secret-123456"}]
+                """);
+        assertThat(String.join("\n", e.problems())).doesNotContain("sk-literal-secret-123456");
+    }
+
+    @Test
+    void parse_duplicateModelNames_rejected() {
+        var e = problems("""
+                models:
+                  - {name: x, deployments: [{provider: mock}]}
+                  - {name: x, deployments: [{provider: mock}]}
+                """);
+        assertThat(e.problems()).anySatisfy(p -> assertThat(p).contains("a unique model name"));
+    }
+
+    @Test
+    void parse_notYaml_saysSo() {
+        var e = problems("models: [unclosed");
+        assertThat(e.problems()).singleElement().asString().contains("not valid YAML");
+    }
+
+    @Test
+    void loadDefault_withoutKeys_servesOnlyMockModels() {
+        var cfg = new ConfigLoader(k -> null).loadDefault();
+        assertThat(cfg.models()).extracting(ModelConfig::name).containsExactly("mock-chat", "mock-embedding");
+    }
+
+    @Test
+    void loadDefault_withKeys_addsOpenAiAndAnthropicModels() {
+        var cfg = new ConfigLoader(Map.of("OPENAI_API_KEY", "sk-a", "ANTHROPIC_API_KEY", "sk-b")::get).loadDefault();
+        assertThat(cfg.models()).extracting(ModelConfig::name).contains("mock-chat", "gpt-4o-mini", "claude-sonnet-4-5");
+    }
+
+    @Test
+    void load_shippedExampleConfig_isValid() {
+        var env = Map.of("OPENAI_API_KEY", "sk-a", "ANTHROPIC_API_KEY", "sk-b", "AZURE_OPENAI_API_KEY", "k");
+        var cfg = new ConfigLoader(env::get).load(java.nio.file.Path.of("config/arbiter.example.yaml"));
+        assertThat(cfg.models()).isNotEmpty();
+    }
+}
