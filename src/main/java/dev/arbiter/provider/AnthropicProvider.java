@@ -1,0 +1,126 @@
+package dev.arbiter.provider;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.arbiter.api.MessagesCodec;
+import dev.arbiter.api.MessagesStreamDecoder;
+import dev.arbiter.config.DeploymentConfig;
+import dev.arbiter.error.ArbiterException;
+import dev.arbiter.llm.Choice;
+import dev.arbiter.llm.LlmRequest;
+import dev.arbiter.llm.LlmResponse;
+import dev.arbiter.llm.Message;
+import dev.arbiter.llm.Operation;
+import dev.arbiter.llm.Role;
+import dev.arbiter.llm.WireFormat;
+import dev.arbiter.pipeline.Exchange;
+import dev.arbiter.pipeline.Reply;
+import dev.arbiter.pipeline.ServedBy;
+import dev.arbiter.route.Deployment;
+import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Anthropic's Messages API ({@code POST /v1/messages}). A request that arrived in this format is forwarded as
+ * the client sent it, with only the model name (and {@code stream}) rewritten, and its {@code anthropic-beta}
+ * header passed on; a request from another format is translated by {@link MessagesCodec}. Chat only, plus a
+ * legacy completion of a single prompt, answered as a chat turn.
+ */
+public final class AnthropicProvider implements Provider {
+    static final String DEFAULT_VERSION = "2023-06-01";
+
+    private final DeploymentConfig config;
+    private final UpstreamHttp http;
+    private final URI messages;
+
+    public AnthropicProvider(DeploymentConfig config) {
+        this.config = config;
+        this.http = new UpstreamHttp(config.name(), config.connectTimeout(), "https".equals(config.baseUrl().getScheme()));
+        this.messages = messagesUri(config.baseUrl());
+    }
+
+    /** {@code {baseUrl}/v1/messages}, without doubling a {@code /v1} the base URL already ends with. */
+    static URI messagesUri(URI baseUrl) {
+        String base = baseUrl.toString().replaceAll("/+$", "");
+        return URI.create(base.endsWith("/v1") ? base + "/messages" : base + "/v1/messages");
+    }
+
+    @Override
+    public Reply call(Exchange exchange, Deployment deployment) {
+        LlmRequest req = exchange.request();
+        boolean completion = switch (req.operation()) {
+            case CHAT -> false;
+            case COMPLETION -> true;
+            case EMBEDDING -> throw new ArbiterException.BadRequest(
+                    "model " + deployment.model() + " does not support embeddings", "model");
+        };
+        if (completion) req = asChat(req, deployment);
+        ObjectNode body = body(req, deployment.upstreamModel());
+        Map<String, String> headers = headers(exchange, req.format());
+        var servedBy = new ServedBy(deployment.model(), deployment.name(), "anthropic");
+        if (req.stream()) {
+            var open = http.postStream(messages, headers, body, exchange.deadline(), config.timeout());
+            return new Reply.Streaming(new SseFrameStream(open, new MessagesStreamDecoder(),
+                    WireFormat.ANTHROPIC_MESSAGES, config.name()), servedBy);
+        }
+        LlmResponse response = MessagesCodec.decodeResponse(
+                http.postJson(messages, headers, body, exchange.deadline(), config.timeout()));
+        return new Reply.Complete(completion ? textOnly(response) : response, servedBy);
+    }
+
+    private static ObjectNode body(LlmRequest req, String upstreamModel) {
+        ObjectNode body;
+        if (req.format() == WireFormat.ANTHROPIC_MESSAGES && req.raw() != null) {
+            body = req.raw().deepCopy();
+            body.put("model", upstreamModel);
+        } else {
+            body = MessagesCodec.encodeRequest(req, upstreamModel);
+        }
+        if (req.stream()) body.put("stream", true);
+        else body.remove("stream");
+        return body;
+    }
+
+    private Map<String, String> headers(Exchange exchange, WireFormat inbound) {
+        var headers = new LinkedHashMap<String, String>();
+        if (config.apiKey() != null && !config.apiKey().isEmpty()) headers.put("x-api-key", config.apiKey().reveal());
+        headers.put("anthropic-version", exchange.header("anthropic-version").orElse(DEFAULT_VERSION));
+        if (inbound == WireFormat.ANTHROPIC_MESSAGES) {
+            exchange.header("anthropic-beta").ifPresent(beta -> headers.put("anthropic-beta", beta));
+        }
+        headers.putAll(config.headers());
+        return headers;
+    }
+
+    /** A legacy completion of one prompt as a one-turn chat; several prompts at once are not supported. */
+    private static LlmRequest asChat(LlmRequest req, Deployment deployment) {
+        JsonNode input = req.input();
+        if (input != null && input.isArray() && input.size() == 1) input = input.get(0);
+        if (input == null || !input.isTextual()) {
+            throw new ArbiterException.BadRequest("model " + deployment.model()
+                    + " takes a single prompt string for completions (expected: a string or an array of one string)", "prompt");
+        }
+        return LlmRequest.builder(Operation.CHAT, req.format())
+                .model(req.model())
+                .stream(req.stream())
+                .messages(List.of(Message.text(Role.USER, input.asText())))
+                .maxTokens(req.maxTokens())
+                .temperature(req.temperature())
+                .topP(req.topP())
+                .stop(req.stop())
+                .user(req.user())
+                .includeUsage(req.includeUsage())
+                .build();
+    }
+
+    /** The answer with only its text, as a completion carries. */
+    private static LlmResponse textOnly(LlmResponse r) {
+        var choices = r.choices().stream()
+                .map(c -> new Choice(c.index(), Message.text(Role.ASSISTANT, c.message().text()), c.finishReason(),
+                        c.stopSequence(), c.logprobs()))
+                .toList();
+        return new LlmResponse(r.id(), r.model(), r.created(), choices, r.usage(), r.format(), r.raw());
+    }
+}
