@@ -14,7 +14,8 @@ import java.util.List;
  * @param outputTokens length of an answer in tokens when the request sets no smaller max
  * @param embeddingDimensions length of each embedding vector
  * @param faults injected failures
- * @param seed seed of the latency and fault draws
+ * @param seed seed of the latency and fault draws: the same seed gives the same sequence of draws; a negative
+ *             seed draws from {@link java.util.concurrent.ThreadLocalRandom} (not reproducible)
  */
 public record MockConfig(Latency latency, Duration ttft, double tokensPerSecond, int outputTokens,
                          int embeddingDimensions, Faults faults, long seed) {
@@ -42,8 +43,8 @@ public record MockConfig(Latency latency, Duration ttft, double tokensPerSecond,
      * with spread as the standard deviation of the underlying normal in units of the mean (heavy tail).
      */
     public record Latency(String distribution, Duration mean, Duration spread) {
-        public static final Latency NONE = new Latency("fixed", Duration.ZERO, Duration.ZERO);
         public static final List<String> DISTRIBUTIONS = List.of("fixed", "uniform", "normal", "lognormal");
+        public static final Latency NONE = new Latency("fixed", Duration.ZERO, Duration.ZERO);
 
         public Latency {
             distribution = distribution == null ? "fixed" : distribution;
@@ -57,11 +58,13 @@ public record MockConfig(Latency latency, Duration ttft, double tokensPerSecond,
     }
 
     /**
-     * Injected failures; each rate is a probability per request, drawn in this order: {@code rateLimitRate}
-     * (429 with Retry-After), {@code errorRate} (a status from {@code errorStatuses}), {@code hangRate} (never
+     * Injected failures; each rate is the probability that a request gets that fault, the kinds being exclusive
+     * (one uniform draw against the cumulative rates, in this order): {@code rateLimitRate} (429 with Retry-After),
+     * {@code errorRate} (a status from {@code errorStatuses}, each equally likely), {@code hangRate} (never
      * answers; the caller's timeout must fire), {@code resetRate} (connection closed before any answer),
      * {@code malformedRate} (a 200 whose body is not valid JSON / SSE), {@code dropRate} (a stream cut after
-     * {@code dropAfterTokens} tokens, without its final event).
+     * {@code dropAfterTokens} tokens, without its final event; a request that is not streamed and draws it is
+     * answered normally). The rates sum to at most 1.
      */
     public record Faults(double errorRate, List<Integer> errorStatuses, double rateLimitRate, Duration retryAfter,
                          double hangRate, double resetRate, double malformedRate, double dropRate, int dropAfterTokens) {
@@ -80,6 +83,13 @@ public record MockConfig(Latency latency, Duration ttft, double tokensPerSecond,
                 ConfigException.require(s >= 400 && s <= 599, "mock.faults.error-statuses", s, "HTTP statuses 400..599");
             }
             ConfigException.require(dropAfterTokens >= 0, "mock.faults.drop-after-tokens", dropAfterTokens, ">= 0");
+            double sum = errorRate + rateLimitRate + hangRate + resetRate + malformedRate + dropRate;
+            ConfigException.require(sum <= 1 + 1e-9, "mock.faults", "rates summing to " + sum, "rates summing to at most 1");
+        }
+
+        /** True when no fault can be drawn. */
+        public boolean none() {
+            return errorRate + rateLimitRate + hangRate + resetRate + malformedRate + dropRate == 0;
         }
 
         private static void rate(String name, double v) {
