@@ -23,7 +23,7 @@ class LimitsAndShutdownTest {
         try (var f = new Fixture(slowUpstream(Duration.ofMillis(1500)), "limits: {max-in-flight: 1, max-queued: 0}", "")) {
             var first = CompletableFuture.supplyAsync(() -> f.post("/v1/chat/completions", CHAT));
             long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            while (f.upstream.stats().requests() == 0 && System.nanoTime() < until) Thread.sleep(10);
+            while (f.upstream.stats().totalRequests() == 0 && System.nanoTime() < until) Thread.sleep(10);
             long t0 = System.nanoTime();
             HttpResponse<String> shed = f.post("/v1/chat/completions", CHAT);
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(1000));
@@ -43,7 +43,7 @@ class LimitsAndShutdownTest {
             String body = CHAT.replace("chat-openai", "narrow");
             var first = CompletableFuture.supplyAsync(() -> f.post("/v1/chat/completions", body));
             long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            while (f.upstream.stats().requests() == 0 && System.nanoTime() < until) Thread.sleep(10);
+            while (f.upstream.stats().totalRequests() == 0 && System.nanoTime() < until) Thread.sleep(10);
             long t0 = System.nanoTime();
             HttpResponse<String> shed = f.post("/v1/chat/completions", body);
             long waited = System.nanoTime() - t0;
@@ -60,7 +60,7 @@ class LimitsAndShutdownTest {
         try {
             var inFlight = CompletableFuture.supplyAsync(() -> f.post("/v1/chat/completions", CHAT));
             long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            while (f.upstream.stats().requests() == 0 && System.nanoTime() < until) Thread.sleep(10);
+            while (f.upstream.stats().totalRequests() == 0 && System.nanoTime() < until) Thread.sleep(10);
             var closing = CompletableFuture.runAsync(f.gateway::close);
             Thread.sleep(100);
             assertThat(inFlight.get().statusCode()).isEqualTo(200);
