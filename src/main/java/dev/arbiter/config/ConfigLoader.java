@@ -240,9 +240,10 @@ public final class ConfigLoader {
     static MockConfig mock(ConfigNode m) {
         if (!m.present()) return null;
         var d = MockConfig.DEFAULT;
-        ConfigNode l = m.child("latency");
         MockConfig.Latency latency = MockConfig.Latency.NONE;
-        if (l.present()) {
+        JsonNode rawLatency = m.raw().get("latency");
+        ConfigNode l = rawLatency != null && rawLatency.isObject() ? m.child("latency") : null;
+        if (l != null) {
             latency = l.build(() -> new MockConfig.Latency(l.string("distribution", "fixed"),
                     l.duration("mean", Duration.ZERO), l.duration("spread", Duration.ZERO)));
             l.rejectUnknown("one of distribution, mean, spread");

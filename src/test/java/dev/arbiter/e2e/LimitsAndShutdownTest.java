@@ -58,11 +58,20 @@ class LimitsAndShutdownTest {
     void shutdown_drainsInFlightRequests_thenRefusesNewOnes() throws Exception {
         var f = new Fixture(slowUpstream(Duration.ofMillis(1000)), "", "");
         try {
-            var inFlight = CompletableFuture.supplyAsync(() -> f.post("/v1/chat/completions", CHAT));
+            var inFlight = new CompletableFuture<HttpResponse<String>>();
+            Thread.ofVirtual().start(() -> inFlight.complete(f.post("/v1/chat/completions", CHAT)));
             long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
             while (f.upstream.stats().totalRequests() == 0 && System.nanoTime() < until) Thread.sleep(10);
-            var closing = CompletableFuture.runAsync(f.gateway::close);
-            Thread.sleep(100);
+            var closing = new CompletableFuture<Void>();
+            Thread.ofVirtual().start(() -> {
+                f.gateway.close();
+                closing.complete(null);
+            });
+            long drainUntil = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (f.get("/readyz").statusCode() == 200 && System.nanoTime() < drainUntil) Thread.sleep(10);
+            HttpResponse<String> refused = f.post("/v1/chat/completions", CHAT);
+            assertThat(refused.statusCode()).isEqualTo(503);
+            assertThat(Json.parse(refused.body()).at("/error/message").asText()).contains("shutting down");
             assertThat(inFlight.get().statusCode()).isEqualTo(200);
             closing.get();
         } finally {
