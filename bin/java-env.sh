@@ -33,6 +33,8 @@ if ! JAVA_HOME=$(find_java_home); then
 fi
 export JAVA_HOME
 export PATH="$JAVA_HOME/bin:$PATH"
+# Maven 3.8 on Java 25 warns about its own use of sun.misc.Unsafe; the warning says nothing about Arbiter.
+export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
 
 if ! command -v mvn >/dev/null 2>&1; then
   echo "Arbiter builds with Apache Maven 3.8+ and found no 'mvn' on the PATH: 'apt-get install maven'." >&2

@@ -176,12 +176,13 @@ public final class ConfigLoader {
             boolean embeddings = m.bool("embeddings", false);
             var deployments = new ArrayList<DeploymentConfig>();
             var seen = new LinkedHashMap<String, Integer>();
+            int before = problems.size();
             for (ConfigNode d : m.list("deployments")) {
                 DeploymentConfig dc = deployment(d, name, seen);
                 if (dc != null) deployments.add(dc);
             }
             m.rejectUnknown("one of name, aliases, embeddings, deployments");
-            int before = problems.size();
+            if (problems.size() > before) continue;
             ModelConfig mc = m.build(() -> new ModelConfig(name, aliases, embeddings, deployments));
             if (mc != null && problems.size() == before) out.add(mc);
         }

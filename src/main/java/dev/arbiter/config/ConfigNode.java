@@ -213,8 +213,25 @@ final class ConfigNode {
         try {
             return ctor.get();
         } catch (ConfigException e) {
-            for (String p : e.problems()) problems.add(p.startsWith(path) || path.isEmpty() ? p : path + "." + p);
+            for (String p : e.problems()) problems.add(qualify(p));
             return null;
         }
+    }
+
+    /**
+     * Puts a record's problem under this node's path. Records name their own fields relative to themselves,
+     * sometimes with their section's name in front ("mock.latency.mean"): the overlapping part is not doubled.
+     */
+    private String qualify(String problem) {
+        if (path.isEmpty() || problem.startsWith(path)) return problem;
+        String[] segments = path.split("\\.");
+        for (int k = segments.length; k >= 1; k--) {
+            String suffix = String.join(".", java.util.Arrays.copyOfRange(segments, segments.length - k, segments.length));
+            if (problem.startsWith(suffix + ".")) {
+                String head = String.join(".", java.util.Arrays.copyOfRange(segments, 0, segments.length - k));
+                return head.isEmpty() ? problem : head + "." + problem;
+            }
+        }
+        return path + "." + problem;
     }
 }
