@@ -15,6 +15,7 @@ import dev.arbiter.provider.AnthropicProvider;
 import dev.arbiter.provider.OpenAiProvider;
 import dev.arbiter.provider.Provider;
 import dev.arbiter.provider.ProviderStage;
+import dev.arbiter.reasoning.ReasoningEnvelope;
 import dev.arbiter.route.DeploymentSelector;
 import dev.arbiter.route.ModelRegistry;
 import dev.arbiter.route.RouteStage;
@@ -40,6 +41,7 @@ public final class Gateway implements AutoCloseable {
 
     private Gateway(ArbiterConfig config, List<OutcomeSink> extraSinks) {
         this.config = config;
+        ReasoningEnvelope.install(config.reasoning().envelope());
         LongSupplier nanos = System::nanoTime;
         this.registry = new ModelRegistry(config, Gateway::provider);
         var sinks = new ArrayList<OutcomeSink>();

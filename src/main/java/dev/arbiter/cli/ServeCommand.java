@@ -21,12 +21,47 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = {"-p", "--port"}, description = "Port to listen on (default: server.port, 8080)")
     Integer port;
 
+    @Option(names = "--upstream", description = "Quick start without a config file: serve every model name clients send "
+            + "by passing it to this one upstream base URL (e.g. http://127.0.0.1:8000/v1 for vLLM)")
+    String upstream;
+
+    @Option(names = "--upstream-api", defaultValue = "openai",
+            description = "What the --upstream speaks: openai (chat completions), responses or anthropic (default: ${DEFAULT-VALUE})")
+    String upstreamApi;
+
+    @Option(names = "--upstream-key-env", description = "Environment variable holding the --upstream API key")
+    String upstreamKeyEnv;
+
+    /** The config that {@code --upstream} stands for: one model that takes every name, sent on unchanged. */
+    String quickStart() {
+        String provider = switch (upstreamApi) {
+            case "openai", "chat" -> "provider: openai, api: chat";
+            case "responses" -> "provider: openai, api: responses";
+            case "anthropic", "messages" -> "provider: anthropic";
+            default -> throw new ConfigException(ConfigException.problem("--upstream-api", upstreamApi, "openai, responses or anthropic"));
+        };
+        String key = upstreamKeyEnv == null ? "" : ", api-key: \"${" + upstreamKeyEnv + "}\"";
+        return """
+                models:
+                  - name: upstream
+                    aliases: ["*"]
+                    deployments:
+                      - {name: upstream, %s, model: "*", base-url: "%s"%s}
+                """.formatted(provider, upstream.replace("\"", ""), key);
+    }
+
     @Override
     public Integer call() throws InterruptedException {
         ArbiterConfig cfg;
         try {
             var loader = ConfigLoader.fromSystemEnv();
-            cfg = config == null ? loader.loadDefault() : loader.load(config);
+            if (upstream != null && config != null) {
+                System.err.println("Use either --config or --upstream, not both.");
+                return 2;
+            }
+            cfg = upstream != null ? loader.parse(new java.io.ByteArrayInputStream(quickStart().getBytes(
+                    java.nio.charset.StandardCharsets.UTF_8)), "--upstream")
+                    : config == null ? loader.loadDefault() : loader.load(config);
         } catch (ConfigException e) {
             System.err.println("Invalid configuration:");
             e.problems().forEach(p -> System.err.println("  " + p));

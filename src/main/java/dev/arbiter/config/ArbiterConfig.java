@@ -1,12 +1,18 @@
 package dev.arbiter.config;
 
+import dev.arbiter.reasoning.ReasoningConfig;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 
 /** The whole configuration: composed of each feature's own record; cross-record checks live here. */
-public record ArbiterConfig(ServerConfig server, LimitsConfig limits, List<ModelConfig> models) {
+public record ArbiterConfig(ServerConfig server, LimitsConfig limits, List<ModelConfig> models, ReasoningConfig reasoning) {
+    public ArbiterConfig(ServerConfig server, LimitsConfig limits, List<ModelConfig> models) {
+        this(server, limits, models, ReasoningConfig.GENERATED);
+    }
+
     public ArbiterConfig {
+        reasoning = reasoning == null ? ReasoningConfig.GENERATED : reasoning;
         models = List.copyOf(models);
         var problems = new ArrayList<String>();
         var names = new HashSet<String>();
@@ -28,6 +34,6 @@ public record ArbiterConfig(ServerConfig server, LimitsConfig limits, List<Model
     }
 
     public ArbiterConfig withServer(ServerConfig s) {
-        return new ArbiterConfig(s, limits, models);
+        return new ArbiterConfig(s, limits, models, reasoning);
     }
 }

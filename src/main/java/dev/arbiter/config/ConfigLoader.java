@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.arbiter.mock.MockConfig;
+import dev.arbiter.reasoning.ReasoningConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -92,12 +93,13 @@ public final class ConfigLoader {
         ServerConfig server = server(top.child("server"));
         LimitsConfig limits = limits(top.child("limits"));
         List<ModelConfig> models = models(top, problems);
-        top.rejectUnknown("one of server, limits, models");
+        ReasoningConfig reasoning = reasoning(top.child("reasoning"));
+        top.rejectUnknown("one of server, limits, models, reasoning");
         if (models.isEmpty() && problems.isEmpty()) {
             problems.add(ConfigException.problem("models", "none", "at least one model"));
         }
         if (!problems.isEmpty()) throw new ConfigException(problems);
-        ArbiterConfig config = top.build(() -> new ArbiterConfig(server, limits, models));
+        ArbiterConfig config = top.build(() -> new ArbiterConfig(server, limits, models, reasoning));
         if (!problems.isEmpty()) throw new ConfigException(problems);
         return config;
     }
@@ -123,7 +125,7 @@ public final class ConfigLoader {
         if (n.isObject()) {
             ObjectNode copy = YAML.createObjectNode();
             n.fields().forEachRemaining(e -> copy.set(e.getKey(),
-                    e.getKey().equals("api-key") ? e.getValue() : substitute(e.getValue(), join(path, e.getKey()), problems)));
+                    e.getKey().equals("api-key") || e.getKey().equals("key") ? e.getValue() : substitute(e.getValue(), join(path, e.getKey()), problems)));
             return copy;
         }
         if (n.isArray()) {
@@ -207,27 +209,39 @@ public final class ConfigLoader {
         var dc = d.build(() -> new DeploymentConfig(name, provider, model, d.uri("base-url"), key,
                 d.integer("weight", 1), price, d.optionalInteger("context-window"),
                 d.duration("connect-timeout", Duration.ofSeconds(10)), timeout, d.integer("max-in-flight", 0),
-                d.string("api-version", null), headers, mock == null ? MockConfig.DEFAULT : mock));
+                d.string("api-version", null), headers, mock == null ? MockConfig.DEFAULT : mock, d.string("api", null),
+                d.string("hosted-tools", null), d.has("anthropic-beta") ? d.strings("anthropic-beta") : d.markUnset("anthropic-beta")));
         d.rejectUnknown("one of name, provider, model, base-url, api-key, weight, price, context-window, connect-timeout, "
-                + "timeout, max-in-flight, api-version, headers, mock");
+                + "timeout, max-in-flight, api-version, headers, mock, api, hosted-tools, anthropic-beta");
         return dc;
     }
 
     private Secret apiKey(ConfigNode d) {
-        String raw = d.string("api-key", null);
+        return secret(d, "api-key");
+    }
+
+    private Secret secret(ConfigNode d, String field) {
+        String raw = d.string(field, null);
         if (raw == null) return null;
         Matcher m = ENV.matcher(raw);
         if (m.matches()) {
             String v = env.apply(m.group(1));
             if ((v == null || v.isEmpty()) && m.group(2) != null) v = m.group(2);
             if (v == null || v.isEmpty()) {
-                d.problem(d.path() + ".api-key", raw, "environment variable " + m.group(1) + " to be set");
+                d.problem(d.path() + "." + field, raw, "environment variable " + m.group(1) + " to be set");
                 return null;
             }
             return new Secret(v, raw);
         }
         // A literal key in the file works, but is never echoed back: its source reads as "(literal)".
         return new Secret(raw, "(literal)");
+    }
+
+    private ReasoningConfig reasoning(ConfigNode r) {
+        if (!r.present()) return ReasoningConfig.GENERATED;
+        Secret key = secret(r, "key");
+        r.rejectUnknown("key (the reasoning envelope's HMAC key)");
+        return new ReasoningConfig(key);
     }
 
     private static PriceConfig price(ConfigNode p) {

@@ -149,6 +149,11 @@ final class ConfigNode {
         }
     }
 
+    /** Marks an optional key as read when it is absent, returning null. */
+    <T> T markUnset(String key) {
+        return markRead(key);
+    }
+
     private <T> T markRead(String key) {
         read.add(key);
         return null;

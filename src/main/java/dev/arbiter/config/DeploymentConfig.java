@@ -3,6 +3,7 @@ package dev.arbiter.config;
 import dev.arbiter.mock.MockConfig;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -18,15 +19,38 @@ import java.util.Set;
  * @param apiVersion Azure's {@code api-version} query parameter
  * @param headers extra headers sent upstream
  * @param mock the fake's behaviour, for provider {@code mock}
+ * @param api the upstream API a provider {@code openai} calls: {@code chat} (chat completions, the default) or
+ *     {@code responses} (its own /v1/responses, e.g. OpenAI or recent vLLM; Responses clients are passed through)
+ * @param hostedTools what to do with hosted tools (web_search, file_search, ...) this upstream cannot run:
+ *     {@code drop} them and name them in the {@code x-arbiter-dropped-tools} header, or {@code reject} with 400
+ * @param anthropicBeta the {@code anthropic-beta} flags forwarded to this (Anthropic) deployment; null forwards
+ *     every flag the client sent. Flags are never sent to other providers.
  */
 public record DeploymentConfig(String name, String provider, String model, URI baseUrl, Secret apiKey, int weight,
                                PriceConfig price, Integer contextWindow, Duration connectTimeout, Duration timeout,
-                               int maxInFlight, String apiVersion, Map<String, String> headers, MockConfig mock) {
+                               int maxInFlight, String apiVersion, Map<String, String> headers, MockConfig mock,
+                               String api, String hostedTools, List<String> anthropicBeta) {
 
     public static final Set<String> PROVIDERS = Set.of("openai", "azure", "anthropic", "mock");
+    /** The upstream model name that means "whatever model the client asked for". */
+    public static final String ANY_MODEL = "*";
+
+    public DeploymentConfig(String name, String provider, String model, URI baseUrl, Secret apiKey, int weight,
+                            PriceConfig price, Integer contextWindow, Duration connectTimeout, Duration timeout,
+                            int maxInFlight, String apiVersion, Map<String, String> headers, MockConfig mock) {
+        this(name, provider, model, baseUrl, apiKey, weight, price, contextWindow, connectTimeout, timeout, maxInFlight,
+                apiVersion, headers, mock, null, null, null);
+    }
 
     public DeploymentConfig {
         headers = headers == null ? Map.of() : Map.copyOf(headers);
+        api = api == null ? ("anthropic".equals(provider) ? "messages" : "chat") : api;
+        hostedTools = hostedTools == null ? "drop" : hostedTools;
+        anthropicBeta = anthropicBeta == null ? null : List.copyOf(anthropicBeta);
+        ConfigException.require(Set.of("drop", "reject").contains(hostedTools), "hosted-tools", hostedTools, "drop or reject");
+        ConfigException.require("anthropic".equals(provider) ? api.equals("messages")
+                        : "openai".equals(provider) ? Set.of("chat", "responses").contains(api) : api.equals("chat"),
+                "api", api, "chat or responses for provider openai; messages for anthropic; chat for azure and mock");
         price = price == null ? PriceConfig.FREE : price;
         ConfigException.require(name != null && !name.isBlank(), "deployment.name", name, "a non-empty name");
         ConfigException.require(PROVIDERS.contains(provider), "provider", provider, "one of azure, anthropic, mock, openai");

@@ -57,7 +57,7 @@ public final class AnthropicProvider implements Provider {
                     "model " + deployment.model() + " does not support embeddings", "model");
         };
         if (completion) req = asChat(req, deployment);
-        ObjectNode body = body(req, deployment.upstreamModel());
+        ObjectNode body = body(req, deployment.upstreamModel(req.model()));
         Map<String, String> headers = headers(exchange, req.format());
         var servedBy = new ServedBy(deployment.model(), deployment.name(), "anthropic");
         if (req.stream()) {
@@ -88,10 +88,22 @@ public final class AnthropicProvider implements Provider {
         if (config.apiKey() != null && !config.apiKey().isEmpty()) headers.put("x-api-key", config.apiKey().reveal());
         headers.put("anthropic-version", exchange.header("anthropic-version").orElse(DEFAULT_VERSION));
         if (inbound == WireFormat.ANTHROPIC_MESSAGES) {
-            exchange.header("anthropic-beta").ifPresent(beta -> headers.put("anthropic-beta", beta));
+            exchange.header("anthropic-beta").map(this::allowedBetas).filter(b -> !b.isEmpty())
+                    .ifPresent(beta -> headers.put("anthropic-beta", beta));
         }
         headers.putAll(config.headers());
         return headers;
+    }
+
+    /** The client's beta flags this deployment accepts: all of them, unless config lists the allowed ones. */
+    private String allowedBetas(String flags) {
+        if (config.anthropicBeta() == null) return flags;
+        var kept = new java.util.ArrayList<String>();
+        for (String f : flags.split(",")) {
+            String flag = f.trim();
+            if (config.anthropicBeta().contains(flag)) kept.add(flag);
+        }
+        return String.join(",", kept);
     }
 
     /** A legacy completion of one prompt as a one-turn chat; several prompts at once are not supported. */

@@ -49,8 +49,8 @@ public final class OpenAiProvider implements Provider {
             case COMPLETION -> "/completions";
             case EMBEDDING -> "/embeddings";
         };
-        ObjectNode body = body(req, deployment.upstreamModel());
-        URI uri = uri(path, deployment.upstreamModel());
+        ObjectNode body = body(req, deployment.upstreamModel(req.model()));
+        URI uri = uri(path, deployment.upstreamModel(req.model()));
         Map<String, String> headers = headers();
         var served = new ServedBy(deployment.model(), deployment.name(), providerName);
         if (req.stream() && req.operation() != Operation.EMBEDDING) {

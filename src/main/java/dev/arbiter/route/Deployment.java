@@ -17,9 +17,14 @@ public record Deployment(String model, DeploymentConfig config, Provider provide
         return config.name();
     }
 
-    /** The upstream's own model name. */
+    /** The upstream's own model name, as configured. */
     public String upstreamModel() {
         return config.model();
+    }
+
+    /** The model name to send upstream for a request that asked for {@code requested}. */
+    public String upstreamModel(String requested) {
+        return DeploymentConfig.ANY_MODEL.equals(config.model()) ? requested : config.model();
     }
 
     public String providerName() {
