@@ -15,6 +15,9 @@ import dev.arbiter.pipeline.Deadline;
 import dev.arbiter.pipeline.Exchange;
 import dev.arbiter.pipeline.Pipeline;
 import dev.arbiter.pipeline.Reply;
+import dev.arbiter.observe.TokenCounter;
+import dev.arbiter.provider.AnthropicProvider;
+import dev.arbiter.route.DeploymentSelector;
 import dev.arbiter.route.ModelRegistry;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
@@ -50,7 +53,7 @@ public final class HttpApi {
     /** Client headers that stages and providers may read; credentials are never among them. */
     private static final Set<String> FORWARDED = Set.of("anthropic-version", "anthropic-beta", "user-agent");
     private static final Set<String> KNOWN_PATHS = Set.of("/v1/chat/completions", "/chat/completions", "/v1/completions",
-            "/completions", "/v1/embeddings", "/embeddings", "/v1/messages", "/v1/models", "/models", "/healthz", "/readyz");
+            "/completions", "/v1/embeddings", "/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/models", "/models", "/healthz", "/readyz");
 
     private final ServerConfig server;
     private final Pipeline pipeline;
@@ -76,6 +79,7 @@ public final class HttpApi {
         for (String p : new String[] {"/v1/completions", "/completions"}) r.post(p, (q, s) -> handle(Surface.COMPLETIONS, q, s));
         for (String p : new String[] {"/v1/embeddings", "/embeddings"}) r.post(p, (q, s) -> handle(Surface.EMBEDDINGS, q, s));
         r.post("/v1/messages", (q, s) -> handle(Surface.MESSAGES, q, s));
+        r.post("/v1/messages/count_tokens", this::countTokens);
         for (String p : new String[] {"/v1/models", "/models"}) r.get(p, this::models);
         r.get("/healthz", (q, s) -> s.header("content-type", "application/json").send("{\"status\":\"ok\"}"));
         r.get("/readyz", this::readyz);
@@ -106,22 +110,61 @@ public final class HttpApi {
                         Duration.ofSeconds(1), false);
             }
             ObjectNode body = readBody(req);
-            LlmRequest request = surface.decoder().apply(body);
-            Exchange exchange = Exchange.of(rid, Caller.ANONYMOUS, request, deadline(req), forwardedHeaders(req));
+            Caller caller = Caller.ANONYMOUS;
+            LlmRequest request = surface.prepare(surface.decode(body), caller);
+            Exchange exchange = Exchange.of(rid, caller, request, deadline(req), forwardedHeaders(req));
             Reply reply = pipeline.handle(exchange);
             served(res, reply);
             switch (reply) {
                 case Reply.Complete c -> {
                     res.header("content-type", "application/json");
-                    res.send(Json.bytes(surface.encoder().encode(c.response(), request)));
+                    res.send(Json.bytes(surface.encode(c.response(), request, caller, rid)));
                 }
-                case Reply.Streaming s -> streams.write(s.stream(), surface.streams().create(request, rid), res, surface, rid);
+                case Reply.Streaming s -> streams.write(s.stream(), surface.streamEncoder(request, caller, rid), res, surface, rid);
             }
         } catch (ArbiterException e) {
             error(surface, e, res, rid);
         } catch (RuntimeException e) {
             log.error("request {} failed unexpectedly", rid, e);
             error(surface, new ArbiterException.Internal("Arbiter failed to handle the request (request id " + rid + ")"), res, rid);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    /**
+     * Anthropic's {@code count_tokens}: the backend's own count when the model is served by Anthropic, otherwise
+     * Arbiter's tokenizer estimate of system, messages and tools; {@code x-arbiter-token-count} says which.
+     */
+    private void countTokens(ServerRequest req, ServerResponse res) {
+        String rid = requestId(req);
+        res.header(REQUEST_ID, rid);
+        inFlight.incrementAndGet();
+        try {
+            ObjectNode body = readBody(req);
+            if (!body.has("max_tokens")) body.put("max_tokens", 1);
+            LlmRequest request = MessagesCodec.decodeRequest(body);
+            var model = registry.resolve(request.model());
+            var deployment = DeploymentSelector.weightedRandom().select(model, null);
+            Exchange exchange = Exchange.of(rid, Caller.ANONYMOUS, request, deadline(req), forwardedHeaders(req));
+            long tokens;
+            String source;
+            if (deployment.provider() instanceof AnthropicProvider anthropic) {
+                tokens = anthropic.countTokens(exchange, deployment);
+                source = "anthropic";
+            } else {
+                tokens = TokenCounter.countInput(request);
+                source = "estimate";
+            }
+            res.header("x-arbiter-token-count", source);
+            res.header("x-arbiter-model", model.name());
+            res.header("content-type", "application/json");
+            res.send(Json.bytes(Json.object().put("input_tokens", tokens)));
+        } catch (ArbiterException e) {
+            error(Surface.MESSAGES, e, res, rid);
+        } catch (RuntimeException e) {
+            log.error("request {} failed unexpectedly", rid, e);
+            error(Surface.MESSAGES, new ArbiterException.Internal("Arbiter failed to count tokens (request id " + rid + ")"), res, rid);
         } finally {
             inFlight.decrementAndGet();
         }

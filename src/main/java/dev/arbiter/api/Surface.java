@@ -6,14 +6,50 @@ import dev.arbiter.error.ErrorKind;
 import dev.arbiter.llm.LlmRequest;
 import dev.arbiter.llm.LlmResponse;
 import dev.arbiter.observe.TokenCounter;
+import dev.arbiter.pipeline.Caller;
 import java.util.function.Function;
 
 /**
  * One inbound endpoint's codec: how its requests decode, how answers and errors encode for its clients, and
- * which stream encoder speaks to them.
+ * which stream encoder speaks to them. {@link #prepare} may complete a request before it enters the pipeline
+ * (the Responses API's {@code previous_response_id}).
  */
-record Surface(String name, Function<ObjectNode, LlmRequest> decoder, Encoder encoder, StreamEncoders streams,
-               boolean anthropicErrors) {
+interface Surface {
+    LlmRequest decode(ObjectNode body);
+
+    default LlmRequest prepare(LlmRequest request, Caller caller) {
+        return request;
+    }
+
+    ObjectNode encode(LlmResponse response, LlmRequest request, Caller caller, String requestId);
+
+    StreamEncoder streamEncoder(LlmRequest request, Caller caller, String requestId);
+
+    boolean anthropicErrors();
+
+    default ObjectNode error(ArbiterException e) {
+        ErrorKind kind = ErrorKind.of(e);
+        return anthropicErrors() ? ErrorBodies.anthropic(e, kind) : ErrorBodies.openAi(e, kind);
+    }
+
+    /** A stateless endpoint made of functions. */
+    record Simple(Function<ObjectNode, LlmRequest> decoder, Encoder encoder, StreamEncoders streams, boolean anthropicErrors)
+            implements Surface {
+        @Override
+        public LlmRequest decode(ObjectNode body) {
+            return decoder.apply(body);
+        }
+
+        @Override
+        public ObjectNode encode(LlmResponse response, LlmRequest request, Caller caller, String requestId) {
+            return encoder.encode(response, request);
+        }
+
+        @Override
+        public StreamEncoder streamEncoder(LlmRequest request, Caller caller, String requestId) {
+            return streams.create(request, requestId);
+        }
+    }
 
     interface Encoder {
         ObjectNode encode(LlmResponse response, LlmRequest request);
@@ -23,20 +59,15 @@ record Surface(String name, Function<ObjectNode, LlmRequest> decoder, Encoder en
         StreamEncoder create(LlmRequest request, String requestId);
     }
 
-    ObjectNode error(ArbiterException e) {
-        ErrorKind kind = ErrorKind.of(e);
-        return anthropicErrors ? ErrorBodies.anthropic(e, kind) : ErrorBodies.openAi(e, kind);
-    }
-
-    static final Surface CHAT = new Surface("chat completions", ChatCodec::decodeRequest,
+    Surface CHAT = new Simple(ChatCodec::decodeRequest,
             (r, req) -> ChatResponses.encode(r, req.model()),
             (req, id) -> new ChatStreamEncoder(id, req.model(), req.includeUsage(), false), false);
 
-    static final Surface COMPLETIONS = new Surface("completions", ChatCodec::decodeCompletion,
+    Surface COMPLETIONS = new Simple(ChatCodec::decodeCompletion,
             (r, req) -> ChatResponses.encodeCompletion(r, req.model()),
             (req, id) -> new ChatStreamEncoder(id, req.model(), req.includeUsage(), true), false);
 
-    static final Surface EMBEDDINGS = new Surface("embeddings", ChatCodec::decodeEmbedding,
+    Surface EMBEDDINGS = new Simple(ChatCodec::decodeEmbedding,
             (r, req) -> {
                 if (r.raw() == null) throw new ArbiterException.Internal("embedding answer without a body");
                 return r.raw();
@@ -45,7 +76,7 @@ record Surface(String name, Function<ObjectNode, LlmRequest> decoder, Encoder en
                 throw new ArbiterException.BadRequest("embeddings cannot be streamed", "stream");
             }, false);
 
-    static final Surface MESSAGES = new Surface("messages", MessagesCodec::decodeRequest,
+    Surface MESSAGES = new Simple(MessagesCodec::decodeRequest,
             (r, req) -> MessagesCodec.encodeResponse(r, req.model()),
             (req, id) -> new MessagesStreamEncoder(req.model(), "msg_" + id.replace("-", ""), TokenCounter.countInput(req)), true);
 }

@@ -47,6 +47,31 @@ public final class AnthropicProvider implements Provider {
         return URI.create(base.endsWith("/v1") ? base + "/messages" : base + "/v1/messages");
     }
 
+    /**
+     * Anthropic's own token count for a Messages request ({@code /v1/messages/count_tokens}): system, messages and
+     * tools, as the model will see them.
+     */
+    public long countTokens(Exchange exchange, Deployment deployment) {
+        LlmRequest req = exchange.request();
+        ObjectNode body = body(req, deployment.upstreamModel(req.model()));
+        body.remove("stream");
+        body.remove("max_tokens");
+        body.remove("temperature");
+        body.remove("top_p");
+        body.remove("top_k");
+        body.remove("stop_sequences");
+        body.remove("metadata");
+        body.remove("service_tier");
+        URI uri = URI.create(messages + "/count_tokens");
+        ObjectNode answer = http.postJson(uri, headers(exchange, req.format()), body, exchange.deadline(), config.timeout());
+        JsonNode n = answer.get("input_tokens");
+        if (n == null || !n.canConvertToLong()) {
+            throw new ArbiterException.Upstream(502, "upstream " + config.name() + " answered count_tokens without input_tokens",
+                    "upstream_bad_response", null);
+        }
+        return n.asLong();
+    }
+
     @Override
     public Reply call(Exchange exchange, Deployment deployment) {
         LlmRequest req = exchange.request();

@@ -2,6 +2,7 @@ package dev.arbiter.route;
 
 import dev.arbiter.config.DeploymentConfig;
 import dev.arbiter.limit.ConcurrencyLimiter;
+import dev.arbiter.llm.WireFormat;
 import dev.arbiter.pipeline.Attribute;
 import dev.arbiter.provider.Provider;
 
@@ -25,6 +26,15 @@ public record Deployment(String model, DeploymentConfig config, Provider provide
     /** The model name to send upstream for a request that asked for {@code requested}. */
     public String upstreamModel(String requested) {
         return DeploymentConfig.ANY_MODEL.equals(config.model()) ? requested : config.model();
+    }
+
+    /** The wire format this deployment's upstream speaks natively. */
+    public WireFormat nativeFormat() {
+        return switch (config.provider()) {
+            case "anthropic" -> WireFormat.ANTHROPIC_MESSAGES;
+            case "openai" -> "responses".equals(config.api()) ? WireFormat.OPENAI_RESPONSES : WireFormat.OPENAI_CHAT;
+            default -> WireFormat.OPENAI_CHAT;
+        };
     }
 
     public String providerName() {
