@@ -19,6 +19,7 @@ import dev.arbiter.observe.TokenCounter;
 import dev.arbiter.provider.AnthropicProvider;
 import dev.arbiter.route.DeploymentSelector;
 import dev.arbiter.route.ModelRegistry;
+import dev.arbiter.store.ResponseStore;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
@@ -53,7 +54,7 @@ public final class HttpApi {
     /** Client headers that stages and providers may read; credentials are never among them. */
     private static final Set<String> FORWARDED = Set.of("anthropic-version", "anthropic-beta", "user-agent");
     private static final Set<String> KNOWN_PATHS = Set.of("/v1/chat/completions", "/chat/completions", "/v1/completions",
-            "/completions", "/v1/embeddings", "/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/models", "/models", "/healthz", "/readyz");
+            "/completions", "/v1/embeddings", "/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/responses", "/v1/models", "/models", "/healthz", "/readyz");
 
     private final ServerConfig server;
     private final Pipeline pipeline;
@@ -61,12 +62,14 @@ public final class HttpApi {
     private final LongSupplier nanos;
     private final ObjectMapper mapper;
     private final StreamWriter streams;
+    private final ResponsesSurface responses;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicBoolean draining = new AtomicBoolean();
     private volatile boolean ready;
 
-    public HttpApi(ServerConfig server, Pipeline pipeline, ModelRegistry registry, LongSupplier nanos) {
+    public HttpApi(ServerConfig server, Pipeline pipeline, ModelRegistry registry, ResponseStore store, LongSupplier nanos) {
         this.server = server;
+        this.responses = new ResponsesSurface(store);
         this.pipeline = pipeline;
         this.registry = registry;
         this.nanos = nanos;
@@ -80,6 +83,10 @@ public final class HttpApi {
         for (String p : new String[] {"/v1/embeddings", "/embeddings"}) r.post(p, (q, s) -> handle(Surface.EMBEDDINGS, q, s));
         r.post("/v1/messages", (q, s) -> handle(Surface.MESSAGES, q, s));
         r.post("/v1/messages/count_tokens", this::countTokens);
+        r.post("/v1/responses", (q, s) -> handle(responses, q, s));
+        r.get("/v1/responses/{id}", (q, s) -> storedResponse(q, s, false));
+        r.get("/v1/responses/{id}/input_items", (q, s) -> storedResponse(q, s, true));
+        r.delete("/v1/responses/{id}", this::deleteResponse);
         for (String p : new String[] {"/v1/models", "/models"}) r.get(p, this::models);
         r.get("/healthz", (q, s) -> s.header("content-type", "application/json").send("{\"status\":\"ok\"}"));
         r.get("/readyz", this::readyz);
@@ -168,6 +175,47 @@ public final class HttpApi {
         } finally {
             inFlight.decrementAndGet();
         }
+    }
+
+    private void storedResponse(ServerRequest req, ServerResponse res, boolean inputItems) {
+        String rid = requestId(req);
+        res.header(REQUEST_ID, rid);
+        String id = req.path().pathParameters().get("id");
+        try {
+            var stored = responses.find(id, Caller.ANONYMOUS).orElseThrow(() -> ResponsesSurface.notFound(id, "response_id"));
+            ObjectNode body;
+            if (inputItems) {
+                body = Json.object().put("object", "list");
+                body.set("data", stored.inputItems());
+                var data = stored.inputItems();
+                if (data.isEmpty()) {
+                    body.putNull("first_id");
+                    body.putNull("last_id");
+                } else {
+                    body.put("first_id", data.get(0).path("id").asText());
+                    body.put("last_id", data.get(data.size() - 1).path("id").asText());
+                }
+                body.put("has_more", false);
+            } else {
+                body = stored.response();
+            }
+            res.header("content-type", "application/json");
+            res.send(Json.bytes(body));
+        } catch (ArbiterException e) {
+            error(responses, e, res, rid);
+        }
+    }
+
+    private void deleteResponse(ServerRequest req, ServerResponse res) {
+        String rid = requestId(req);
+        res.header(REQUEST_ID, rid);
+        String id = req.path().pathParameters().get("id");
+        if (!responses.delete(id, Caller.ANONYMOUS)) {
+            error(responses, ResponsesSurface.notFound(id, "response_id"), res, rid);
+            return;
+        }
+        res.header("content-type", "application/json");
+        res.send(Json.bytes(Json.object().put("id", id).put("object", "response").put("deleted", true)));
     }
 
     private static void served(ServerResponse res, Reply reply) {

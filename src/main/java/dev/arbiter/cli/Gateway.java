@@ -53,7 +53,7 @@ public final class Gateway implements AutoCloseable {
                 new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
                 new RouteStage(registry, DeploymentSelector.weightedRandom()),
                 new ProviderStage());
-        this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos);
+        this.api = new HttpApi(config.server(), new Pipeline(stages), registry, config.responses().create(), nanos);
         this.server = WebServer.builder()
                 .host(config.server().host())
                 .port(config.server().port())

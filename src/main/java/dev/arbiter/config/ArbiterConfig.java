@@ -1,18 +1,21 @@
 package dev.arbiter.config;
 
 import dev.arbiter.reasoning.ReasoningConfig;
+import dev.arbiter.store.StoreConfig;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 
 /** The whole configuration: composed of each feature's own record; cross-record checks live here. */
-public record ArbiterConfig(ServerConfig server, LimitsConfig limits, List<ModelConfig> models, ReasoningConfig reasoning) {
+public record ArbiterConfig(ServerConfig server, LimitsConfig limits, List<ModelConfig> models, ReasoningConfig reasoning,
+                            StoreConfig responses) {
     public ArbiterConfig(ServerConfig server, LimitsConfig limits, List<ModelConfig> models) {
-        this(server, limits, models, ReasoningConfig.GENERATED);
+        this(server, limits, models, ReasoningConfig.GENERATED, StoreConfig.DEFAULT);
     }
 
     public ArbiterConfig {
         reasoning = reasoning == null ? ReasoningConfig.GENERATED : reasoning;
+        responses = responses == null ? StoreConfig.DEFAULT : responses;
         models = List.copyOf(models);
         var problems = new ArrayList<String>();
         var names = new HashSet<String>();
@@ -34,6 +37,6 @@ public record ArbiterConfig(ServerConfig server, LimitsConfig limits, List<Model
     }
 
     public ArbiterConfig withServer(ServerConfig s) {
-        return new ArbiterConfig(s, limits, models, reasoning);
+        return new ArbiterConfig(s, limits, models, reasoning, responses);
     }
 }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.arbiter.mock.MockConfig;
 import dev.arbiter.reasoning.ReasoningConfig;
+import dev.arbiter.store.StoreConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -94,12 +95,13 @@ public final class ConfigLoader {
         LimitsConfig limits = limits(top.child("limits"));
         List<ModelConfig> models = models(top, problems);
         ReasoningConfig reasoning = reasoning(top.child("reasoning"));
-        top.rejectUnknown("one of server, limits, models, reasoning");
+        StoreConfig responses = responses(top.child("responses"));
+        top.rejectUnknown("one of server, limits, models, reasoning, responses");
         if (models.isEmpty() && problems.isEmpty()) {
             problems.add(ConfigException.problem("models", "none", "at least one model"));
         }
         if (!problems.isEmpty()) throw new ConfigException(problems);
-        ArbiterConfig config = top.build(() -> new ArbiterConfig(server, limits, models, reasoning));
+        ArbiterConfig config = top.build(() -> new ArbiterConfig(server, limits, models, reasoning, responses));
         if (!problems.isEmpty()) throw new ConfigException(problems);
         return config;
     }
@@ -235,6 +237,14 @@ public final class ConfigLoader {
         }
         // A literal key in the file works, but is never echoed back: its source reads as "(literal)".
         return new Secret(raw, "(literal)");
+    }
+
+    private static StoreConfig responses(ConfigNode r) {
+        var d = StoreConfig.DEFAULT;
+        var c = r.build(() -> new StoreConfig(r.integer("max-entries", d.maxEntries()), r.longValue("max-bytes", d.maxBytes()),
+                r.duration("ttl", d.ttl())));
+        r.rejectUnknown("one of max-entries, max-bytes, ttl");
+        return c;
     }
 
     private ReasoningConfig reasoning(ConfigNode r) {

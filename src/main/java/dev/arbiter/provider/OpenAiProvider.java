@@ -6,6 +6,8 @@ import dev.arbiter.api.ChatCodec;
 import dev.arbiter.api.ChatResponses;
 import dev.arbiter.api.ChatStreamDecoder;
 import dev.arbiter.api.Json;
+import dev.arbiter.api.ResponsesCodec;
+import dev.arbiter.api.ResponsesStreamDecoder;
 import dev.arbiter.config.DeploymentConfig;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.llm.LlmRequest;
@@ -33,17 +35,20 @@ public final class OpenAiProvider implements Provider {
     private final UpstreamHttp http;
     private final boolean azure;
     private final String providerName;
+    private final boolean responsesApi;
 
     public OpenAiProvider(DeploymentConfig config) {
         this.config = config;
         this.azure = "azure".equals(config.provider());
         this.providerName = config.provider();
+        this.responsesApi = "responses".equals(config.api());
         this.http = new UpstreamHttp(config.name(), config.connectTimeout(), "https".equals(config.baseUrl().getScheme()));
     }
 
     @Override
     public Reply call(Exchange exchange, Deployment deployment) {
         LlmRequest req = exchange.request();
+        if (responsesApi && req.operation() == Operation.CHAT) return callResponses(exchange, deployment, req);
         String path = switch (req.operation()) {
             case CHAT -> "/chat/completions";
             case COMPLETION -> "/completions";
@@ -63,6 +68,29 @@ public final class OpenAiProvider implements Provider {
                         ChatResponses.decodeUsage(answer.get("usage")), WireFormat.OPENAI_CHAT, answer)
                 : ChatResponses.decode(answer);
         return new Reply.Complete(response, served);
+    }
+
+    /** A deployment with {@code api: responses}: its own /v1/responses, passed through for Responses clients. */
+    private Reply callResponses(Exchange exchange, Deployment deployment, LlmRequest req) {
+        String model = deployment.upstreamModel(req.model());
+        ObjectNode body;
+        if (req.format() == WireFormat.OPENAI_RESPONSES && req.raw() != null) {
+            body = req.raw().deepCopy();
+            body.put("model", model);
+        } else {
+            body = ResponsesCodec.encodeRequest(req, model);
+        }
+        if (req.stream()) body.put("stream", true);
+        else body.remove("stream");
+        URI uri = uri("/responses", model);
+        var served = new ServedBy(deployment.model(), deployment.name(), providerName);
+        if (req.stream()) {
+            var open = http.postStream(uri, headers(), body, exchange.deadline(), config.timeout());
+            return new Reply.Streaming(new SseFrameStream(open, new ResponsesStreamDecoder(), WireFormat.OPENAI_RESPONSES,
+                    config.name()), served);
+        }
+        return new Reply.Complete(ResponsesCodec.decodeResponse(http.postJson(uri, headers(), body, exchange.deadline(),
+                config.timeout())), served);
     }
 
     private ObjectNode body(LlmRequest req, String upstreamModel) {
