@@ -287,7 +287,8 @@ public final class ChatCodec {
             req.stop().forEach(stop::add);
         }
         if (req.responseFormat() != null) out.set("response_format", req.responseFormat());
-        if (req.reasoningEffort() != null) out.put("reasoning_effort", req.reasoningEffort());
+        String effort = req.reasoningEffort() != null ? req.reasoningEffort() : effortOf(req.thinkingBudget());
+        if (effort != null) out.put("reasoning_effort", effort);
         if (req.user() != null) out.put("user", req.user());
         if (req.stream()) {
             out.put("stream", true);
@@ -296,10 +297,17 @@ public final class ChatCodec {
         return out;
     }
 
+    /** A thinking budget in tokens as a chat reasoning effort. */
+    static String effortOf(Integer budget) {
+        if (budget == null) return null;
+        return budget < 2048 ? "low" : budget < 8192 ? "medium" : "high";
+    }
+
     private static void encodeMessage(Message m, ArrayNode out) {
         switch (m.role()) {
             case SYSTEM, DEVELOPER -> {
-                ObjectNode o = out.addObject().put("role", m.role().wire());
+                // "system" everywhere: OpenAI treats it as developer for reasoning models; many servers lack "developer".
+                ObjectNode o = out.addObject().put("role", "system");
                 o.put("content", m.text());
             }
             case TOOL, USER -> {

@@ -36,12 +36,15 @@ public final class OpenAiProvider implements Provider {
     private final boolean azure;
     private final String providerName;
     private final boolean responsesApi;
+    private final boolean developerRole;
 
     public OpenAiProvider(DeploymentConfig config) {
         this.config = config;
         this.azure = "azure".equals(config.provider());
         this.providerName = config.provider();
         this.responsesApi = "responses".equals(config.api());
+        String host = config.baseUrl().getHost() == null ? "" : config.baseUrl().getHost();
+        this.developerRole = azure || host.equals("api.openai.com");
         this.http = new UpstreamHttp(config.name(), config.connectTimeout(), "https".equals(config.baseUrl().getScheme()));
     }
 
@@ -98,6 +101,7 @@ public final class OpenAiProvider implements Provider {
             ObjectNode body = req.raw().deepCopy();
             if (azure) body.remove("model");
             else body.put("model", upstreamModel);
+            if (!developerRole && req.operation() == Operation.CHAT) developerAsSystem(body);
             if (req.stream() && req.operation() != Operation.EMBEDDING) {
                 JsonNode so = body.get("stream_options");
                 ObjectNode options = so instanceof ObjectNode o ? o : body.putObject("stream_options");
@@ -111,6 +115,13 @@ public final class OpenAiProvider implements Provider {
         ObjectNode body = ChatCodec.encodeRequest(req, upstreamModel);
         if (azure) body.remove("model");
         return body;
+    }
+
+    /** Servers other than OpenAI's and Azure's often reject the {@code developer} role; it means system to them. */
+    private static void developerAsSystem(ObjectNode body) {
+        for (JsonNode m : body.path("messages")) {
+            if (m instanceof ObjectNode o && "developer".equals(Json.text(o, "role"))) o.put("role", "system");
+        }
     }
 
     private URI uri(String path, String upstreamModel) {

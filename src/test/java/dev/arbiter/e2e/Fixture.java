@@ -53,6 +53,9 @@ public final class Fixture implements AutoCloseable {
                     aliases: ["claude-*"]
                     deployments: [{name: up-anthropic, provider: anthropic, base-url: "%s", api-key: "%s",
                                    price: {input: 3.0, output: 15.0}, timeout: 20s}]
+                  - name: resp-openai
+                    deployments: [{name: up-responses, provider: openai, api: responses, base-url: "%s/v1", api-key: "%s",
+                                   timeout: 20s}]
                   - name: embed-openai
                     embeddings: true
                     deployments: [{name: up-openai-embed, provider: openai, base-url: "%s/v1", api-key: "%s"}]
@@ -62,7 +65,7 @@ public final class Fixture implements AutoCloseable {
                     embeddings: true
                     deployments: [{name: mock, provider: mock}]
                 %s
-                """.formatted(extraServerYaml, base, OPENAI_KEY, base, ANTHROPIC_KEY, base, OPENAI_KEY, extraModelsYaml.replace("{UPSTREAM}", base));
+                """.formatted(extraServerYaml, base, OPENAI_KEY, base, ANTHROPIC_KEY, base, OPENAI_KEY, base, OPENAI_KEY, extraModelsYaml.replace("{UPSTREAM}", base));
         ArbiterConfig cfg = new ConfigLoader(k -> null)
                 .parse(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)), "fixture.yaml");
         this.gateway = Gateway.start(cfg, List.of(outcomes::add));
