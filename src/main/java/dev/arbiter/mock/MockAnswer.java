@@ -36,8 +36,15 @@ public record MockAnswer(List<Alternative> alternatives, int inputTokens, int ou
         }
     }
 
-    /** A function call; {@code arguments} is JSON text. */
-    public record ToolCall(String id, String name, String arguments) {
+    /**
+     * A tool call: a function call whose {@code arguments} is JSON text, or, when {@code custom}, a freeform (custom)
+     * tool call whose {@code arguments} is its raw input text.
+     */
+    public record ToolCall(String id, String name, String arguments, boolean custom) {
+        public ToolCall(String id, String name, String arguments) {
+            this(id, name, arguments, false);
+        }
+
         /** The arguments in two or three fragments, as a stream sends them; joined they give {@code arguments}. */
         public List<String> fragments() {
             int len = arguments.length();
@@ -50,11 +57,27 @@ public record MockAnswer(List<Alternative> alternatives, int inputTokens, int ou
 
     /**
      * One generated alternative: text as {@code tokens} (joined they give {@link #text()}), or a tool call, with
-     * no text. {@code outputTokens} is what it counts toward usage.
+     * no text; both may be preceded by {@code reasoning} tokens (empty when the request asked for none).
+     * {@code outputTokens} is what it counts toward usage, reasoning included.
      */
-    public record Alternative(int index, List<String> tokens, ToolCall toolCall, Finish finish, int outputTokens) {
+    public record Alternative(int index, List<String> tokens, ToolCall toolCall, Finish finish, int outputTokens,
+                              List<String> reasoning) {
         public Alternative {
             tokens = List.copyOf(tokens);
+            reasoning = reasoning == null ? List.of() : List.copyOf(reasoning);
+        }
+
+        public Alternative(int index, List<String> tokens, ToolCall toolCall, Finish finish, int outputTokens) {
+            this(index, tokens, toolCall, finish, outputTokens, List.of());
+        }
+
+        public boolean hasReasoning() {
+            return !reasoning.isEmpty();
+        }
+
+        /** The reasoning tokens joined; empty when there is none. */
+        public String reasoningText() {
+            return String.join("", reasoning);
         }
 
         public boolean isToolCall() {

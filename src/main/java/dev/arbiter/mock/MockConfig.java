@@ -15,10 +15,13 @@ import java.util.List;
  * @param embeddingDimensions length of each embedding vector
  * @param faults injected failures
  * @param seed seed of the latency and fault draws: the same seed gives the same sequence of draws; a negative
- *             seed draws from {@link java.util.concurrent.ThreadLocalRandom} (not reproducible)
+ *             seed draws from {@link java.util.concurrent.ThreadLocalRandom} (not reproducible). It also derives the
+ *             secret of the fake's reasoning signatures, so two fakes with the same seed accept each other's.
+ * @param strictReasoning enforce DeepSeek's rule on chat completions: with {@code reasoning_effort} set, an assistant
+ *             message with tool calls in the current turn must carry {@code reasoning_content} (else 400)
  */
 public record MockConfig(Latency latency, Duration ttft, double tokensPerSecond, int outputTokens,
-                         int embeddingDimensions, Faults faults, long seed) {
+                         int embeddingDimensions, Faults faults, long seed, boolean strictReasoning) {
 
     public static final MockConfig DEFAULT = new MockConfig(Latency.NONE, Duration.ZERO, 0, 16, 64, Faults.NONE, 42);
 
@@ -33,8 +36,18 @@ public record MockConfig(Latency latency, Duration ttft, double tokensPerSecond,
                 embeddingDimensions, "1..8192");
     }
 
+    /** A config with {@code strictReasoning} on. */
+    public MockConfig(Latency latency, Duration ttft, double tokensPerSecond, int outputTokens, int embeddingDimensions,
+                      Faults faults, long seed) {
+        this(latency, ttft, tokensPerSecond, outputTokens, embeddingDimensions, faults, seed, true);
+    }
+
     public MockConfig withFaults(Faults f) {
-        return new MockConfig(latency, ttft, tokensPerSecond, outputTokens, embeddingDimensions, f, seed);
+        return new MockConfig(latency, ttft, tokensPerSecond, outputTokens, embeddingDimensions, f, seed, strictReasoning);
+    }
+
+    public MockConfig withStrictReasoning(boolean strict) {
+        return new MockConfig(latency, ttft, tokensPerSecond, outputTokens, embeddingDimensions, faults, seed, strict);
     }
 
     /**

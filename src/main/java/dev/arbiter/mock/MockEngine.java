@@ -26,8 +26,11 @@ import java.util.random.RandomGenerator;
  * without state. Alternative {@code k} of {@code n} hashes in {@code k}, so alternative 0 does not depend on
  * {@code n}. An answer is {@code min(outputTokens, maxTokens)} tokens, one word each, the first two being
  * "Mock answer:"; it is a tool call instead when tools are offered, the tool choice allows one and the last
- * message is not a tool result. Token counts are {@code ceil(chars / 4)}, at least 1, so usage is
- * predictable without a tokenizer. Embeddings use the same hash stream, normalised to unit length.
+ * message is not a tool result. A custom (freeform) tool gets {@link #CUSTOM_INPUT}, a small patch. When the prompt
+ * asks for reasoning, each alternative opens with {@code reasoningTokens} tokens of reasoning, "Mock reasoning:" and
+ * words drawn as above from a salted seed; they count toward output tokens. Token counts are {@code ceil(chars / 4)},
+ * at least 1, so usage is predictable without a tokenizer. Embeddings use the same hash stream, normalised to unit
+ * length. Reasoning is signed by {@link MockSigner}, whose secret derives from the seed.
  *
  * <p>Timing and faults are the only random parts. With {@code seed >= 0}, request {@code k} (in the order
  * {@link #plan} is called) draws from its own {@link SplittableRandom} seeded with {@code mix64(seed + k *
@@ -50,6 +53,11 @@ public final class MockEngine {
     };
     private static final String[] TOKENS = new String[WORDS.length];
     private static final String[] PREFIX = {"Mock", " answer:"};
+    private static final String[] REASONING_PREFIX = {"Mock", " reasoning:"};
+    private static final long REASONING_SALT = 0x5EA5_0A1D_C0DE_F00DL;
+
+    /** What the fake puts in a custom tool call: a patch in Codex's apply_patch format, quotes and newlines in it. */
+    public static final String CUSTOM_INPUT = "*** Begin Patch\n*** Add File: hello.txt\n+Hello \"mock\"\n*** End Patch\n";
 
     static {
         for (int i = 0; i < WORDS.length; i++) TOKENS[i] = " " + WORDS[i];
@@ -72,8 +80,12 @@ public final class MockEngine {
         Sleeper SYSTEM = MockEngine::park;
     }
 
-    /** A tool offered to the model: its name and JSON Schema (may be null). */
-    public record ToolSpec(String name, JsonNode schema) {}
+    /** A tool offered to the model: its name and JSON Schema (may be null); {@code custom} for a freeform tool. */
+    public record ToolSpec(String name, JsonNode schema, boolean custom) {
+        public ToolSpec(String name, JsonNode schema) {
+            this(name, schema, false);
+        }
+    }
 
     /**
      * What the engine answers from.
@@ -84,14 +96,21 @@ public final class MockEngine {
      * @param afterToolResult the last message carries a tool result
      * @param maxTokens the request's output limit, {@link Integer#MAX_VALUE} when it sets none
      * @param n the number of alternatives
+     * @param reasoningTokens the length of the reasoning before each answer, 0 for none
      */
     public record Prompt(String text, List<ToolSpec> tools, boolean toolsAllowed, String namedTool,
-                         boolean afterToolResult, int maxTokens, int n) {
+                         boolean afterToolResult, int maxTokens, int n, int reasoningTokens) {
         public Prompt {
             text = text == null ? "" : text;
             tools = tools == null ? List.of() : List.copyOf(tools);
             maxTokens = Math.max(1, maxTokens);
             n = Math.max(1, n);
+            reasoningTokens = Math.max(0, reasoningTokens);
+        }
+
+        public Prompt(String text, List<ToolSpec> tools, boolean toolsAllowed, String namedTool, boolean afterToolResult,
+                      int maxTokens, int n) {
+            this(text, tools, toolsAllowed, namedTool, afterToolResult, maxTokens, n, 0);
         }
 
         public static Prompt text(String text) {
@@ -109,6 +128,7 @@ public final class MockEngine {
     private final AtomicLong ids = new AtomicLong();
     private final Duration perToken;
     private final MockPlan fixedPlan;
+    private final MockSigner signer;
 
     public MockEngine(MockConfig config) {
         this(config, Sleeper.SYSTEM, InstantSource.system());
@@ -122,6 +142,7 @@ public final class MockEngine {
                 : Duration.ofNanos(Math.round(1e9 / config.tokensPerSecond()));
         boolean fixed = config.faults().none() && "fixed".equals(config.latency().distribution());
         this.fixedPlan = fixed ? new MockPlan(config.latency().mean(), config.ttft(), perToken, Fault.NONE) : null;
+        this.signer = new MockSigner(config.seed());
     }
 
     public MockConfig config() {
@@ -130,6 +151,27 @@ public final class MockEngine {
 
     public Sleeper sleeper() {
         return sleeper;
+    }
+
+    /** Issues and checks the fake's reasoning signatures and encrypted content. */
+    MockSigner signer() {
+        return signer;
+    }
+
+    /**
+     * The reasoning length for an effort: {@code none} 0, {@code minimal} 4, {@code low} 6, {@code medium} (and
+     * null or unknown values) 8, {@code high} 12, {@code xhigh} and Anthropic's {@code max} 16; so a test can tell
+     * which effort reached the fake.
+     */
+    public static int reasoningTokens(String effort) {
+        return switch (effort == null ? "medium" : effort) {
+            case "none" -> 0;
+            case "minimal" -> 4;
+            case "low" -> 6;
+            case "high" -> 12;
+            case "xhigh", "max" -> 16;
+            default -> 8;
+        };
     }
 
     /** Now, in Unix seconds, for {@code created} fields. */
@@ -151,6 +193,10 @@ public final class MockEngine {
         for (int k = 0; k < p.n(); k++) {
             long seed = mix64(base + (k + 1) * GAMMA);
             MockAnswer.Alternative a = tool != null ? toolAlternative(k, seed, tool) : textAlternative(k, seed, p.maxTokens());
+            if (p.reasoningTokens() > 0) {
+                a = new MockAnswer.Alternative(k, a.tokens(), a.toolCall(), a.finish(),
+                        a.outputTokens() + p.reasoningTokens(), reasoning(seed, p.reasoningTokens()));
+            }
             alternatives.add(a);
             output += a.outputTokens();
         }
@@ -175,11 +221,21 @@ public final class MockEngine {
         return new MockAnswer.Alternative(index, tokens, null, finish, count);
     }
 
+    private static List<String> reasoning(long seed, int count) {
+        var tokens = new ArrayList<String>(count);
+        long s = mix64(seed ^ REASONING_SALT);
+        for (int i = 0; i < count; i++) {
+            if (i < REASONING_PREFIX.length) tokens.add(REASONING_PREFIX[i]);
+            else tokens.add(TOKENS[(int) (mix64(s + i * GAMMA) >>> 58)]);
+        }
+        return tokens;
+    }
+
     private static MockAnswer.Alternative toolAlternative(int index, long seed, ToolSpec tool) {
         long h = mix64(seed ^ hash(tool.name()));
         String id = "call_" + HEX.toHexDigits(h) + HEX.toHexDigits(mix64(h)).substring(0, 8);
-        String args = argumentsFor(tool.schema());
-        var call = new MockAnswer.ToolCall(id, tool.name(), args);
+        String args = tool.custom() ? CUSTOM_INPUT : argumentsFor(tool.schema());
+        var call = new MockAnswer.ToolCall(id, tool.name(), args, tool.custom());
         return new MockAnswer.Alternative(index, List.of(), call, MockAnswer.Finish.TOOL_CALLS,
                 countTokens(tool.name() + args));
     }

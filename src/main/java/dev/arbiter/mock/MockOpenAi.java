@@ -41,8 +41,65 @@ final class MockOpenAi {
         JsonNode named = choice.path("function").path("name");
         if (!named.isTextual()) named = choice.path("name");
         int max = intOr(body, "max_completion_tokens", intOr(body, "max_tokens", Integer.MAX_VALUE));
+        JsonNode effort = body.get("reasoning_effort");
+        int reasoning = effort != null && effort.isTextual() ? MockEngine.reasoningTokens(effort.asText()) : 0;
         return new Prompt(text.toString(), tools, allowed, named.isTextual() ? named.asText() : null,
-                "tool".equals(lastRole) || "function".equals(lastRole), max, intOr(body, "n", 1));
+                "tool".equals(lastRole) || "function".equals(lastRole), max, intOr(body, "n", 1), reasoning);
+    }
+
+    /**
+     * Rules of the backends the fake stands for on chat completions: {@code cache_control} anywhere is refused, as a
+     * non-Anthropic backend refuses Anthropic-only fields; with {@code strictReasoning} and a {@code reasoning_effort},
+     * an assistant message with tool calls after the last user message must carry {@code reasoning_content}
+     * (DeepSeek's thinking-mode rule). Throws {@link IllegalArgumentException} with the message to answer.
+     */
+    static void checkChat(JsonNode body, boolean strictReasoning) {
+        if (has(body, "cache_control")) {
+            throw new IllegalArgumentException("Unrecognized request argument supplied: cache_control (at "
+                    + find(body, "cache_control", "") + ")");
+        }
+        JsonNode effort = body.get("reasoning_effort");
+        if (!strictReasoning || effort == null || !effort.isTextual() || "none".equals(effort.asText())) return;
+        JsonNode messages = body.path("messages");
+        int lastUser = -1;
+        for (int i = 0; i < messages.size(); i++) if ("user".equals(messages.get(i).path("role").asText())) lastUser = i;
+        for (int i = lastUser + 1; i < messages.size(); i++) {
+            JsonNode m = messages.get(i);
+            if ("assistant".equals(m.path("role").asText()) && !m.path("tool_calls").isEmpty()
+                    && !m.path("reasoning_content").isTextual()) {
+                throw new IllegalArgumentException("Missing `reasoning_content` field in the assistant message at message index "
+                        + i + ". For more information, please refer to https://api-docs.deepseek.com/guides/thinking_mode#tool-calls");
+            }
+        }
+    }
+
+    /** Whether a field named {@code name} is anywhere in {@code node}; allocates nothing, for the hot path. */
+    private static boolean has(JsonNode node, String name) {
+        if (node.isObject() && node.has(name)) return true;
+        if (node.isContainerNode()) {
+            for (JsonNode child : node) if (child.isContainerNode() && has(child, name)) return true;
+        }
+        return false;
+    }
+
+    /** The path of the first field named {@code name} anywhere in {@code node}, or null. */
+    private static String find(JsonNode node, String name, String path) {
+        if (node.isObject()) {
+            if (node.has(name)) return path.isEmpty() ? name : path + "." + name;
+            for (var it = node.properties().iterator(); it.hasNext(); ) {
+                var e = it.next();
+                if (!e.getValue().isContainerNode()) continue;
+                String found = find(e.getValue(), name, path.isEmpty() ? e.getKey() : path + "." + e.getKey());
+                if (found != null) return found;
+            }
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                if (!node.get(i).isContainerNode()) continue;
+                String found = find(node.get(i), name, path + "[" + i + "]");
+                if (found != null) return found;
+            }
+        }
+        return null;
     }
 
     private static void appendText(StringBuilder sb, JsonNode content) {
@@ -64,6 +121,7 @@ final class MockOpenAi {
         for (MockAnswer.Alternative alt : a.alternatives()) {
             ObjectNode c = choices.addObject().put("index", alt.index());
             ObjectNode m = c.putObject("message").put("role", "assistant");
+            if (alt.hasReasoning()) m.put("reasoning_content", alt.reasoningText());
             if (alt.isToolCall()) {
                 m.putNull("content");
                 m.putArray("tool_calls").add(toolCall(alt.toolCall(), alt.toolCall().arguments()));
@@ -74,8 +132,17 @@ final class MockOpenAi {
             c.putNull("logprobs");
             c.put("finish_reason", alt.finish().openAi());
         }
-        o.set("usage", usage(a.inputTokens(), a.outputTokens()));
-        return MockUpstream.bytes(o);
+        o.set("usage", usage(a));
+        return MockWire.bytes(o);
+    }
+
+    /** The usage of a chat answer; with reasoning, {@code completion_tokens_details.reasoning_tokens} too. */
+    private static ObjectNode usage(MockAnswer a) {
+        ObjectNode u = usage(a.inputTokens(), a.outputTokens());
+        int reasoning = 0;
+        for (MockAnswer.Alternative alt : a.alternatives()) reasoning += alt.reasoning().size();
+        if (reasoning > 0) u.putObject("completion_tokens_details").put("reasoning_tokens", reasoning);
+        return u;
     }
 
     private static ObjectNode toolCall(MockAnswer.ToolCall call, String arguments) {
@@ -92,7 +159,11 @@ final class MockOpenAi {
         return F.objectNode().put("prompt_tokens", in).put("completion_tokens", out).put("total_tokens", in + out);
     }
 
-    /** A chat completions stream: role chunks, one delta chunk per token and choice, finish chunks, usage, [DONE]. */
+    /**
+     * A chat completions stream: role chunks, one delta chunk per token and choice (first the reasoning, as
+     * {@code reasoning_content} deltas, then the content or the tool call, whose head then rides on its first
+     * argument fragment), finish chunks, usage, [DONE].
+     */
     static MockUpstream.Script chatStream(String id, String model, long created, MockAnswer a, boolean includeUsage) {
         List<MockAnswer.Alternative> alts = a.alternatives();
         return new MockUpstream.Script() {
@@ -112,35 +183,44 @@ final class MockOpenAi {
                 var out = new ArrayList<byte[]>();
                 for (var alt : alts) {
                     ObjectNode d = F.objectNode().put("role", "assistant");
-                    if (alt.isToolCall()) {
+                    if (alt.hasReasoning()) {
+                        if (alt.isToolCall()) d.putNull("content");
+                        else d.put("content", "");
+                        d.put("reasoning_content", "");
+                    } else if (alt.isToolCall()) {
                         d.putNull("content");
                         d.putArray("tool_calls").add(F.objectNode().put("index", 0).setAll(toolCall(alt.toolCall(), "")));
                     } else {
                         d.put("content", "");
                     }
-                    out.add(MockUpstream.data(chunk(alt.index(), d, null)));
+                    out.add(MockWire.data(chunk(alt.index(), d, null)));
                 }
                 return out;
             }
 
             @Override
             public int steps() {
-                return MockUpstream.steps(alts);
+                return MockWire.steps(alts);
             }
 
             @Override
             public List<byte[]> step(int s) {
                 var out = new ArrayList<byte[]>(alts.size());
                 for (var alt : alts) {
-                    if (s >= alt.deltas().size()) continue;
-                    String piece = alt.deltas().get(s);
+                    int r = alt.reasoning().size();
+                    if (s >= r + alt.deltas().size()) continue;
                     ObjectNode d = F.objectNode();
-                    if (alt.isToolCall()) {
+                    String piece = s < r ? alt.reasoning().get(s) : alt.deltas().get(s - r);
+                    if (s < r) {
+                        d.put("reasoning_content", piece);
+                    } else if (alt.isToolCall() && r > 0 && s == r) {
+                        d.putArray("tool_calls").add(F.objectNode().put("index", 0).setAll(toolCall(alt.toolCall(), piece)));
+                    } else if (alt.isToolCall()) {
                         d.putArray("tool_calls").addObject().put("index", 0).putObject("function").put("arguments", piece);
                     } else {
                         d.put("content", piece);
                     }
-                    out.add(MockUpstream.data(chunk(alt.index(), d, null)));
+                    out.add(MockWire.data(chunk(alt.index(), d, null)));
                 }
                 return out;
             }
@@ -148,20 +228,20 @@ final class MockOpenAi {
             @Override
             public List<byte[]> tail() {
                 var out = new ArrayList<byte[]>();
-                for (var alt : alts) out.add(MockUpstream.data(chunk(alt.index(), F.objectNode(), alt.finish().openAi())));
+                for (var alt : alts) out.add(MockWire.data(chunk(alt.index(), F.objectNode(), alt.finish().openAi())));
                 if (includeUsage) {
                     ObjectNode u = envelope(id, "chat.completion.chunk", created, model);
                     u.putArray("choices");
-                    u.set("usage", usage(a.inputTokens(), a.outputTokens()));
-                    out.add(MockUpstream.data(u));
+                    u.set("usage", usage(a));
+                    out.add(MockWire.data(u));
                 }
-                out.add(MockUpstream.DONE);
+                out.add(MockWire.DONE);
                 return out;
             }
 
             @Override
             public byte[] malformed() {
-                return MockUpstream.sse(null, "{\"id\":\"" + id + "\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"delta\":{\"content\":\"Mo");
+                return MockWire.sse(null, "{\"id\":\"" + id + "\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"delta\":{\"content\":\"Mo");
             }
         };
     }
@@ -191,7 +271,7 @@ final class MockOpenAi {
             }
         }
         o.set("usage", usage(in, out));
-        return MockUpstream.bytes(o);
+        return MockWire.bytes(o);
     }
 
     static MockUpstream.Script completionStream(String id, String model, long created, List<MockAnswer> answers,
@@ -217,7 +297,7 @@ final class MockOpenAi {
                 if (finish == null) c.putNull("finish_reason");
                 else c.put("finish_reason", finish);
                 if (includeUsage) o.putNull("usage");
-                return MockUpstream.data(o);
+                return MockWire.data(o);
             }
 
             @Override
@@ -227,7 +307,7 @@ final class MockOpenAi {
 
             @Override
             public int steps() {
-                return MockUpstream.steps(alts);
+                return MockWire.steps(alts);
             }
 
             @Override
@@ -245,15 +325,15 @@ final class MockOpenAi {
                     ObjectNode u = envelope(id, "text_completion", created, model);
                     u.putArray("choices");
                     u.set("usage", usage);
-                    list.add(MockUpstream.data(u));
+                    list.add(MockWire.data(u));
                 }
-                list.add(MockUpstream.DONE);
+                list.add(MockWire.DONE);
                 return list;
             }
 
             @Override
             public byte[] malformed() {
-                return MockUpstream.sse(null, "{\"id\":\"" + id + "\",\"object\":\"text_completion\",\"choices\":[{\"text\":\"Mo");
+                return MockWire.sse(null, "{\"id\":\"" + id + "\",\"object\":\"text_completion\",\"choices\":[{\"text\":\"Mo");
             }
         };
     }
@@ -285,7 +365,7 @@ final class MockOpenAi {
         ObjectNode o = F.objectNode().put("object", "list");
         ArrayNode data = o.putArray("data");
         for (String id : ids) data.addObject().put("id", id).put("object", "model").put("created", 0).put("owned_by", "arbiter-mock");
-        return MockUpstream.bytes(o);
+        return MockWire.bytes(o);
     }
 
     static byte[] error(int status, String message) {
@@ -293,6 +373,6 @@ final class MockOpenAi {
         ObjectNode e = F.objectNode();
         e.putObject("error").put("message", message).put("type", type).putNull("param")
                 .put("code", status == 429 ? "rate_limit_exceeded" : null);
-        return MockUpstream.bytes(e);
+        return MockWire.bytes(e);
     }
 }

@@ -39,6 +39,12 @@ import java.util.function.BooleanSupplier;
  * event, except embeddings, whose OpenAI JSON is the {@code raw} body); faults surface as the exceptions the
  * HTTP providers raise for the same upstream behaviour. Errors, rate limits, resets and malformed bodies
  * fail at once; a hang waits for the exchange's deadline.
+ *
+ * <p>When the request asks for reasoning (a reasoning effort other than {@code none}, a thinking budget, or
+ * Anthropic's adaptive thinking), each answer opens with a {@link Part.Reasoning} whose {@code signature} is a
+ * {@link MockSigner} token (streamed as {@link StreamEvent.ReasoningDelta}s, then one
+ * {@link StreamEvent.ReasoningSignature}); a custom tool is answered with a {@link Part.CustomToolCall}. Echoed
+ * reasoning is not checked in process; the HTTP fake does that.
  */
 public final class MockProvider implements Provider {
     private final MockEngine engine;
@@ -70,8 +76,8 @@ public final class MockProvider implements Provider {
         List<MockAnswer> answers = answers(req);
         if (!stream) return new Reply.Complete(response(answers, model), servedBy);
         String id = engine.nextId("chatcmpl-");
-        return new Reply.Streaming(new Stream(frames(id, model, answers), plan, engine.sleeper(), exchange.deadline(), label),
-                servedBy);
+        return new Reply.Streaming(new Stream(frames(id, model, answers, engine.signer()), plan, engine.sleeper(),
+                exchange.deadline(), label), servedBy);
     }
 
     private void failFast(Fault fault, String label, Deadline deadline) {
@@ -122,12 +128,22 @@ public final class MockProvider implements Provider {
             }
         }
         var tools = new ArrayList<MockEngine.ToolSpec>();
-        for (Tool t : req.tools()) if (t.isFunction()) tools.add(new MockEngine.ToolSpec(t.name(), t.parameters()));
+        for (Tool t : req.tools()) {
+            if (t.isFunction() || t.isCustom()) tools.add(new MockEngine.ToolSpec(t.name(), t.parameters(), t.isCustom()));
+        }
         boolean allowed = !(req.toolChoice() instanceof ToolChoice.None);
         String named = req.toolChoice() instanceof ToolChoice.Named(String name) ? name : null;
         Message last = req.messages().isEmpty() ? null : req.messages().getLast();
         boolean afterTool = last != null && (last.role() == Role.TOOL || !last.parts(Part.ToolResult.class).isEmpty());
-        return new Prompt(text.toString(), tools, allowed, named, afterTool, maxTokens, n);
+        return new Prompt(text.toString(), tools, allowed, named, afterTool, maxTokens, n, reasoningTokens(req));
+    }
+
+    private static int reasoningTokens(LlmRequest req) {
+        if (req.reasoningEffort() != null) return MockEngine.reasoningTokens(req.reasoningEffort());
+        JsonNode thinking = req.extra().get("thinking");
+        if (thinking == null && req.raw() != null && req.format() == WireFormat.ANTHROPIC_MESSAGES) thinking = req.raw().get("thinking");
+        boolean adaptive = thinking != null && "adaptive".equals(thinking.path("type").asText());
+        return req.thinkingBudget() != null || adaptive ? MockEngine.reasoningTokens(null) : 0;
     }
 
     private static int n(LlmRequest req) {
@@ -140,21 +156,32 @@ public final class MockProvider implements Provider {
         var choices = new ArrayList<Choice>();
         long in = 0;
         long out = 0;
+        long reasoning = 0;
         int n = answers.getFirst().alternatives().size();
         for (int p = 0; p < answers.size(); p++) {
             MockAnswer a = answers.get(p);
             in += a.inputTokens();
             out += a.outputTokens();
             for (MockAnswer.Alternative alt : a.alternatives()) {
-                Part part = alt.isToolCall()
-                        ? new Part.ToolCall(alt.toolCall().id(), alt.toolCall().name(), alt.toolCall().arguments(), null)
-                        : Part.Text.of(alt.text());
-                choices.add(new Choice(p * n + alt.index(), new Message(Role.ASSISTANT, List.of(part), null, null),
+                var parts = new ArrayList<Part>(2);
+                if (alt.hasReasoning()) {
+                    reasoning += alt.reasoning().size();
+                    parts.add(new Part.Reasoning(alt.reasoningText(), signature(model, alt), null, false, null, null, null));
+                }
+                var call = alt.toolCall();
+                if (call == null) parts.add(Part.Text.of(alt.text()));
+                else if (call.custom()) parts.add(new Part.CustomToolCall(call.id(), call.name(), call.arguments(), null));
+                else parts.add(new Part.ToolCall(call.id(), call.name(), call.arguments(), null));
+                choices.add(new Choice(p * n + alt.index(), new Message(Role.ASSISTANT, parts, null, null),
                         finish(alt.finish()), null, null));
             }
         }
-        return new LlmResponse(engine.nextId("chatcmpl-"), model, engine.epochSecond(), choices, Usage.of(in, out),
-                WireFormat.OPENAI_CHAT, null);
+        return new LlmResponse(engine.nextId("chatcmpl-"), model, engine.epochSecond(), choices,
+                new Usage(in, out, 0, 0, reasoning, false), WireFormat.OPENAI_CHAT, null);
+    }
+
+    private String signature(String model, MockAnswer.Alternative alt) {
+        return engine.signer().sign(MockSigner.Kind.THINKING, model, alt.reasoningText());
     }
 
     static FinishReason finish(MockAnswer.Finish f) {
@@ -187,11 +214,16 @@ public final class MockProvider implements Provider {
     /** A frame and, for a token frame, the step of the stream it belongs to (-1 for other frames). */
     record Paced(Frame frame, int step) {}
 
-    /** The frames of a streamed answer: Started, tool call starts, token steps (one delta per choice), ends. */
-    static List<Paced> frames(String id, String model, List<MockAnswer> answers) {
+    /**
+     * The frames of a streamed answer: Started, tool call starts, token steps (one delta per choice), ends. With
+     * reasoning, an alternative's first steps are reasoning deltas, closed by its signature, and its tool call starts
+     * just before its first argument fragment.
+     */
+    static List<Paced> frames(String id, String model, List<MockAnswer> answers, MockSigner signer) {
         var out = new ArrayList<Paced>();
         long inTokens = 0;
         long outTokens = 0;
+        long reasoningTokens = 0;
         var alts = new ArrayList<MockAnswer.Alternative>();
         var indexes = new ArrayList<Integer>();
         for (int p = 0; p < answers.size(); p++) {
@@ -199,6 +231,7 @@ public final class MockProvider implements Provider {
             inTokens += a.inputTokens();
             outTokens += a.outputTokens();
             for (MockAnswer.Alternative alt : a.alternatives()) {
+                reasoningTokens += alt.reasoning().size();
                 alts.add(alt);
                 indexes.add(p * a.alternatives().size() + alt.index());
             }
@@ -206,25 +239,40 @@ public final class MockProvider implements Provider {
         out.add(frame(-1, new StreamEvent.Started(id, model, inTokens)));
         int steps = 0;
         for (int k = 0; k < alts.size(); k++) {
-            var call = alts.get(k).toolCall();
-            if (call != null) out.add(frame(-1, new StreamEvent.ToolCallStarted(indexes.get(k), 0, call.id(), call.name(), false)));
-            steps = Math.max(steps, alts.get(k).deltas().size());
+            var alt = alts.get(k);
+            if (alt.isToolCall() && !alt.hasReasoning()) out.add(frame(-1, started(indexes.get(k), alt.toolCall())));
+            steps = Math.max(steps, alt.reasoning().size() + alt.deltas().size());
         }
         for (int s = 0; s < steps; s++) {
             for (int k = 0; k < alts.size(); k++) {
                 var alt = alts.get(k);
-                if (s >= alt.deltas().size()) continue;
-                String piece = alt.deltas().get(s);
-                out.add(frame(s, alt.isToolCall() ? new StreamEvent.ToolArgumentsDelta(indexes.get(k), 0, piece)
-                        : new StreamEvent.TextDelta(indexes.get(k), piece)));
+                int choice = indexes.get(k);
+                int r = alt.reasoning().size();
+                if (s < r) {
+                    out.add(frame(s, new StreamEvent.ReasoningDelta(choice, alt.reasoning().get(s))));
+                    if (s == r - 1) {
+                        String sig = signer.sign(MockSigner.Kind.THINKING, model, alt.reasoningText());
+                        out.add(frame(-1, new StreamEvent.ReasoningSignature(choice, sig)));
+                    }
+                    continue;
+                }
+                if (s - r >= alt.deltas().size()) continue;
+                if (alt.isToolCall() && r > 0 && s == r) out.add(frame(-1, started(choice, alt.toolCall())));
+                String piece = alt.deltas().get(s - r);
+                out.add(frame(s, alt.isToolCall() ? new StreamEvent.ToolArgumentsDelta(choice, 0, piece)
+                        : new StreamEvent.TextDelta(choice, piece)));
             }
         }
         for (int k = 0; k < alts.size(); k++) {
             out.add(frame(-1, new StreamEvent.Finished(indexes.get(k), finish(alts.get(k).finish()), null)));
         }
-        out.add(frame(-1, new StreamEvent.UsageReported(Usage.of(inTokens, outTokens))));
+        out.add(frame(-1, new StreamEvent.UsageReported(new Usage(inTokens, outTokens, 0, 0, reasoningTokens, false))));
         out.add(frame(-1, new StreamEvent.Completed()));
         return out;
+    }
+
+    private static StreamEvent started(int choice, MockAnswer.ToolCall call) {
+        return new StreamEvent.ToolCallStarted(choice, 0, call.id(), call.name(), call.custom());
     }
 
     private static Paced frame(int step, StreamEvent e) {

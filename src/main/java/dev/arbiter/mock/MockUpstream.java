@@ -2,10 +2,10 @@ package dev.arbiter.mock;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.arbiter.mock.MockPlan.Fault;
 import io.helidon.http.Header;
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
 import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.WebServer;
@@ -14,7 +14,6 @@ import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,15 +21,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 
 /**
  * {@code arbiter mock-upstream}: Arbiter's fake model as a standalone HTTP server speaking the OpenAI
- * ({@code /v1/chat/completions}, {@code /v1/completions}, {@code /v1/embeddings}, {@code /v1/models}) and
- * Anthropic ({@code /v1/messages}) wire formats, so tests and benchmarks cross real HTTP between the gateway
- * and its upstream. Every response carries {@code x-mock-upstream: arbiter}; {@code GET /mock/stats} returns
- * its counters. The JSON is read and written by hand, never with Arbiter's codecs, so the fake is an
- * independent check of them. Any model name is accepted and echoed.
+ * ({@code /v1/chat/completions}, {@code /v1/responses}, {@code /v1/completions}, {@code /v1/embeddings},
+ * {@code /v1/models}) and Anthropic ({@code /v1/messages}, {@code /v1/messages/count_tokens}) wire formats, so tests
+ * and benchmarks cross real HTTP between the gateway and its upstream. Every response carries
+ * {@code x-mock-upstream: arbiter}; {@code GET /mock/stats} returns its counters. The JSON is read and written by
+ * hand, never with Arbiter's codecs, so the fake is an independent check of them. Any model name is accepted and
+ * echoed.
+ *
+ * <p>It speaks what coding agents need: reasoning in all three formats when asked for (signed, and the signatures
+ * checked when echoed, see {@link MockSigner}), custom tool calls on Responses, Anthropic prompt caching (see
+ * {@link MockPromptCache}) and the validation rules of the real APIs that a gateway could break in transit (see
+ * {@link MockAnthropicRequest}, {@link MockResponsesRequest}, {@link MockOpenAi#checkChat}). Header
+ * {@code x-mock-strict: true} makes {@code /v1/messages} refuse top-level fields Anthropic does not know.
  *
  * <p>Handlers block on Helidon's virtual threads; a non-streamed answer is built as bytes and sent with a
  * content length. A paced stream (a ttft or a token rate is set) flushes every event as it is written; an
@@ -42,19 +47,21 @@ import java.util.function.Function;
  * client leave without writing, so the handler itself waits until {@link #stop} or five minutes, then closes
  * the connection); a reset that closes the connection without a byte of response (the JDK client reports
  * "HTTP/1.1 header parser received no bytes"); a malformed answer, a 200 whose JSON is cut in half, or a stream
- * whose first token event is cut; and a drop, a stream that ends cleanly after N token events without its final
+ * whose first token event is cut; and a drop, a stream that ends cleanly after N token steps without its final
  * events. A client that leaves mid-stream is seen when a write fails: the stream is counted as cancelled and
  * generation stops.
  */
 public final class MockUpstream {
-    static final ObjectMapper MAPPER = new ObjectMapper();
-    static final byte[] DONE = sse(null, "[DONE]");
     static final String CHAT = "/v1/chat/completions";
     static final String COMPLETIONS = "/v1/completions";
     static final String EMBEDDINGS = "/v1/embeddings";
     static final String MODELS = "/v1/models";
     static final String MESSAGES = "/v1/messages";
-    static final List<String> PATHS = List.of(CHAT, COMPLETIONS, EMBEDDINGS, MODELS, MESSAGES);
+    static final String COUNT_TOKENS = "/v1/messages/count_tokens";
+    static final String RESPONSES = "/v1/responses";
+    static final List<String> PATHS = List.of(CHAT, COMPLETIONS, EMBEDDINGS, MODELS, MESSAGES, COUNT_TOKENS, RESPONSES);
+    /** With value {@code true}, {@code /v1/messages} refuses top-level fields Anthropic does not know. */
+    static final HeaderName STRICT = HeaderNames.create("x-mock-strict");
     private static final Header LABEL = HeaderValues.create("x-mock-upstream", "arbiter");
     private static final byte[] MODEL_LIST = MockOpenAi.models(List.of("mock-chat", "mock-embedding"));
     private static final long HANG_MINUTES = 5;
@@ -62,10 +69,14 @@ public final class MockUpstream {
 
     private final MockEngine engine;
     private final MockStats stats = new MockStats();
+    private final MockPromptCache cache = new MockPromptCache();
     private final CountDownLatch stopping = new CountDownLatch(1);
     private final WebServer server;
 
-    /** The events of one streamed answer, made when written: head, token steps (one event per token), tail. */
+    /**
+     * The events of one streamed answer, made when written: head, token steps (the events of one token of
+     * every choice, with any item or block boundary just before it), tail. A drop fault cuts it after N steps.
+     */
     interface Script {
         List<byte[]> head();
 
@@ -88,6 +99,27 @@ public final class MockUpstream {
         }
     }
 
+    /** A request refused with a status other than 400; no stack trace, it is an answer, not a failure. */
+    static final class Rejected extends IllegalArgumentException {
+        final int status;
+
+        Rejected(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
+    }
+
+    /** An endpoint: answers a parsed JSON body, reading headers from the request when it must. */
+    @FunctionalInterface
+    private interface Endpoint {
+        Output answer(JsonNode body, ServerRequest req);
+    }
+
     /** What an endpoint answers: a JSON body, or a stream. */
     private record Output(byte[] json, Script script) {
         static Output json(byte[] b) {
@@ -106,15 +138,17 @@ public final class MockUpstream {
                     res.header(LABEL);
                     chain.proceed();
                 })
-                .post(CHAT, (req, res) -> serve(req, res, CHAT, Wire.OPENAI, this::chat))
-                .post(COMPLETIONS, (req, res) -> serve(req, res, COMPLETIONS, Wire.OPENAI, this::completion))
-                .post(EMBEDDINGS, (req, res) -> serve(req, res, EMBEDDINGS, Wire.OPENAI, this::embeddings))
+                .post(CHAT, (req, res) -> serve(req, res, CHAT, Wire.OPENAI, (b, h) -> chat(b)))
+                .post(RESPONSES, (req, res) -> serve(req, res, RESPONSES, Wire.OPENAI, (b, h) -> responses(b)))
+                .post(COMPLETIONS, (req, res) -> serve(req, res, COMPLETIONS, Wire.OPENAI, (b, h) -> completion(b)))
+                .post(EMBEDDINGS, (req, res) -> serve(req, res, EMBEDDINGS, Wire.OPENAI, (b, h) -> embeddings(b)))
+                .post(COUNT_TOKENS, (req, res) -> serve(req, res, COUNT_TOKENS, Wire.ANTHROPIC, this::countTokens))
                 .post(MESSAGES, (req, res) -> serve(req, res, MESSAGES, Wire.ANTHROPIC, this::messages))
                 .get(MODELS, (req, res) -> {
                     stats.request(MODELS, req, NO_BODY);
                     res.header(HeaderValues.CONTENT_TYPE_JSON).send(MODEL_LIST);
                 })
-                .get("/mock/stats", (req, res) -> res.header(HeaderValues.CONTENT_TYPE_JSON).send(bytes(stats.json()))))
+                .get("/mock/stats", (req, res) -> res.header(HeaderValues.CONTENT_TYPE_JSON).send(MockWire.bytes(stats.json()))))
                 .build();
     }
 
@@ -175,9 +209,10 @@ public final class MockUpstream {
         return stats.snapshot();
     }
 
-    /** Zeroes the counters and forgets the last request. */
+    /** Zeroes the counters, forgets the last request and empties the prompt cache. */
     public void reset() {
         stats.reset();
+        cache.clear();
     }
 
     private boolean stopped() {
@@ -185,6 +220,7 @@ public final class MockUpstream {
     }
 
     private Output chat(JsonNode body) {
+        MockOpenAi.checkChat(body, engine.config().strictReasoning());
         MockAnswer a = engine.answer(MockOpenAi.chatPrompt(body));
         String id = engine.nextId("chatcmpl-");
         if (!body.path("stream").asBoolean()) return Output.json(MockOpenAi.chat(id, model(body), engine.epochSecond(), a));
@@ -208,17 +244,37 @@ public final class MockUpstream {
         int dims = MockOpenAi.intOr(body, "dimensions", engine.config().embeddingDimensions());
         if (dims < 1 || dims > 8192) throw new IllegalArgumentException("dimensions: " + dims + " (expected: 1..8192)");
         boolean base64 = "base64".equals(body.path("encoding_format").asText());
-        return Output.json(bytes(MockOpenAi.embeddings(model(body), MockEngine.inputs(body.get("input")), dims, base64)));
+        return Output.json(MockWire.bytes(MockOpenAi.embeddings(model(body), MockEngine.inputs(body.get("input")), dims, base64)));
     }
 
-    private Output messages(JsonNode body) {
-        MockAnswer a = engine.answer(MockAnthropic.prompt(body));
+    private Output responses(JsonNode body) {
+        var req = MockResponsesRequest.parse(body, engine.signer());
+        MockAnswer a = engine.answer(req.prompt());
+        long cached = cache.use(req.prefixes(), req.prefixes().subList(req.prefixes().size() - 1, req.prefixes().size()))
+                .readTokens();
+        var answer = MockResponses.answer(engine.nextId("resp_"), engine.epochSecond(), body, req, a, cached, engine.signer());
+        if (!body.path("stream").asBoolean()) return Output.json(MockWire.bytes(MockResponses.response(answer, true)));
+        return Output.stream(MockResponses.stream(answer));
+    }
+
+    private Output messages(JsonNode body, ServerRequest http) {
+        var req = MockAnthropicRequest.parse(body, engine.signer(), strict(http));
+        MockAnswer a = engine.answer(req.prompt());
+        MockPromptCache.Hit hit = cache.use(req.breakpoints(), req.breakpoints());
         String id = engine.nextId("msg_");
-        if (!body.path("stream").asBoolean()) return Output.json(MockAnthropic.message(id, model(body), a));
-        return Output.stream(MockAnthropic.stream(id, model(body), a));
+        if (!body.path("stream").asBoolean()) return Output.json(MockAnthropic.message(id, req, a, hit, engine.signer()));
+        return Output.stream(MockAnthropic.stream(id, req, a, hit, engine.signer()));
     }
 
-    private static String model(JsonNode body) {
+    private Output countTokens(JsonNode body, ServerRequest http) {
+        return Output.json(MockAnthropic.countTokens(MockAnthropicRequest.countTokens(body, strict(http))));
+    }
+
+    private static boolean strict(ServerRequest http) {
+        return http.headers().first(STRICT).map("true"::equalsIgnoreCase).orElse(false);
+    }
+
+    static String model(JsonNode body) {
         JsonNode m = body.get("model");
         if (m == null || !m.isTextual() || m.asText().isEmpty()) throw new IllegalArgumentException("model: required");
         return m.asText();
@@ -228,13 +284,13 @@ public final class MockUpstream {
         return body.path("stream_options").path("include_usage").asBoolean(false);
     }
 
-    private void serve(ServerRequest req, ServerResponse res, String path, Wire wire, Function<JsonNode, Output> answer)
+    private void serve(ServerRequest req, ServerResponse res, String path, Wire wire, Endpoint answer)
             throws IOException {
         byte[] raw = req.content().inputStream().readAllBytes();
         stats.request(path, req, raw);
         JsonNode body;
         try {
-            body = MAPPER.readTree(raw);
+            body = MockWire.MAPPER.readTree(raw);
         } catch (JsonProcessingException e) {
             body = null;
         }
@@ -244,9 +300,9 @@ public final class MockUpstream {
         }
         Output out;
         try {
-            out = answer.apply(body);
+            out = answer.answer(body, req);
         } catch (IllegalArgumentException e) {
-            error(res, wire, 400, e.getMessage());
+            error(res, wire, e instanceof Rejected r ? r.status : 400, e.getMessage());
             return;
         }
         MockPlan plan = engine.plan(out.script() != null);
@@ -306,13 +362,10 @@ public final class MockUpstream {
                 write(out, script.malformed(), paced);
                 return;
             }
-            int sent = 0;
             for (int s = 0; s < script.steps(); s++) {
+                if (s == dropAfter) return;
                 if (!pause(s == 0 ? plan.ttft() : plan.perToken())) return;
-                for (byte[] e : script.step(s)) {
-                    if (sent++ == dropAfter) return;
-                    write(out, e, paced);
-                }
+                for (byte[] e : script.step(s)) write(out, e, paced);
             }
             if (dropAfter >= 0) return;
             for (byte[] e : script.tail()) write(out, e, paced);
@@ -327,37 +380,5 @@ public final class MockUpstream {
     private static void write(OutputStream out, byte[] event, boolean flush) throws IOException {
         out.write(event);
         if (flush) out.flush();
-    }
-
-    static byte[] bytes(JsonNode node) {
-        try {
-            return MAPPER.writeValueAsBytes(node);
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    static JsonNode parse(String json) {
-        try {
-            return MAPPER.readTree(json);
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** One server-sent event, blank line included; {@code data} holds no newline. */
-    static byte[] sse(String event, String data) {
-        String s = event == null ? "data: " + data + "\n\n" : "event: " + event + "\ndata: " + data + "\n\n";
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    static byte[] data(ObjectNode chunk) {
-        return sse(null, chunk.toString());
-    }
-
-    static int steps(List<MockAnswer.Alternative> alts) {
-        int steps = 0;
-        for (var alt : alts) steps = Math.max(steps, alt.deltas().size());
-        return steps;
     }
 }

@@ -321,4 +321,36 @@ class MockEngineTest {
         assertThat(result.get()).isFalse();
         assertThat(MockEngine.Sleeper.SYSTEM.sleep(1_000, () -> false)).isTrue();
     }
+
+    @Test
+    void answer_withReasoning_opensEachAlternativeWithItsOwnDeterministicReasoning() {
+        var p = new Prompt("think", List.of(), true, null, false, Integer.MAX_VALUE, 2, 6);
+        MockAnswer a = engine.answer(p);
+        MockAnswer.Alternative first = a.alternatives().get(0);
+        assertThat(first.reasoning()).hasSize(6);
+        assertThat(first.reasoningText()).startsWith("Mock reasoning:");
+        assertThat(first.reasoningText()).isNotEqualTo(a.alternatives().get(1).reasoningText());
+        assertThat(first.outputTokens()).isEqualTo(16 + 6);
+        assertThat(a.outputTokens()).isEqualTo(2 * (16 + 6));
+        assertThat(first.text()).isEqualTo(engine.answer(Prompt.text("think")).alternatives().getFirst().text());
+        assertThat(engine.answer(p).alternatives().get(0).reasoningText()).isEqualTo(first.reasoningText());
+        assertThat(engine.answer(Prompt.text("think")).alternatives().getFirst().hasReasoning()).isFalse();
+    }
+
+    @Test
+    void reasoningTokens_growWithTheEffort() {
+        assertThat(List.of("none", "minimal", "low", "medium", "high", "xhigh", "max"))
+                .extracting(MockEngine::reasoningTokens).containsExactly(0, 4, 6, 8, 12, 16, 16);
+        assertThat(MockEngine.reasoningTokens(null)).isEqualTo(8);
+    }
+
+    @Test
+    void answer_customTool_givesTheRawPatchInput() {
+        var tools = List.of(new ToolSpec("apply_patch", null, true), new ToolSpec("get_weather", WEATHER));
+        MockAnswer.Alternative alt = engine.answer(tools(tools, true, null, false)).alternatives().getFirst();
+        assertThat(alt.toolCall().custom()).isTrue();
+        assertThat(alt.toolCall().arguments()).isEqualTo(MockEngine.CUSTOM_INPUT);
+        assertThat(String.join("", alt.deltas())).isEqualTo(MockEngine.CUSTOM_INPUT);
+        assertThat(alt.outputTokens()).isEqualTo(MockEngine.countTokens("apply_patch" + MockEngine.CUSTOM_INPUT));
+    }
 }

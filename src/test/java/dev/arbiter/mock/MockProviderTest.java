@@ -208,6 +208,61 @@ class MockProviderTest {
     }
 
     @Test
+    void call_reasoning_opensTheAnswerWithSignedReasoning() {
+        var req = chat("Weather?").reasoningEffort("low").build();
+        LlmResponse res = ((Reply.Complete) call(MockConfig.DEFAULT, req)).response();
+        List<Part> parts = res.firstMessage().parts();
+        assertThat(parts.get(0)).isInstanceOfSatisfying(Part.Reasoning.class, r -> {
+            assertThat(r.text()).startsWith("Mock reasoning:");
+            assertThat(new MockSigner(MockConfig.DEFAULT.seed()).verify(MockSigner.Kind.THINKING, "mock-upstream-model",
+                    r.text(), r.signature())).isTrue();
+        });
+        assertThat(parts.get(1)).isInstanceOf(Part.Text.class);
+        assertThat(res.usage()).isEqualTo(new Usage(5, 16 + 6, 0, 0, 6, false));
+
+        var thinking = chat("Weather?").thinkingBudget(2048).build();
+        var budget = ((Reply.Complete) call(MockConfig.DEFAULT, thinking)).response();
+        assertThat(budget.firstMessage().parts(Part.Reasoning.class)).hasSize(1);
+        assertThat(budget.usage().reasoningTokens()).isEqualTo(8);
+        var plain = ((Reply.Complete) call(MockConfig.DEFAULT, chat("Weather?").build())).response();
+        assertThat(plain.firstMessage().parts(Part.Reasoning.class)).isEmpty();
+    }
+
+    @Test
+    void call_streamReasoning_sendsReasoningDeltasAndSignatureBeforeTheToolCall() {
+        var req = chat("Weather?").reasoningEffort("minimal").tools(List.of(weatherTool())).stream(true).build();
+        List<StreamEvent> events = drain(((Reply.Streaming) call(MockConfig.DEFAULT, req)).stream());
+        assertThat(events.subList(1, 5)).allMatch(e -> e instanceof StreamEvent.ReasoningDelta);
+        var text = new StringBuilder();
+        for (StreamEvent e : events.subList(1, 5)) text.append(((StreamEvent.ReasoningDelta) e).text());
+        assertThat(events.get(5)).isInstanceOfSatisfying(StreamEvent.ReasoningSignature.class, s -> assertThat(
+                new MockSigner(MockConfig.DEFAULT.seed()).verify(MockSigner.Kind.THINKING, "mock-upstream-model",
+                        text.toString(), s.signature())).isTrue());
+        assertThat(events.get(6)).isInstanceOf(StreamEvent.ToolCallStarted.class);
+        assertThat(events.get(7)).isInstanceOf(StreamEvent.ToolArgumentsDelta.class);
+        assertThat(events).contains(new StreamEvent.UsageReported(new Usage(5, 4 + MockEngine.countTokens("get_weather{\"city\":\"mock\"}"),
+                0, 0, 4, false)));
+    }
+
+    @Test
+    void call_customTool_answersACustomToolCall() {
+        var patch = new Tool("custom", "apply_patch", "Edit files", null, null, null);
+        var req = chat("Add a file").tools(List.of(patch)).build();
+        var res = ((Reply.Complete) call(MockConfig.DEFAULT, req)).response();
+        Part.CustomToolCall call = res.firstMessage().parts(Part.CustomToolCall.class).getFirst();
+        assertThat(call.name()).isEqualTo("apply_patch");
+        assertThat(call.input()).isEqualTo(MockEngine.CUSTOM_INPUT);
+        assertThat(res.choices().getFirst().finishReason()).isEqualTo(FinishReason.TOOL_CALLS);
+
+        List<StreamEvent> events = drain(((Reply.Streaming) call(MockConfig.DEFAULT, chat("Add a file").tools(List.of(patch))
+                .stream(true).build())).stream());
+        assertThat(events.get(1)).isInstanceOfSatisfying(StreamEvent.ToolCallStarted.class, s -> assertThat(s.custom()).isTrue());
+        var input = new StringBuilder();
+        for (StreamEvent e : events) if (e instanceof StreamEvent.ToolArgumentsDelta d) input.append(d.fragment());
+        assertThat(input.toString()).isEqualTo(MockEngine.CUSTOM_INPUT);
+    }
+
+    @Test
     void call_embedding_answersOpenAiEmbeddingsJson() {
         var req = LlmRequest.builder(Operation.EMBEDDING, WireFormat.OPENAI_CHAT).model("emb")
                 .input(F.arrayNode().add("a cat").add("a dog")).build();
