@@ -72,6 +72,8 @@ public final class AnthropicProvider implements Provider {
         return n.asLong();
     }
 
+    private static final int MAX_CACHE_BREAKPOINTS = 4;
+
     @Override
     public Reply call(Exchange exchange, Deployment deployment) {
         LlmRequest req = exchange.request();
@@ -105,7 +107,29 @@ public final class AnthropicProvider implements Provider {
         }
         if (req.stream()) body.put("stream", true);
         else body.remove("stream");
+        capCacheBreakpoints(body);
         return body;
+    }
+
+    /**
+     * Anthropic rejects a request with more than four {@code cache_control} breakpoints. Should one arrive with
+     * more, the earliest are removed: each breakpoint caches the prefix up to it, so the last four keep the longest
+     * prefixes cached.
+     */
+    static void capCacheBreakpoints(ObjectNode body) {
+        var marked = new java.util.ArrayList<ObjectNode>();
+        collectBreakpoints(body.get("tools"), marked);
+        collectBreakpoints(body.get("system"), marked);
+        for (JsonNode m : body.path("messages")) collectBreakpoints(m.get("content"), marked);
+        for (int i = 0; i < marked.size() - MAX_CACHE_BREAKPOINTS; i++) marked.get(i).remove("cache_control");
+    }
+
+    private static void collectBreakpoints(JsonNode blocks, java.util.List<ObjectNode> out) {
+        if (blocks == null || !blocks.isArray()) return;
+        for (JsonNode b : blocks) {
+            if (b instanceof ObjectNode o && o.has("cache_control")) out.add(o);
+            if (b.get("content") != null && b.get("content").isArray()) collectBreakpoints(b.get("content"), out);
+        }
     }
 
     private Map<String, String> headers(Exchange exchange, WireFormat inbound) {
