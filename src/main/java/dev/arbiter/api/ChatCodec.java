@@ -320,9 +320,10 @@ public final class ChatCodec {
                         rest.add(p);
                     }
                 }
-                if (!rest.isEmpty() || m.parts().isEmpty()) {
+                JsonNode content = encodeContent(rest);
+                if (m.parts().isEmpty() || !rest.isEmpty() && !(content.isArray() && content.isEmpty())) {
                     ObjectNode o = out.addObject().put("role", "user");
-                    o.set("content", encodeContent(rest));
+                    o.set("content", content);
                     if (m.name() != null) o.put("name", m.name());
                 }
             }

@@ -244,8 +244,12 @@ final class ResponsesOutput {
         return arguments;
     }
 
-    /** An envelope holding another format's reasoning, or null when there is nothing to hold. */
+    /**
+     * An envelope holding another format's reasoning, or null when there is nothing to hold. Reasoning that
+     * left its backend through the provider stage is already sealed for that backend: its envelope is kept.
+     */
     static String seal(WireFormat source, String model, String text, String token, String itemId, boolean redacted) {
+        if (ReasoningEnvelope.isEnvelope(token)) return token;
         if ((text == null || text.isEmpty()) && token == null) return null;
         return ReasoningEnvelope.current().seal(new ReasoningEnvelope.Sealed(source, model, text, token, itemId, redacted));
     }

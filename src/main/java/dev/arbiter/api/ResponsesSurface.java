@@ -1,0 +1,187 @@
+package dev.arbiter.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.arbiter.error.ArbiterException;
+import dev.arbiter.llm.Frame;
+import dev.arbiter.llm.LlmRequest;
+import dev.arbiter.llm.LlmResponse;
+import dev.arbiter.llm.Message;
+import dev.arbiter.llm.Role;
+import dev.arbiter.llm.SseEvent;
+import dev.arbiter.llm.WireFormat;
+import dev.arbiter.pipeline.Caller;
+import dev.arbiter.store.ResponseStore;
+import dev.arbiter.store.StoredResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The OpenAI Responses endpoint, with state. A bridged answer (made from a chat or Anthropic backend) gets an
+ * Arbiter id ({@code resp_arb_...}) and, unless the request says {@code store: false}, is kept so that
+ * {@code previous_response_id} continues from it; the continuation is expanded here into the full history
+ * before the pipeline, so every backend sees a stateless request. An answer passed through from an upstream's
+ * own /v1/responses keeps the upstream's id, and that upstream keeps its state; an id Arbiter does not know is
+ * then left for it to resolve. Stored answers belong to their caller: another caller's id is not found.
+ */
+final class ResponsesSurface implements Surface {
+    static final String ID_PREFIX = "resp_arb_";
+
+    private final ResponseStore store;
+
+    ResponsesSurface(ResponseStore store) {
+        this.store = store;
+    }
+
+    @Override
+    public LlmRequest decode(ObjectNode body) {
+        return ResponsesCodec.decodeRequest(body);
+    }
+
+    @Override
+    public boolean anthropicErrors() {
+        return false;
+    }
+
+    static String newId() {
+        return ID_PREFIX + UUID.randomUUID().toString().replace("-", "");
+    }
+
+    private static boolean storing(LlmRequest req) {
+        JsonNode s = req.extra().get("store");
+        return s == null || !s.isBoolean() || s.asBoolean();
+    }
+
+    @Override
+    public LlmRequest prepare(LlmRequest req, Caller caller) {
+        JsonNode prev = req.extra().get("previous_response_id");
+        if (prev == null || prev.isNull()) return req;
+        if (!prev.isTextual()) throw Fields.invalidType("previous_response_id", "a string", prev);
+        Optional<StoredResponse> stored = store.get(prev.asText(), caller);
+        if (stored.isEmpty()) {
+            if (prev.asText().startsWith(ID_PREFIX)) throw notFound(prev.asText(), "previous_response_id");
+            return req;
+        }
+        var messages = new ArrayList<Message>();
+        for (Message m : req.messages()) if (isInstructions(m)) messages.add(m);
+        messages.addAll(stored.get().conversation());
+        for (Message m : req.messages()) if (!isInstructions(m)) messages.add(m);
+        ObjectNode extra = req.extra().deepCopy();
+        extra.remove("previous_response_id");
+        return req.toBuilder().messages(messages).extra(extra).raw(null).build();
+    }
+
+    private static boolean isInstructions(Message m) {
+        return m.role() == Role.SYSTEM && m.extra().path(ResponsesCodec.INSTRUCTIONS).asBoolean(false);
+    }
+
+    static ArbiterException.NotFound notFound(String id, String param) {
+        return new ArbiterException.NotFound("Response with id '" + id + "' not found.", param, "not_found");
+    }
+
+    @Override
+    public ObjectNode encode(LlmResponse response, LlmRequest request, Caller caller, String requestId) {
+        if (response.format() == WireFormat.OPENAI_RESPONSES && response.raw() != null) {
+            return ResponsesCodec.encodeResponse(response, request, null, 0);
+        }
+        String id = newId();
+        ObjectNode out = ResponsesCodec.encodeResponse(response, request, id, System.currentTimeMillis() / 1000);
+        save(id, caller, request, out);
+        return out;
+    }
+
+    @Override
+    public StreamEncoder streamEncoder(LlmRequest request, Caller caller, String requestId) {
+        String id = newId();
+        return new Saving(new ResponsesStreamEncoder(request, id, System.currentTimeMillis() / 1000), id, caller, request);
+    }
+
+    private void save(String id, Caller caller, LlmRequest request, ObjectNode response) {
+        if (!storing(request)) return;
+        var conversation = new ArrayList<Message>();
+        for (Message m : request.messages()) if (!isInstructions(m)) conversation.add(m);
+        conversation.add(ResponsesCodec.decodeResponse(response).firstMessage());
+        ArrayNode items = inputItems(request);
+        long bytes = Json.bytes(response).length + (long) Json.bytes(items).length * 2;
+        store.put(new StoredResponse(id, caller.id(), response, items, conversation, bytes));
+    }
+
+    /** The request's input as items, each with an id, as {@code GET /v1/responses/{id}/input_items} lists them. */
+    static ArrayNode inputItems(LlmRequest request) {
+        ArrayNode out = Json.array();
+        JsonNode input = request.raw() == null ? null : request.raw().get("input");
+        if (input == null) return out;
+        if (input.isTextual()) {
+            ObjectNode m = out.addObject().put("id", "msg_" + UUID.randomUUID().toString().replace("-", ""))
+                    .put("type", "message").put("role", "user").put("status", "completed");
+            m.putArray("content").addObject().put("type", "input_text").put("text", input.asText());
+            return out;
+        }
+        for (JsonNode item : input) {
+            ObjectNode copy = ((ObjectNode) item).deepCopy();
+            if (!copy.has("type")) copy.put("type", "message");
+            if (!copy.has("id")) copy.put("id", "item_" + UUID.randomUUID().toString().replace("-", ""));
+            out.add(copy);
+        }
+        return out;
+    }
+
+    Optional<StoredResponse> find(String id, Caller caller) {
+        return store.get(id, caller);
+    }
+
+    boolean delete(String id, Caller caller) {
+        return store.delete(id, caller);
+    }
+
+    /** Saves a bridged stream's final response, read from the {@code response.completed} event it encoded. */
+    private final class Saving implements StreamEncoder {
+        private final StreamEncoder inner;
+        private final String id;
+        private final Caller caller;
+        private final LlmRequest request;
+        private boolean passedThrough;
+
+        Saving(StreamEncoder inner, String id, Caller caller, LlmRequest request) {
+            this.inner = inner;
+            this.id = id;
+            this.caller = caller;
+            this.request = request;
+        }
+
+        @Override
+        public List<SseEvent> encode(Frame frame) {
+            if (frame.format() == WireFormat.OPENAI_RESPONSES && frame.raw() != null) passedThrough = true;
+            return watch(inner.encode(frame));
+        }
+
+        @Override
+        public List<SseEvent> finish() {
+            return watch(inner.finish());
+        }
+
+        private List<SseEvent> watch(List<SseEvent> events) {
+            if (passedThrough) return events;
+            for (SseEvent e : events) {
+                if ("response.completed".equals(e.event()) || "response.incomplete".equals(e.event())) {
+                    JsonNode response = Json.parse(e.data()).get("response");
+                    if (response instanceof ObjectNode o) save(id, caller, request, o);
+                }
+            }
+            return events;
+        }
+
+        @Override
+        public List<SseEvent> error(ArbiterException e) {
+            return inner.error(e);
+        }
+
+        @Override
+        public SseEvent keepAlive() {
+            return inner.keepAlive();
+        }
+    }
+}
