@@ -4,7 +4,9 @@ import dev.arbiter.error.ArbiterException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.arbiter.limit.ConcurrencyLimiter;
 import dev.arbiter.llm.LlmRequest;
+import dev.arbiter.llm.Part;
 import dev.arbiter.llm.Tool;
+import java.util.Set;
 import dev.arbiter.llm.WireFormat;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,7 +55,45 @@ public final class ProviderStage implements Stage {
             seal.unwrap(copy);
             return req.toBuilder().raw(copy).build();
         }
+        checkTranslatable(req);
         return seal.resolve(req);
+    }
+
+    /**
+     * Item and block types of one format that have no counterpart in another and are left out when translating:
+     * records of hosted or client-run tools (an agent that ran its own tool search, say, keeps them in its history).
+     * A type not listed here is one Arbiter does not know at all, and is refused rather than silently lost.
+     */
+    private static final Set<String> DROPPABLE = Set.of(
+            "web_search_call", "file_search_call", "computer_call", "computer_call_output", "code_interpreter_call",
+            "image_generation_call", "local_shell_call", "local_shell_call_output", "shell_call", "shell_call_output",
+            "mcp_call", "mcp_list_tools", "mcp_approval_request", "mcp_approval_response", "tool_search_call",
+            "tool_search_output", "item_reference", "compaction", "apply_patch_call", "apply_patch_call_output",
+            "server_tool_use", "web_search_tool_result", "web_fetch_tool_result", "code_execution_tool_result",
+            "bash_code_execution_tool_result", "text_editor_code_execution_tool_result", "mcp_tool_use", "mcp_tool_result",
+            "container_upload", "search_result", "tool_search_tool_result", "tool_reference",
+            "input_audio", "refusal", "audio");
+
+    /** A translated request must not carry parts that cannot cross, nor tool results without their call. */
+    static void checkTranslatable(LlmRequest req) {
+        var calls = new java.util.HashSet<String>();
+        var messages = req.messages();
+        for (int i = 0; i < messages.size(); i++) {
+            for (Part p : messages.get(i).parts()) {
+                switch (p) {
+                    case Part.ToolCall c -> calls.add(c.id());
+                    case Part.CustomToolCall c -> calls.add(c.id());
+                    case Part.ToolResult r when !calls.contains(r.callId()) -> throw new ArbiterException.BadRequest(
+                            "No tool call found for the tool result with call id '" + r.callId() + "' (turn " + i + ")",
+                            null, "tool_result_without_call");
+                    case Part.Opaque o when !DROPPABLE.contains(o.type()) -> throw new ArbiterException.BadRequest(
+                            "Unknown " + (req.format() == WireFormat.ANTHROPIC_MESSAGES ? "content block" : "item or part")
+                                    + " type '" + o.type() + "' (turn " + i + ") cannot be translated for this model's backend",
+                            null, "unknown_type");
+                    default -> { }
+                }
+            }
+        }
     }
 
     @Override

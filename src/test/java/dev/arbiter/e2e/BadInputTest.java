@@ -171,4 +171,48 @@ class BadInputTest {
                 .build());
         assertThat(r.statusCode()).isEqualTo(200);
     }
+
+    @Test
+    void responses_unknownItemType_crossingFormats_precise400() {
+        JsonNode err = openAiError(f.post("/v1/responses", """
+                {"model":"chat-openai","input":[{"type":"hologram_call","id":"h1"},{"role":"user","content":"hi"}]}"""), 400);
+        assertThat(err.get("message").asText()).contains("hologram_call");
+    }
+
+    @Test
+    void responses_toolResultWithoutItsCall_precise400() {
+        JsonNode err = openAiError(f.post("/v1/responses", """
+                {"model":"chat-anthropic","input":[{"role":"user","content":"hi"},
+                 {"type":"function_call_output","call_id":"call_nowhere","output":"x"}]}"""), 400);
+        assertThat(err.get("message").asText()).contains("call_nowhere");
+    }
+
+    @Test
+    void responses_unknownPreviousResponseId_404InOpenAiFormat() {
+        JsonNode err = openAiError(f.post("/v1/responses",
+                "{\"model\":\"chat-openai\",\"input\":\"hi\",\"previous_response_id\":\"resp_arb_nope\"}"), 404);
+        assertThat(err.get("param").asText()).isEqualTo("previous_response_id");
+        openAiError(f.get("/v1/responses/resp_arb_nope"), 404);
+    }
+
+    @Test
+    void messages_unknownBlockType_crossingFormats_precise400() {
+        var r = f.post("/v1/messages", """
+                {"model":"chat-openai","max_tokens":10,"messages":[{"role":"user","content":[{"type":"hologram","x":1}]}]}""");
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(Json.parse(r.body()).at("/error/message").asText()).contains("hologram");
+    }
+
+    @Test
+    void responses_upstreamStreamCutBeforeCompleted_errorEventNeverSilentEnd() {
+        var faults = new dev.arbiter.mock.MockConfig.Faults(0, java.util.List.of(500), 0, java.time.Duration.ofSeconds(1), 0, 0, 0, 1, 2);
+        try (var g = new Fixture(dev.arbiter.mock.MockConfig.DEFAULT.withFaults(faults), "", "")) {
+            for (String model : new String[] {"chat-openai", "resp-openai", "chat-anthropic"}) {
+                var r = g.post("/v1/responses", "{\"model\":\"" + model + "\",\"input\":\"hi\",\"stream\":true}");
+                assertThat(r.statusCode()).isEqualTo(200);
+                var events = EndpointsTest.sseEvents(r.body());
+                assertThat(events).as(model).doesNotContain("response.completed").contains("error");
+            }
+        }
+    }
 }
