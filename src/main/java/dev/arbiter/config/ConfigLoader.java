@@ -229,6 +229,7 @@ public final class ConfigLoader {
         if (m.matches()) {
             String v = env.apply(m.group(1));
             if ((v == null || v.isEmpty()) && m.group(2) != null) v = m.group(2);
+            if ((v == null || v.isEmpty()) && m.group(2) != null) return null;
             if (v == null || v.isEmpty()) {
                 d.problem(d.path() + "." + field, raw, "environment variable " + m.group(1) + " to be set");
                 return null;
