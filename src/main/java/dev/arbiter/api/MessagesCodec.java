@@ -58,8 +58,8 @@ public final class MessagesCodec {
         b.messages(messages);
         b.tools(tools(Read.present(body, "tools")));
         toolChoice(Read.present(body, "tool_choice"), b);
-        b.temperature(Read.number(body, "temperature", ""));
-        b.topP(Read.number(body, "top_p", ""));
+        b.temperature(Read.unit(body, "temperature"));
+        b.topP(Read.unit(body, "top_p"));
         b.stop(Read.strings(body, "stop_sequences", ""));
         b.stream(Boolean.TRUE.equals(Read.bool(body, "stream", "")));
         ObjectNode metadata = Read.optObject(body, "metadata", "");
@@ -440,6 +440,13 @@ public final class MessagesCodec {
             JsonNode v = present(o, field);
             if (v != null && !v.isNumber()) throw fail(path(at, field), "Input should be a valid number");
             return v == null ? null : v.asDouble();
+        }
+
+        /** A number from 0 to 1, as Anthropic takes temperature and top_p. */
+        static Double unit(ObjectNode o, String field) {
+            Double d = number(o, field, "");
+            if (d != null && (d < 0 || d > 1)) throw fail(field, "Input should be less than or equal to 1 and greater than or equal to 0");
+            return d;
         }
 
         static Boolean bool(ObjectNode o, String field, String at) {

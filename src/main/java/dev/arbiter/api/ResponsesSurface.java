@@ -71,7 +71,7 @@ final class ResponsesSurface implements Surface {
         for (Message m : req.messages()) if (!isInstructions(m)) messages.add(m);
         ObjectNode extra = req.extra().deepCopy();
         extra.remove("previous_response_id");
-        return req.toBuilder().messages(messages).extra(extra).raw(null).build();
+        return req.toBuilder().messages(messages).extra(extra).build();
     }
 
     private static boolean isInstructions(Message m) {

@@ -41,6 +41,15 @@ public final class ProviderStage implements Stage {
         return hosted;
     }
 
+    /**
+     * A Responses request whose {@code previous_response_id} Arbiter resolved into the full history: its body
+     * still names the id (for the client's echo) but only the typed, expanded request may go upstream.
+     */
+    private static boolean expandedByArbiter(LlmRequest req) {
+        return req.format() == WireFormat.OPENAI_RESPONSES && req.raw().hasNonNull("previous_response_id")
+                && !req.extra().hasNonNull("previous_response_id");
+    }
+
     static LlmRequest forBackend(LlmRequest req, Deployment d, ReasoningSeal seal) {
         if (req.format() == WireFormat.OPENAI_RESPONSES && d.nativeFormat() != WireFormat.OPENAI_RESPONSES) {
             var prev = req.extra().get("previous_response_id");
@@ -49,14 +58,15 @@ public final class ProviderStage implements Stage {
                         "previous_response_id", "not_found");
             }
         }
-        if (req.raw() != null && req.format() == d.nativeFormat()) {
+        if (req.raw() != null && req.format() == d.nativeFormat() && !expandedByArbiter(req)) {
             if (!ReasoningSeal.mayHoldEnvelopes(req)) return req;
             ObjectNode copy = req.raw().deepCopy();
             seal.unwrap(copy);
             return req.toBuilder().raw(copy).build();
         }
         checkTranslatable(req);
-        return seal.resolve(req);
+        LlmRequest typed = req.raw() != null && req.format() == d.nativeFormat() ? req.toBuilder().raw(null).build() : req;
+        return seal.resolve(typed);
     }
 
     /**
