@@ -45,133 +45,133 @@ public final class MessagesCodec {
     /** An Anthropic Messages request body as an internal chat request; {@code raw} is {@code body} itself. */
     public static LlmRequest decodeRequest(ObjectNode body) {
         var b = LlmRequest.builder(Operation.CHAT, WireFormat.ANTHROPIC_MESSAGES).raw(body);
-        b.model(Read.string(body, "model", ""));
-        b.maxTokens(Read.integer(body, "max_tokens", "", 1));
+        b.model(MessagesRead.string(body, "model", ""));
+        b.maxTokens(MessagesRead.integer(body, "max_tokens", "", 1));
         var messages = new ArrayList<Message>();
-        JsonNode system = Read.present(body, "system");
+        JsonNode system = MessagesRead.present(body, "system");
         if (system != null) messages.add(new Message(Role.SYSTEM, system(system), null, null));
-        JsonNode list = Read.present(body, "messages");
-        if (list == null) throw Read.fail("messages", "Field required");
-        if (!list.isArray()) throw Read.fail("messages", "Input should be a valid list");
-        if (list.isEmpty()) throw Read.fail("messages", "at least one message is required");
+        JsonNode list = MessagesRead.present(body, "messages");
+        if (list == null) throw MessagesRead.fail("messages", "Field required");
+        if (!list.isArray()) throw MessagesRead.fail("messages", "Input should be a valid list");
+        if (list.isEmpty()) throw MessagesRead.fail("messages", "at least one message is required");
         for (int i = 0; i < list.size(); i++) messages.add(message(list.get(i), "messages." + i));
         b.messages(messages);
-        b.tools(tools(Read.present(body, "tools")));
-        toolChoice(Read.present(body, "tool_choice"), b);
-        b.temperature(Read.unit(body, "temperature"));
-        b.topP(Read.unit(body, "top_p"));
-        b.stop(Read.strings(body, "stop_sequences", ""));
-        b.stream(Boolean.TRUE.equals(Read.bool(body, "stream", "")));
-        ObjectNode metadata = Read.optObject(body, "metadata", "");
-        if (metadata != null) b.user(Read.optString(metadata, "user_id", "metadata"));
-        ObjectNode thinking = Read.optObject(body, "thinking", "");
-        if (thinking != null && "enabled".equals(Read.string(thinking, "type", "thinking"))) {
-            b.thinkingBudget(Read.integer(thinking, "budget_tokens", "thinking", 1));
+        b.tools(tools(MessagesRead.present(body, "tools")));
+        toolChoice(MessagesRead.present(body, "tool_choice"), b);
+        b.temperature(MessagesRead.unit(body, "temperature"));
+        b.topP(MessagesRead.unit(body, "top_p"));
+        b.stop(MessagesRead.strings(body, "stop_sequences", ""));
+        b.stream(Boolean.TRUE.equals(MessagesRead.bool(body, "stream", "")));
+        ObjectNode metadata = MessagesRead.optObject(body, "metadata", "");
+        if (metadata != null) b.user(MessagesRead.optString(metadata, "user_id", "metadata"));
+        ObjectNode thinking = MessagesRead.optObject(body, "thinking", "");
+        if (thinking != null && "enabled".equals(MessagesRead.string(thinking, "type", "thinking"))) {
+            b.thinkingBudget(MessagesRead.integer(thinking, "budget_tokens", "thinking", 1));
         }
-        ObjectNode output = Read.optObject(body, "output_config", "");
-        if (output != null) b.reasoningEffort(Read.optString(output, "effort", "output_config"));
-        b.extra(Read.rest(body, MODELLED));
+        ObjectNode output = MessagesRead.optObject(body, "output_config", "");
+        if (output != null) b.reasoningEffort(MessagesRead.optString(output, "effort", "output_config"));
+        b.extra(MessagesRead.rest(body, MODELLED));
         return b.build();
     }
 
     private static List<Part> system(JsonNode system) {
         if (system.isTextual()) return List.of(Part.Text.of(system.asText()));
-        if (!system.isArray()) throw Read.fail("system", "Input should be a valid string or a list of text blocks");
+        if (!system.isArray()) throw MessagesRead.fail("system", "Input should be a valid string or a list of text blocks");
         var parts = new ArrayList<Part>();
         for (int i = 0; i < system.size(); i++) {
             String path = "system." + i;
-            ObjectNode block = Read.object(system.get(i), path);
-            if (!"text".equals(Read.string(block, "type", path))) throw Read.fail(path + ".type", "Input should be 'text'");
-            parts.add(new Part.Text(Read.string(block, "text", path), Read.rest(block, "type", "text")));
+            ObjectNode block = MessagesRead.object(system.get(i), path);
+            if (!"text".equals(MessagesRead.string(block, "type", path))) throw MessagesRead.fail(path + ".type", "Input should be 'text'");
+            parts.add(new Part.Text(MessagesRead.string(block, "text", path), MessagesRead.rest(block, "type", "text")));
         }
         return parts;
     }
 
     private static Message message(JsonNode node, String path) {
-        ObjectNode m = Read.object(node, path);
-        Role role = switch (Read.string(m, "role", path)) {
+        ObjectNode m = MessagesRead.object(node, path);
+        Role role = switch (MessagesRead.string(m, "role", path)) {
             case "user" -> Role.USER;
             case "assistant" -> Role.ASSISTANT;
             case "system" -> Role.SYSTEM;
-            default -> throw Read.fail(path + ".role", "Input should be 'user' or 'assistant'");
+            default -> throw MessagesRead.fail(path + ".role", "Input should be 'user' or 'assistant'");
         };
-        JsonNode content = Read.present(m, "content");
-        if (content == null) throw Read.fail(path + ".content", "Field required");
-        return new Message(role, content(content, path + ".content"), null, Read.rest(m, "role", "content"));
+        JsonNode content = MessagesRead.present(m, "content");
+        if (content == null) throw MessagesRead.fail(path + ".content", "Field required");
+        return new Message(role, content(content, path + ".content"), null, MessagesRead.rest(m, "role", "content"));
     }
 
     private static List<Part> content(JsonNode content, String path) {
         if (content.isTextual()) return List.of(Part.Text.of(content.asText()));
-        if (!content.isArray()) throw Read.fail(path, "Input should be a valid string or a list of content blocks");
+        if (!content.isArray()) throw MessagesRead.fail(path, "Input should be a valid string or a list of content blocks");
         var parts = new ArrayList<Part>(content.size());
         for (int i = 0; i < content.size(); i++) parts.add(block(content.get(i), path + "." + i));
         return parts;
     }
 
     private static Part block(JsonNode node, String path) {
-        ObjectNode b = Read.object(node, path);
-        return switch (Read.string(b, "type", path)) {
-            case "text" -> new Part.Text(Read.string(b, "text", path), Read.rest(b, "type", "text"));
+        ObjectNode b = MessagesRead.object(node, path);
+        return switch (MessagesRead.string(b, "type", path)) {
+            case "text" -> new Part.Text(MessagesRead.string(b, "text", path), MessagesRead.rest(b, "type", "text"));
             case "image" -> image(b, path);
             case "document" -> document(b, path);
-            case "tool_use" -> new Part.ToolCall(Read.string(b, "id", path), Read.string(b, "name", path),
-                    Json.string(Read.object(b, "input", path)), Read.rest(b, "type", "id", "name", "input"));
+            case "tool_use" -> new Part.ToolCall(MessagesRead.string(b, "id", path), MessagesRead.string(b, "name", path),
+                    Json.string(MessagesRead.object(b, "input", path)), MessagesRead.rest(b, "type", "id", "name", "input"));
             case "tool_result" -> {
-                JsonNode inner = Read.present(b, "content");
-                yield new Part.ToolResult(Read.string(b, "tool_use_id", path),
+                JsonNode inner = MessagesRead.present(b, "content");
+                yield new Part.ToolResult(MessagesRead.string(b, "tool_use_id", path),
                         inner == null ? List.of() : content(inner, path + ".content"),
-                        Boolean.TRUE.equals(Read.bool(b, "is_error", path)), false,
-                        Read.rest(b, "type", "tool_use_id", "content", "is_error"));
+                        Boolean.TRUE.equals(MessagesRead.bool(b, "is_error", path)), false,
+                        MessagesRead.rest(b, "type", "tool_use_id", "content", "is_error"));
             }
-            case "thinking" -> new Part.Reasoning(Read.string(b, "thinking", path), Read.string(b, "signature", path),
-                    null, false, null, null, Read.rest(b, "type", "thinking", "signature"));
-            case "redacted_thinking" -> new Part.Reasoning(null, null, Read.string(b, "data", path), true, null, null,
-                    Read.rest(b, "type", "data"));
+            case "thinking" -> new Part.Reasoning(MessagesRead.string(b, "thinking", path), MessagesRead.string(b, "signature", path),
+                    null, false, null, null, MessagesRead.rest(b, "type", "thinking", "signature"));
+            case "redacted_thinking" -> new Part.Reasoning(null, null, MessagesRead.string(b, "data", path), true, null, null,
+                    MessagesRead.rest(b, "type", "data"));
             case String type -> new Part.Opaque(WireFormat.ANTHROPIC_MESSAGES, type, b);
         };
     }
 
     private static Part image(ObjectNode b, String path) {
-        ObjectNode source = Read.object(b, "source", path);
+        ObjectNode source = MessagesRead.object(b, "source", path);
         String at = path + ".source";
-        return switch (Read.string(source, "type", at)) {
-            case "base64" -> new Part.Image(null, Read.string(source, "media_type", at), Read.string(source, "data", at),
-                    null, Read.rest(b, "type", "source"));
-            case "url" -> new Part.Image(Read.string(source, "url", at), null, null, null, Read.rest(b, "type", "source"));
+        return switch (MessagesRead.string(source, "type", at)) {
+            case "base64" -> new Part.Image(null, MessagesRead.string(source, "media_type", at), MessagesRead.string(source, "data", at),
+                    null, MessagesRead.rest(b, "type", "source"));
+            case "url" -> new Part.Image(MessagesRead.string(source, "url", at), null, null, null, MessagesRead.rest(b, "type", "source"));
             default -> new Part.Opaque(WireFormat.ANTHROPIC_MESSAGES, "image", b);
         };
     }
 
     /** A document; its {@code source} also stays in {@code extra}, since some source types have no typed field. */
     private static Part document(ObjectNode b, String path) {
-        ObjectNode source = Read.object(b, "source", path);
+        ObjectNode source = MessagesRead.object(b, "source", path);
         String at = path + ".source";
-        String title = Read.optString(b, "title", path);
-        String mediaType = Read.optString(source, "media_type", at);
-        ObjectNode extra = Read.rest(b, "type", "title");
-        return switch (Read.string(source, "type", at)) {
-            case "base64" -> new Part.File(null, title, mediaType, Read.string(source, "data", at), null, null, extra);
-            case "text" -> new Part.File(null, title, mediaType, null, null, Read.string(source, "data", at), extra);
-            case "url" -> new Part.File(null, title, mediaType, null, Read.string(source, "url", at), null, extra);
-            case "file" -> new Part.File(Read.string(source, "file_id", at), title, mediaType, null, null, null, extra);
+        String title = MessagesRead.optString(b, "title", path);
+        String mediaType = MessagesRead.optString(source, "media_type", at);
+        ObjectNode extra = MessagesRead.rest(b, "type", "title");
+        return switch (MessagesRead.string(source, "type", at)) {
+            case "base64" -> new Part.File(null, title, mediaType, MessagesRead.string(source, "data", at), null, null, extra);
+            case "text" -> new Part.File(null, title, mediaType, null, null, MessagesRead.string(source, "data", at), extra);
+            case "url" -> new Part.File(null, title, mediaType, null, MessagesRead.string(source, "url", at), null, extra);
+            case "file" -> new Part.File(MessagesRead.string(source, "file_id", at), title, mediaType, null, null, null, extra);
             default -> new Part.File(null, title, mediaType, null, null, null, extra);
         };
     }
 
     private static List<Tool> tools(JsonNode tools) {
         if (tools == null) return List.of();
-        if (!tools.isArray()) throw Read.fail("tools", "Input should be a valid list");
+        if (!tools.isArray()) throw MessagesRead.fail("tools", "Input should be a valid list");
         var out = new ArrayList<Tool>(tools.size());
         for (int i = 0; i < tools.size(); i++) {
             String path = "tools." + i;
-            ObjectNode t = Read.object(tools.get(i), path);
-            String type = Read.optString(t, "type", path);
+            ObjectNode t = MessagesRead.object(tools.get(i), path);
+            String type = MessagesRead.optString(t, "type", path);
             if (type == null || "custom".equals(type)) {
-                out.add(new Tool("function", Read.string(t, "name", path), Read.optString(t, "description", path),
-                        Read.object(t, "input_schema", path), Read.bool(t, "strict", path),
-                        Read.rest(t, "type", "name", "description", "input_schema", "strict")));
+                out.add(new Tool("function", MessagesRead.string(t, "name", path), MessagesRead.optString(t, "description", path),
+                        MessagesRead.object(t, "input_schema", path), MessagesRead.bool(t, "strict", path),
+                        MessagesRead.rest(t, "type", "name", "description", "input_schema", "strict")));
             } else {
-                out.add(new Tool(type, Read.optString(t, "name", path), null, null, null, t));
+                out.add(new Tool(type, MessagesRead.optString(t, "name", path), null, null, null, t));
             }
         }
         return out;
@@ -179,15 +179,15 @@ public final class MessagesCodec {
 
     private static void toolChoice(JsonNode node, LlmRequest.Builder b) {
         if (node == null) return;
-        ObjectNode tc = Read.object(node, "tool_choice");
-        b.toolChoice(switch (Read.string(tc, "type", "tool_choice")) {
+        ObjectNode tc = MessagesRead.object(node, "tool_choice");
+        b.toolChoice(switch (MessagesRead.string(tc, "type", "tool_choice")) {
             case "auto" -> new ToolChoice.Auto();
             case "any" -> new ToolChoice.Required();
             case "none" -> new ToolChoice.None();
-            case "tool" -> new ToolChoice.Named(Read.string(tc, "name", "tool_choice"));
-            default -> throw Read.fail("tool_choice.type", "Input should be 'auto', 'any', 'tool' or 'none'");
+            case "tool" -> new ToolChoice.Named(MessagesRead.string(tc, "name", "tool_choice"));
+            default -> throw MessagesRead.fail("tool_choice.type", "Input should be 'auto', 'any', 'tool' or 'none'");
         });
-        if (Boolean.TRUE.equals(Read.bool(tc, "disable_parallel_tool_use", "tool_choice"))) b.parallelToolCalls(false);
+        if (Boolean.TRUE.equals(MessagesRead.bool(tc, "disable_parallel_tool_use", "tool_choice"))) b.parallelToolCalls(false);
     }
 
     /**
@@ -207,7 +207,7 @@ public final class MessagesCodec {
                 system.addAll(m.parts(Part.Text.class));
             } else {
                 turns.append(m.role() == Role.ASSISTANT ? "assistant" : "user",
-                        Blocks.request(m.parts(), own, "messages." + i));
+                        MessagesBlocks.request(m.parts(), own, "messages." + i));
             }
         }
         JsonNode systemField = systemField(system, jsonInstruction(req.responseFormat()), own);
@@ -246,7 +246,7 @@ public final class MessagesCodec {
         if (instruction != null) parts.add(Part.Text.of(instruction));
         parts.removeIf(t -> t.text().isEmpty());
         if (parts.isEmpty()) return null;
-        if (own && parts.stream().anyMatch(t -> !t.extra().isEmpty())) return Blocks.request(parts, true, "system");
+        if (own && parts.stream().anyMatch(t -> !t.extra().isEmpty())) return MessagesBlocks.request(parts, true, "system");
         var sb = new StringBuilder();
         for (Part.Text t : parts) sb.append(sb.isEmpty() ? "" : "\n\n").append(t.text());
         return Json.NODES.textNode(sb.toString());
@@ -280,7 +280,7 @@ public final class MessagesCodec {
             if (t.isFunction() || t.isCustom()) {
                 ObjectNode o = out.addObject().put("name", t.name());
                 if (t.description() != null) o.put("description", t.description());
-                o.set("input_schema", t.isCustom() ? Blocks.customInputSchema()
+                o.set("input_schema", t.isCustom() ? MessagesBlocks.customInputSchema()
                         : t.parameters() != null ? t.parameters().deepCopy()
                         : Json.object().put("type", "object").set("properties", Json.object()));
                 if (own) Extras.mergeInto(t.extra(), o);
@@ -349,7 +349,7 @@ public final class MessagesCodec {
         Choice choice = r.choices().isEmpty() ? null : r.choices().getFirst();
         ObjectNode out = Json.object().put("id", messageId(r.id())).put("type", "message").put("role", "assistant")
                 .put("model", model);
-        out.set("content", Blocks.response(r.firstMessage().parts(), r.format() == WireFormat.ANTHROPIC_MESSAGES));
+        out.set("content", MessagesBlocks.response(r.firstMessage().parts(), r.format() == WireFormat.ANTHROPIC_MESSAGES));
         FinishReason reason = choice == null || choice.finishReason() == null ? FinishReason.STOP : choice.finishReason();
         out.put("stop_reason", reason.toAnthropic());
         out.put("stop_sequence", choice == null ? null : choice.stopSequence());
@@ -397,250 +397,6 @@ public final class MessagesCodec {
                 out.add(Json.object().put("role", Json.text(turn, "role")).set("content", ordered));
             }
             return out;
-        }
-    }
-
-    /** Typed reads of request fields, failing with a 400 that names the field's path as Anthropic does. */
-    private static final class Read {
-        static ArbiterException.BadRequest fail(String path, String message) {
-            return new ArbiterException.BadRequest(path + ": " + message, path);
-        }
-
-        static String path(String at, String field) {
-            return at.isEmpty() ? field : at + "." + field;
-        }
-
-        static JsonNode present(JsonNode o, String field) {
-            JsonNode v = o.get(field);
-            return v == null || v.isNull() ? null : v;
-        }
-
-        static String string(ObjectNode o, String field, String at) {
-            String s = optString(o, field, at);
-            if (s == null) throw fail(path(at, field), "Field required");
-            return s;
-        }
-
-        static String optString(ObjectNode o, String field, String at) {
-            JsonNode v = present(o, field);
-            if (v != null && !v.isTextual()) throw fail(path(at, field), "Input should be a valid string");
-            return v == null ? null : v.asText();
-        }
-
-        static int integer(ObjectNode o, String field, String at, int min) {
-            JsonNode v = present(o, field);
-            String p = path(at, field);
-            if (v == null) throw fail(p, "Field required");
-            if (!v.isIntegralNumber() || !v.canConvertToInt()) throw fail(p, "Input should be a valid integer");
-            if (v.asInt() < min) throw fail(p, "Input should be greater than or equal to " + min);
-            return v.asInt();
-        }
-
-        static Double number(ObjectNode o, String field, String at) {
-            JsonNode v = present(o, field);
-            if (v != null && !v.isNumber()) throw fail(path(at, field), "Input should be a valid number");
-            return v == null ? null : v.asDouble();
-        }
-
-        /** A number from 0 to 1, as Anthropic takes temperature and top_p. */
-        static Double unit(ObjectNode o, String field) {
-            Double d = number(o, field, "");
-            if (d != null && (d < 0 || d > 1)) throw fail(field, "Input should be less than or equal to 1 and greater than or equal to 0");
-            return d;
-        }
-
-        static Boolean bool(ObjectNode o, String field, String at) {
-            JsonNode v = present(o, field);
-            if (v != null && !v.isBoolean()) throw fail(path(at, field), "Input should be a valid boolean");
-            return v == null ? null : v.asBoolean();
-        }
-
-        static List<String> strings(ObjectNode o, String field, String at) {
-            JsonNode v = present(o, field);
-            if (v == null) return List.of();
-            String p = path(at, field);
-            if (!v.isArray()) throw fail(p, "Input should be a valid list");
-            var out = new ArrayList<String>(v.size());
-            for (int i = 0; i < v.size(); i++) {
-                if (!v.get(i).isTextual()) throw fail(p + "." + i, "Input should be a valid string");
-                out.add(v.get(i).asText());
-            }
-            return out;
-        }
-
-        static ObjectNode object(JsonNode v, String path) {
-            if (!(v instanceof ObjectNode o)) throw fail(path, "Input should be a valid dictionary");
-            return o;
-        }
-
-        static ObjectNode object(ObjectNode o, String field, String at) {
-            ObjectNode v = optObject(o, field, at);
-            if (v == null) throw fail(path(at, field), "Field required");
-            return v;
-        }
-
-        static ObjectNode optObject(ObjectNode o, String field, String at) {
-            JsonNode v = present(o, field);
-            return v == null ? null : object(v, path(at, field));
-        }
-
-        /** The fields of {@code o} not {@code named}, or null when there are none. */
-        static ObjectNode rest(ObjectNode o, Set<String> named) {
-            ObjectNode out = null;
-            for (var it = o.properties().iterator(); it.hasNext(); ) {
-                var e = it.next();
-                if (named.contains(e.getKey())) continue;
-                if (out == null) out = Json.object();
-                out.set(e.getKey(), e.getValue());
-            }
-            return out;
-        }
-
-        static ObjectNode rest(ObjectNode o, String... named) {
-            return rest(o, Set.of(named));
-        }
-    }
-
-    /**
-     * Internal parts as Anthropic content blocks. Toward a request only what Anthropic accepts back is written
-     * (thinking only with its signature); toward a response unsigned reasoning shows as thinking with an empty
-     * signature. Parts that cannot be expressed (another format's opaque parts) are left out.
-     */
-    private static final class Blocks {
-        static ArrayNode request(List<? extends Part> parts, boolean own, String path) {
-            return of(parts, own, false, path);
-        }
-
-        static ArrayNode response(List<Part> parts, boolean own) {
-            return of(parts, own, true, "content");
-        }
-
-        /** The input schema of a freeform tool, whose raw text travels as {@code {"input": text}}. */
-        static ObjectNode customInputSchema() {
-            ObjectNode schema = Json.object().put("type", "object");
-            schema.putObject("properties").putObject("input").put("type", "string");
-            schema.putArray("required").add("input");
-            return schema;
-        }
-
-        private static ArrayNode of(List<? extends Part> parts, boolean own, boolean response, String path) {
-            ArrayNode out = Json.array();
-            for (Part p : parts) {
-                ObjectNode b = block(p, own, response, path);
-                if (b != null) out.add(b);
-            }
-            return out;
-        }
-
-        private static ObjectNode block(Part p, boolean own, boolean response, String path) {
-            ObjectNode b = switch (p) {
-                case Part.Text t -> t.text().isEmpty() ? null : typed("text").put("text", t.text());
-                case Part.Image i -> image(i, path);
-                case Part.File f -> document(f, own, path);
-                case Part.ToolCall c -> toolUse(c.id(), c.name(), input(c, response, path));
-                case Part.CustomToolCall c -> toolUse(c.id(), c.name(), Json.object().put("input", c.input()));
-                case Part.ToolResult r -> toolResult(r, own, path);
-                case Part.Reasoning r -> reasoning(r, response);
-                case Part.Opaque o -> o.format() == WireFormat.ANTHROPIC_MESSAGES && o.raw() instanceof ObjectNode raw
-                        ? raw.deepCopy() : null;
-            };
-            if (b != null && own) Extras.mergeInto(extra(p), b);
-            return b;
-        }
-
-        private static ObjectNode extra(Part p) {
-            return switch (p) {
-                case Part.Text t -> t.extra();
-                case Part.Image i -> i.extra();
-                case Part.File f -> f.extra();
-                case Part.ToolCall c -> c.extra();
-                case Part.CustomToolCall c -> c.extra();
-                case Part.ToolResult r -> r.extra();
-                case Part.Reasoning r -> r.extra();
-                case Part.Opaque o -> null;
-            };
-        }
-
-        private static ObjectNode typed(String type) {
-            return Json.object().put("type", type);
-        }
-
-        private static ObjectNode image(Part.Image i, String path) {
-            ObjectNode source;
-            if (i.base64() != null) {
-                source = typed("base64").put("media_type", i.mediaType() == null ? "image/png" : i.mediaType())
-                        .put("data", i.base64());
-            } else if (i.url() != null) {
-                source = i.url().startsWith("data:") ? dataSource(i.url(), path) : typed("url").put("url", i.url());
-            } else {
-                return null;
-            }
-            return typed("image").set("source", source);
-        }
-
-        private static ObjectNode document(Part.File f, boolean own, String path) {
-            ObjectNode source = null;
-            if (f.base64() != null) {
-                source = typed("base64").put("media_type", f.mediaType() == null ? "application/pdf" : f.mediaType())
-                        .put("data", f.base64());
-            } else if (f.text() != null) {
-                source = typed("text").put("media_type", "text/plain").put("data", f.text());
-            } else if (f.url() != null) {
-                source = f.url().startsWith("data:") ? dataSource(f.url(), path) : typed("url").put("url", f.url());
-            } else if (own && f.fileId() != null) {
-                source = typed("file").put("file_id", f.fileId());
-            }
-            if (source == null && !own) return null;
-            ObjectNode b = typed("document");
-            if (source != null) b.set("source", source);
-            if (f.filename() != null) b.put("title", f.filename());
-            return b;
-        }
-
-        /** A {@code data:<media type>;base64,<data>} URL as a base64 source. */
-        private static ObjectNode dataSource(String url, String path) {
-            int comma = url.indexOf(',');
-            String meta = comma < 0 ? "" : url.substring("data:".length(), comma);
-            if (!meta.endsWith(";base64")) {
-                throw new ArbiterException.BadRequest(path + ": data URLs must be base64-encoded (expected: data:<media type>;base64,...)", path);
-            }
-            return typed("base64").put("media_type", meta.substring(0, meta.length() - ";base64".length()))
-                    .put("data", url.substring(comma + 1));
-        }
-
-        private static ObjectNode toolUse(String id, String name, ObjectNode input) {
-            return typed("tool_use").put("id", id).put("name", name).set("input", input);
-        }
-
-        private static ObjectNode input(Part.ToolCall c, boolean response, String path) {
-            try {
-                if (Json.MAPPER.readTree(c.arguments()) instanceof ObjectNode o) return o;
-            } catch (java.io.IOException e) {
-                // reported below
-            }
-            if (response) {
-                throw new ArbiterException.Upstream(502, "upstream answered with tool call arguments that are not a JSON object",
-                        "upstream_bad_response", null);
-            }
-            throw new ArbiterException.BadRequest(path + ": the arguments of tool call " + c.id()
-                    + " are not a JSON object", path);
-        }
-
-        private static ObjectNode toolResult(Part.ToolResult r, boolean own, String path) {
-            ObjectNode b = typed("tool_result").put("tool_use_id", r.callId());
-            boolean plain = r.content().stream().allMatch(c -> c instanceof Part.Text t && (!own || t.extra().isEmpty()));
-            if (plain) b.put("content", r.text());
-            else b.set("content", of(r.content(), own, false, path));
-            if (r.isError()) b.put("is_error", true);
-            return b;
-        }
-
-        private static ObjectNode reasoning(Part.Reasoning r, boolean response) {
-            if (r.redacted()) return r.encrypted() == null ? null : typed("redacted_thinking").put("data", r.encrypted());
-            String text = r.text() != null ? r.text() : String.join("\n\n", r.summary());
-            boolean signed = r.signature() != null && !r.signature().isEmpty();
-            if (!signed && (!response || text.isEmpty())) return null;
-            return typed("thinking").put("thinking", text).put("signature", signed ? r.signature() : "");
         }
     }
 }
