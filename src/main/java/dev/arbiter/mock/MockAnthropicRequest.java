@@ -90,11 +90,35 @@ record MockAnthropicRequest(String model, Prompt prompt, boolean omitThinking, l
         String named = "tool".equals(kind) && choice.path("name").isTextual() ? choice.get("name").asText() : null;
         JsonNode effort = body.path("output_config").path("effort");
         int reasoning = thinkingOn ? MockEngine.reasoningTokens(effort.isTextual() ? effort.asText() : null) : 0;
-        var prompt = new Prompt(text.toString(), tools, !"none".equals(kind), named, afterTool, max.asInt(), 1, reasoning);
+        var prompt = new Prompt(text.toString(), tools, !"none".equals(kind), named, afterTool, max.asInt(), 1, reasoning,
+                userText(messages), afterTool ? toolResults(messages.get(messages.size() - 1)) : "");
         var breakpoints = new ArrayList<Prefix>();
         long chars = account(body, model, marks > 0, breakpoints);
         boolean omit = "omitted".equals(body.path("thinking").path("display").asText());
         return new MockAnthropicRequest(model, prompt, omit, Math.max(1, MockPromptCache.tokens(chars)), breakpoints);
+    }
+
+    /** The texts of the last user message that holds no tool result, joined by newlines. */
+    private static String userText(JsonNode messages) {
+        for (int i = messages.size() - 1; i >= 0; i--) {
+            JsonNode m = messages.get(i);
+            if (!"user".equals(m.path("role").asText())) continue;
+            JsonNode content = m.path("content");
+            if (content.isTextual()) return content.asText();
+            boolean results = false;
+            for (JsonNode b : content) results |= "tool_result".equals(b.path("type").asText());
+            if (!results) return MockWire.texts(content);
+        }
+        return "";
+    }
+
+    /** The texts of the tool results of {@code message}, joined by newlines. */
+    private static String toolResults(JsonNode message) {
+        var out = new ArrayList<String>();
+        for (JsonNode b : message.path("content")) {
+            if ("tool_result".equals(b.path("type").asText())) out.add(MockWire.texts(b.get("content")));
+        }
+        return String.join("\n", out);
     }
 
     /** The input tokens of a {@code /v1/messages/count_tokens} body. */

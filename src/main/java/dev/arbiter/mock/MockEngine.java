@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.random.RandomGenerator;
+import java.util.regex.Pattern;
 
 /**
  * The brain of Arbiter's fake model, shared by the in-process provider {@code mock} and the HTTP server
@@ -26,7 +27,9 @@ import java.util.random.RandomGenerator;
  * without state. Alternative {@code k} of {@code n} hashes in {@code k}, so alternative 0 does not depend on
  * {@code n}. An answer is {@code min(outputTokens, maxTokens)} tokens, one word each, the first two being
  * "Mock answer:"; it is a tool call instead when tools are offered, the tool choice allows one and the last
- * message is not a tool result. A custom (freeform) tool gets {@link #CUSTOM_INPUT}, a small patch. When the prompt
+ * message is not a tool result. A custom (freeform) tool gets {@link #CUSTOM_INPUT}, a small patch. A test can steer
+ * an agent with a {@link MockDirective} in the last user message: {@code [[mock-say TEXT]]} answers {@code TEXT};
+ * {@code [[mock-tool NAME ARGS]]} calls tool {@code NAME} with {@code ARGS}, then quotes its result. When the prompt
  * asks for reasoning, each alternative opens with {@code reasoningTokens} tokens of reasoning, "Mock reasoning:" and
  * words drawn as above from a salted seed; they count toward output tokens. Token counts are {@code ceil(chars / 4)},
  * at least 1, so usage is predictable without a tokenizer. Embeddings use the same hash stream, normalised to unit
@@ -55,6 +58,8 @@ public final class MockEngine {
     private static final String[] PREFIX = {"Mock", " answer:"};
     private static final String[] REASONING_PREFIX = {"Mock", " reasoning:"};
     private static final long REASONING_SALT = 0x5EA5_0A1D_C0DE_F00DL;
+    /** Splits a fixed answer into tokens before each run of whitespace that follows a non-space: joined, they give it back. */
+    private static final Pattern WORD = Pattern.compile("(?<=\\S)(?=\\s)");
 
     /** What the fake puts in a custom tool call: a patch in Codex's apply_patch format, quotes and newlines in it. */
     public static final String CUSTOM_INPUT = "*** Begin Patch\n*** Add File: hello.txt\n+Hello \"mock\"\n*** End Patch\n";
@@ -97,15 +102,27 @@ public final class MockEngine {
      * @param maxTokens the request's output limit, {@link Integer#MAX_VALUE} when it sets none
      * @param n the number of alternatives
      * @param reasoningTokens the length of the reasoning before each answer, 0 for none
+     * @param userText the texts of the last user message that is not only tool results (the one a person typed),
+     *     joined by newlines: where the engine looks for a {@link MockDirective}
+     * @param toolResult the texts of the tool results that end the conversation, joined by newlines; empty when it
+     *     does not end with one
      */
     public record Prompt(String text, List<ToolSpec> tools, boolean toolsAllowed, String namedTool,
-                         boolean afterToolResult, int maxTokens, int n, int reasoningTokens) {
+                         boolean afterToolResult, int maxTokens, int n, int reasoningTokens, String userText,
+                         String toolResult) {
         public Prompt {
             text = text == null ? "" : text;
             tools = tools == null ? List.of() : List.copyOf(tools);
             maxTokens = Math.max(1, maxTokens);
             n = Math.max(1, n);
             reasoningTokens = Math.max(0, reasoningTokens);
+            userText = userText == null ? "" : userText;
+            toolResult = toolResult == null ? "" : toolResult;
+        }
+
+        public Prompt(String text, List<ToolSpec> tools, boolean toolsAllowed, String namedTool, boolean afterToolResult,
+                      int maxTokens, int n, int reasoningTokens) {
+            this(text, tools, toolsAllowed, namedTool, afterToolResult, maxTokens, n, reasoningTokens, "", "");
         }
 
         public Prompt(String text, List<ToolSpec> tools, boolean toolsAllowed, String namedTool, boolean afterToolResult,
@@ -184,15 +201,22 @@ public final class MockEngine {
         return prefix + "mock-" + Long.toHexString(ids.incrementAndGet());
     }
 
-    /** The deterministic answer to {@code p}. */
+    /** The deterministic answer to {@code p}: as its {@link MockDirective} says, when it has one that applies. */
     public MockAnswer answer(Prompt p) {
         long base = hash(p.text());
-        ToolSpec tool = toolFor(p);
+        MockDirective directive = directive(p);
+        ToolSpec tool = directive == null ? toolFor(p) : null;
         var alternatives = new ArrayList<MockAnswer.Alternative>(p.n());
         int output = 0;
         for (int k = 0; k < p.n(); k++) {
             long seed = mix64(base + (k + 1) * GAMMA);
-            MockAnswer.Alternative a = tool != null ? toolAlternative(k, seed, tool) : textAlternative(k, seed, p.maxTokens());
+            MockAnswer.Alternative a = switch (directive) {
+                case MockDirective.Say(String text) -> fixedAlternative(k, text, p.maxTokens());
+                case MockDirective.CallTool _ when p.afterToolResult() ->
+                        fixedAlternative(k, MockDirective.quote(p.toolResult()), p.maxTokens());
+                case MockDirective.CallTool(ToolSpec t, String args) -> callAlternative(k, seed, t, args);
+                case null -> tool != null ? toolAlternative(k, seed, tool) : textAlternative(k, seed, p.maxTokens());
+            };
             if (p.reasoningTokens() > 0) {
                 a = new MockAnswer.Alternative(k, a.tokens(), a.toolCall(), a.finish(),
                         a.outputTokens() + p.reasoningTokens(), reasoning(seed, p.reasoningTokens()));
@@ -201,6 +225,28 @@ public final class MockEngine {
             output += a.outputTokens();
         }
         return new MockAnswer(alternatives, countTokens(p.text()), output);
+    }
+
+    /** The prompt's directive, when it has one that applies: a tool call only where the tool choice allows it. */
+    private static MockDirective directive(Prompt p) {
+        MockDirective d = MockDirective.find(p.userText(), p.tools()).orElse(null);
+        if (d instanceof MockDirective.CallTool c && !p.afterToolResult()
+                && (!p.toolsAllowed() || p.namedTool() != null && !p.namedTool().equals(c.tool().name()))) {
+            return null;
+        }
+        return d;
+    }
+
+    /** An alternative answering exactly {@code text}, cut to {@code maxTokens} words. */
+    private static MockAnswer.Alternative fixedAlternative(int index, String text, int maxTokens) {
+        var tokens = new ArrayList<String>();
+        for (String w : WORD.split(text)) if (!w.isEmpty()) tokens.add(w);
+        var finish = MockAnswer.Finish.STOP;
+        if (tokens.size() > maxTokens) {
+            tokens.subList(maxTokens, tokens.size()).clear();
+            finish = MockAnswer.Finish.LENGTH;
+        }
+        return new MockAnswer.Alternative(index, tokens, null, finish, countTokens(String.join("", tokens)));
     }
 
     private ToolSpec toolFor(Prompt p) {
@@ -232,9 +278,12 @@ public final class MockEngine {
     }
 
     private static MockAnswer.Alternative toolAlternative(int index, long seed, ToolSpec tool) {
+        return callAlternative(index, seed, tool, tool.custom() ? CUSTOM_INPUT : argumentsFor(tool.schema()));
+    }
+
+    private static MockAnswer.Alternative callAlternative(int index, long seed, ToolSpec tool, String args) {
         long h = mix64(seed ^ hash(tool.name()));
         String id = "call_" + HEX.toHexDigits(h) + HEX.toHexDigits(mix64(h)).substring(0, 8);
-        String args = tool.custom() ? CUSTOM_INPUT : argumentsFor(tool.schema());
         var call = new MockAnswer.ToolCall(id, tool.name(), args, tool.custom());
         return new MockAnswer.Alternative(index, List.of(), call, MockAnswer.Finish.TOOL_CALLS,
                 countTokens(tool.name() + args));

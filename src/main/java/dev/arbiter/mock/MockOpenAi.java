@@ -43,8 +43,20 @@ final class MockOpenAi {
         int max = intOr(body, "max_completion_tokens", intOr(body, "max_tokens", Integer.MAX_VALUE));
         JsonNode effort = body.get("reasoning_effort");
         int reasoning = effort != null && effort.isTextual() ? MockEngine.reasoningTokens(effort.asText()) : 0;
+        String user = "";
+        for (JsonNode m : messages) if ("user".equals(m.path("role").asText())) user = MockWire.texts(m.get("content"));
+        var results = new ArrayList<String>();
+        for (int i = messages.size() - 1; i >= 0 && isToolResult(messages.get(i)); i--) {
+            results.addFirst(MockWire.texts(messages.get(i).get("content")));
+        }
         return new Prompt(text.toString(), tools, allowed, named.isTextual() ? named.asText() : null,
-                "tool".equals(lastRole) || "function".equals(lastRole), max, intOr(body, "n", 1), reasoning);
+                "tool".equals(lastRole) || "function".equals(lastRole), max, intOr(body, "n", 1), reasoning, user,
+                String.join("\n", results));
+    }
+
+    private static boolean isToolResult(JsonNode message) {
+        String role = message.path("role").asText();
+        return "tool".equals(role) || "function".equals(role);
     }
 
     /**

@@ -135,7 +135,30 @@ public final class MockProvider implements Provider {
         String named = req.toolChoice() instanceof ToolChoice.Named(String name) ? name : null;
         Message last = req.messages().isEmpty() ? null : req.messages().getLast();
         boolean afterTool = last != null && (last.role() == Role.TOOL || !last.parts(Part.ToolResult.class).isEmpty());
-        return new Prompt(text.toString(), tools, allowed, named, afterTool, maxTokens, n, reasoningTokens(req));
+        return new Prompt(text.toString(), tools, allowed, named, afterTool, maxTokens, n, reasoningTokens(req),
+                userText(req.messages()), afterTool ? toolResults(req.messages()) : "");
+    }
+
+    /** The texts of the last user message that holds no tool result, joined by newlines. */
+    private static String userText(List<Message> messages) {
+        for (Message m : messages.reversed()) {
+            if (m.role() != Role.USER || !m.parts(Part.ToolResult.class).isEmpty()) continue;
+            var texts = new ArrayList<String>();
+            for (Part.Text t : m.parts(Part.Text.class)) texts.add(t.text());
+            return String.join("\n", texts);
+        }
+        return "";
+    }
+
+    /** The texts of the tool results in the messages that end the conversation, joined by newlines. */
+    private static String toolResults(List<Message> messages) {
+        var out = new ArrayList<String>();
+        for (Message m : messages.reversed()) {
+            List<Part.ToolResult> results = m.parts(Part.ToolResult.class);
+            if (results.isEmpty()) break;
+            for (Part.ToolResult r : results.reversed()) out.addFirst(r.text());
+        }
+        return String.join("\n", out);
     }
 
     private static int reasoningTokens(LlmRequest req) {

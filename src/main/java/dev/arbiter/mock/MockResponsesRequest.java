@@ -40,22 +40,30 @@ record MockResponsesRequest(String model, Prompt prompt, boolean summary, boolea
         long hash = MockEngine.hash(model + '\u0000' + body.path("tools") + '\u0000' + text);
         var prefixes = new ArrayList<Prefix>();
         boolean afterTool = false;
+        String user = "";
+        var results = new ArrayList<String>();
         JsonNode input = body.get("input");
         if (input == null || !(input.isTextual() || input.isArray())) {
             throw new IllegalArgumentException("input: required (expected: a string or an array of input items)");
         }
         if (input.isTextual()) {
+            user = input.asText();
             text.append(input.asText());
             prefixes.add(new Prefix(MockEngine.mix64(hash ^ MockEngine.hash(input.asText())), text.length()));
         }
         for (int i = 0; input.isArray() && i < input.size(); i++) {
             JsonNode item = input.get(i);
             String type = item.path("type").asText(item.has("role") ? "message" : "");
+            if (!afterTool) results.clear();
             afterTool = false;
             switch (type) {
-                case "message" -> appendText(text, item.get("content"));
+                case "message" -> {
+                    appendText(text, item.get("content"));
+                    if ("user".equals(item.path("role").asText())) user = MockWire.texts(item.get("content"));
+                }
                 case "function_call_output", "custom_tool_call_output" -> {
                     appendText(text, item.get("output"));
+                    results.add(MockWire.texts(item.get("output")));
                     afterTool = true;
                 }
                 case "reasoning" -> verify(item, i, model, store, signer);
@@ -73,7 +81,7 @@ record MockResponsesRequest(String model, Prompt prompt, boolean summary, boolea
         int max = MockOpenAi.intOr(body, "max_output_tokens", Integer.MAX_VALUE);
         JsonNode choice = body.path("tool_choice");
         var prompt = new Prompt(text.toString(), tools, !"none".equals(choice.asText()), namedTool(choice), afterTool,
-                max, 1, reasoning);
+                max, 1, reasoning, user, afterTool ? String.join("\n", results) : "");
         return new MockResponsesRequest(model, prompt, summary, encrypted, List.copyOf(prefixes));
     }
 

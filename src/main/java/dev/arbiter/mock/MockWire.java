@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 
 /** The JSON and server-sent-event encoding shared by the fake's wire writers. */
@@ -39,6 +40,15 @@ final class MockWire {
 
     static byte[] data(ObjectNode chunk) {
         return sse(null, chunk.toString());
+    }
+
+    /** The texts of a content value, a string or the {@code text} of each part that has one, joined by newlines. */
+    static String texts(JsonNode content) {
+        if (content == null) return "";
+        if (content.isTextual()) return content.asText();
+        var out = new ArrayList<String>();
+        for (JsonNode part : content) if (part.path("text").isTextual()) out.add(part.get("text").asText());
+        return String.join("\n", out);
     }
 
     static int steps(List<MockAnswer.Alternative> alts) {

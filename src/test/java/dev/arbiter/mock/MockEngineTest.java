@@ -129,6 +129,82 @@ class MockEngineTest {
         assertThat(engine.answer(tools(tools, true, null, true)).alternatives().getFirst().isToolCall()).isFalse();
     }
 
+    private static Prompt directed(String userText, List<ToolSpec> tools, boolean allowed, String named,
+                                   boolean afterTool, String toolResult) {
+        return new Prompt("system text " + userText + toolResult, tools, allowed, named, afterTool, Integer.MAX_VALUE, 1, 0,
+                userText, toolResult);
+    }
+
+    @Test
+    void answer_sayDirective_answersExactlyItsTextEvenWithToolsOffered() {
+        var tools = List.of(new ToolSpec("get_weather", WEATHER));
+        MockAnswer a = engine.answer(directed("<reminder>x</reminder>\nplease [[mock-say  Hello,  there\nworld ]] thanks",
+                tools, true, null, false, ""));
+        MockAnswer.Alternative alt = a.alternatives().getFirst();
+        assertThat(alt.isToolCall()).isFalse();
+        assertThat(alt.text()).isEqualTo("Hello,  there\nworld");
+        assertThat(alt.tokens()).containsExactly("Hello,", "  there", "\nworld");
+        assertThat(alt.finish()).isEqualTo(MockAnswer.Finish.STOP);
+        assertThat(alt.outputTokens()).isEqualTo(MockEngine.countTokens("Hello,  there\nworld"));
+
+        var cut = new Prompt("x", List.of(), true, null, false, 2, 1, 0, "[[mock-say one two three]]", "");
+        assertThat(engine.answer(cut).alternatives().getFirst().text()).isEqualTo("one two");
+        assertThat(engine.answer(cut).alternatives().getFirst().finish()).isEqualTo(MockAnswer.Finish.LENGTH);
+    }
+
+    @Test
+    void answer_toolDirective_callsThatToolWithExactlyItsArgumentsThenQuotesTheResult() {
+        var tools = List.of(new ToolSpec("get_weather", WEATHER), new ToolSpec("Read", null));
+        String user = "Read it: [[mock-tool Read {\"file_path\": \"/tmp/a]]b.txt\", \"n\": [[1]]}]] now";
+        MockAnswer.Alternative call = engine.answer(directed(user, tools, true, null, false, "")).alternatives().getFirst();
+        assertThat(call.isToolCall()).isTrue();
+        assertThat(call.toolCall().name()).isEqualTo("Read");
+        assertThat(call.toolCall().arguments()).isEqualTo("{\"file_path\": \"/tmp/a]]b.txt\", \"n\": [[1]]}");
+        assertThat(call.toolCall().custom()).isFalse();
+        assertThat(call.finish()).isEqualTo(MockAnswer.Finish.TOOL_CALLS);
+
+        MockAnswer.Alternative after = engine.answer(directed(user, tools, true, null, true, "1\tKOALA is here\n"))
+                .alternatives().getFirst();
+        assertThat(after.isToolCall()).isFalse();
+        assertThat(after.text()).isEqualTo("Mock answer: the tool said: 1\tKOALA is here\n");
+        assertThat(after.finish()).isEqualTo(MockAnswer.Finish.STOP);
+
+        String longResult = "y".repeat(MockDirective.QUOTED) + "TAIL";
+        assertThat(engine.answer(directed(user, tools, true, null, true, longResult)).alternatives().getFirst().text())
+                .isEqualTo("Mock answer: the tool said: " + "y".repeat(MockDirective.QUOTED));
+    }
+
+    @Test
+    void answer_toolDirectiveForACustomTool_passesTheRawTextUpToTheClosingBrackets() {
+        var tools = List.of(new ToolSpec("get_weather", WEATHER), new ToolSpec("apply_patch", null, true));
+        String patch = "*** Begin Patch\n*** Add File: a.txt\n+{\"not\": json}\n*** End Patch\n";
+        MockAnswer.Alternative alt = engine.answer(directed("[[mock-tool apply_patch " + patch + "]]", tools, true, null,
+                false, "")).alternatives().getFirst();
+        assertThat(alt.toolCall().name()).isEqualTo("apply_patch");
+        assertThat(alt.toolCall().custom()).isTrue();
+        assertThat(alt.toolCall().arguments()).isEqualTo(patch);
+    }
+
+    @Test
+    void answer_directiveThatDoesNotApply_answersAsWithoutIt() {
+        var tools = List.of(new ToolSpec("get_weather", WEATHER), new ToolSpec("Read", null));
+        for (var p : List.of(
+                directed("[[mock-tool Nope {\"a\":1}]]", tools, true, null, false, ""),
+                directed("[[mock-tool Read not json]]", tools, true, null, false, ""),
+                directed("[[mock-tool Read [1]]]", tools, true, null, false, ""),
+                directed("[[mock-tool Read {\"a\":1} trailing]]", tools, true, null, false, ""),
+                directed("[[mock-tool Read {\"a\":1}]]", tools, false, null, false, ""),
+                directed("[[mock-tool Read {\"a\":1}]]", tools, true, "get_weather", false, ""),
+                directed("[[mock-say ]]", tools, true, null, false, ""),
+                directed("[[mock-say never closed", tools, true, null, false, ""))) {
+            var plain = new Prompt(p.text(), p.tools(), p.toolsAllowed(), p.namedTool(), p.afterToolResult(), p.maxTokens(),
+                    p.n(), p.reasoningTokens());
+            assertThat(engine.answer(p)).as(p.userText()).isEqualTo(engine.answer(plain));
+        }
+        assertThat(engine.answer(directed("[[mock-tool Nope {}]] then [[mock-say second]]", tools, true, null, false, ""))
+                .alternatives().getFirst().text()).isEqualTo("second");
+    }
+
     @Test
     void answer_nToolCalls_haveDistinctIds() {
         var tools = List.of(new ToolSpec("f", null));

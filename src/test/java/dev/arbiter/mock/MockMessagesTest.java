@@ -265,4 +265,40 @@ class MockMessagesTest {
         content.remove(0);
         assertThat(http.error(400, PATH, afterTool)).startsWith("messages.1.content.0.type: Expected `thinking`");
     }
+
+    @Test
+    void claudeCodeRequests_directivesCallReadWithTheGivenPathThenQuoteTheFile() {
+        ObjectNode toolCall = MockHttp.agentRequest("claude-code-messages-stream-tool-call.json");
+        toolCall.remove("thinking");
+        ArrayNode blocks = (ArrayNode) toolCall.path("messages").get(0).path("content");
+        ((ObjectNode) blocks.get(blocks.size() - 1)).put("text", "[[mock-tool Read {\"file_path\":\"/work/x.txt\"}]]");
+        var input = new StringBuilder();
+        JsonNode toolUse = null;
+        for (JsonNode e : MockHttp.data(http.stream(PATH, toolCall, "x-mock-strict", "true"))) {
+            if ("tool_use".equals(e.path("content_block").path("type").asText())) toolUse = e.path("content_block");
+            if ("input_json_delta".equals(e.path("delta").path("type").asText())) input.append(e.path("delta").path("partial_json").asText());
+        }
+        assertThat(toolUse).isNotNull();
+        assertThat(toolUse.path("name").asText()).isEqualTo("Read");
+        assertThat(input.toString()).isEqualTo("{\"file_path\":\"/work/x.txt\"}");
+
+        ObjectNode use = copy(toolUse).put("type", "tool_use");
+        use.set("input", MockHttp.json(input.toString()));
+        ArrayNode messages = (ArrayNode) toolCall.path("messages");
+        messages.add(MockHttp.json(assistant(use)));
+        messages.add(MockHttp.json("{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\""
+                + use.path("id").asText() + "\",\"content\":[{\"type\":\"text\",\"text\":\"1\\tKOALA_1 starts the file.\"}]}]}"));
+        toolCall.put("stream", false);
+        JsonNode answer = http.ok(PATH, toolCall, "x-mock-strict", "true");
+        assertThat(answer.path("content").get(0).path("text").asText())
+                .isEqualTo("Mock answer: the tool said: 1\tKOALA_1 starts the file.");
+        assertThat(answer.path("stop_reason").asText()).isEqualTo("end_turn");
+
+        ObjectNode plain = MockHttp.agentRequest("claude-code-messages-stream-plain.json");
+        plain.remove("thinking");
+        plain.put("stream", false);
+        ArrayNode last = (ArrayNode) plain.path("messages").get(plain.path("messages").size() - 1).path("content");
+        last.addObject().put("type", "text").put("text", "[[mock-say ARBITER-OK-1]]");
+        assertThat(http.ok(PATH, plain).path("content").get(0).path("text").asText()).isEqualTo("ARBITER-OK-1");
+    }
 }

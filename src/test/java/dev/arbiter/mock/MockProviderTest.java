@@ -155,6 +155,26 @@ class MockProviderTest {
     }
 
     @Test
+    void call_directives_callTheNamedToolWithItsArgumentsThenQuoteTheResult() {
+        String user = "[[mock-tool get_weather {\"city\":\"Oslo\"}]]";
+        var req = chat(user).tools(List.of(weatherTool())).build();
+        Part.ToolCall call = ((Reply.Complete) call(MockConfig.DEFAULT, req)).response().firstMessage()
+                .parts(Part.ToolCall.class).getFirst();
+        assertThat(call.name()).isEqualTo("get_weather");
+        assertThat(call.arguments()).isEqualTo("{\"city\":\"Oslo\"}");
+
+        var after = chat(user).tools(List.of(weatherTool())).messages(List.of(Message.text(Role.USER, user),
+                new Message(Role.ASSISTANT, List.of(call), null, null),
+                new Message(Role.TOOL, List.of(new Part.ToolResult(call.id(), List.of(Part.Text.of("Oslo: rain")), false, false,
+                        null)), null, null))).build();
+        assertThat(((Reply.Complete) call(MockConfig.DEFAULT, after)).response().firstMessage().text())
+                .isEqualTo("Mock answer: the tool said: Oslo: rain");
+
+        var say = chat("[[mock-say ARBITER-OK]]").tools(List.of(weatherTool())).build();
+        assertThat(((Reply.Complete) call(MockConfig.DEFAULT, say)).response().firstMessage().text()).isEqualTo("ARBITER-OK");
+    }
+
+    @Test
     void call_completionWithTwoPrompts_answersEach() {
         var req = LlmRequest.builder(Operation.COMPLETION, WireFormat.OPENAI_CHAT).model("fast")
                 .input(F.arrayNode().add("one").add("two")).build();

@@ -338,6 +338,37 @@ class MockResponsesTest {
     }
 
     @Test
+    void codexRequests_directivesCallExecCommandWithTheGivenCommandThenQuoteItsOutput() {
+        ObjectNode toolCall = MockHttp.agentRequest("codex-responses-stream-tool-call.json");
+        dropHostedTools(toolCall);
+        toolCall.remove("reasoning");
+        ArrayNode input = (ArrayNode) toolCall.path("input");
+        ObjectNode prompt = (ObjectNode) input.get(input.size() - 1).path("content").get(0);
+        prompt.put("text", "[[mock-tool exec_command {\"cmd\":\"cat hello.txt\"}]]");
+        JsonNode output = MockHttp.data(http.stream(PATH, toolCall)).getLast().path("response").path("output");
+        JsonNode call = output.get(0);
+        assertThat(call.path("type").asText()).isEqualTo("function_call");
+        assertThat(call.path("name").asText()).isEqualTo("exec_command");
+        assertThat(call.path("arguments").asText()).isEqualTo("{\"cmd\":\"cat hello.txt\"}");
+
+        input.add(call);
+        input.addObject().put("type", "function_call_output").put("call_id", call.path("call_id").asText())
+                .put("output", "Process exited with code 0\nOutput:\nWOMBAT_1 is the first word.\n");
+        JsonNode done = MockHttp.data(http.stream(PATH, toolCall)).getLast().path("response");
+        assertThat(done.path("output").get(0).path("content").get(0).path("text").asText())
+                .isEqualTo("Mock answer: the tool said: Process exited with code 0\nOutput:\nWOMBAT_1 is the first word.\n");
+
+        ObjectNode custom = MockHttp.obj("{\"model\":\"m\",\"tools\":[" + WEATHER + "," + PATCH + "],\"input\":"
+                + "[{\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":\"[[mock-tool apply_patch *** Begin Patch\\n]]\"}]}]}");
+        JsonNode patch = http.ok(PATH, custom).path("output").get(0);
+        assertThat(patch.path("type").asText()).isEqualTo("custom_tool_call");
+        assertThat(patch.path("input").asText()).isEqualTo("*** Begin Patch\n");
+
+        assertThat(http.ok(PATH, "{\"model\":\"m\",\"input\":\"[[mock-say ARBITER-OK-2]]\",\"tools\":[" + WEATHER + "]}")
+                .path("output").get(0).path("content").get(0).path("text").asText()).isEqualTo("ARBITER-OK-2");
+    }
+
+    @Test
     void agentsSdkRequests_reasoningWithoutEncryptedContentIsAcceptedWhenStored() {
         ObjectNode body = MockHttp.agentRequest("agents-sdk-responses-nonstream-after-tool.json");
         JsonNode r = http.ok(PATH, body);

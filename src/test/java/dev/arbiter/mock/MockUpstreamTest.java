@@ -194,6 +194,37 @@ class MockUpstreamTest {
     }
 
     @Test
+    void chat_directives_sayOrCallTheNamedToolThenQuoteItsResult() throws Exception {
+        start(MockConfig.DEFAULT);
+        String user = "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"<reminder/>\"},"
+                + "{\"type\":\"text\",\"text\":\"[[mock-tool get_weather {\\\"city\\\":\\\"Oslo\\\",\\\"days\\\":3}]]\"}]}";
+        var res = post("/v1/chat/completions", "{\"model\":\"m\",\"stream\":true,\"messages\":[" + user + "]," + TOOL + "}");
+        var args = new StringBuilder();
+        String id = null;
+        for (Event e : sse(res.body())) {
+            if ("[DONE]".equals(e.data())) continue;
+            JsonNode tc = e.json().path("choices").path(0).path("delta").path("tool_calls").path(0);
+            if (tc.path("id").isTextual()) id = tc.path("id").asText();
+            args.append(tc.path("function").path("arguments").asText(""));
+        }
+        assertThat(args.toString()).isEqualTo("{\"city\":\"Oslo\",\"days\":3}");
+
+        String call = "{\"id\":\"" + id + "\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":"
+                + JSON.writeValueAsString(args.toString()) + "}}";
+        var after = post("/v1/chat/completions", "{\"model\":\"m\",\"messages\":[" + user + ","
+                + "{\"role\":\"assistant\",\"tool_calls\":[" + call + "]},{\"role\":\"tool\",\"tool_call_id\":\"" + id
+                + "\",\"content\":[{\"type\":\"text\",\"text\":\"Oslo: rain\"}]}]," + TOOL + "}");
+        assertThat(json(after.body()).path("choices").get(0).path("message").path("content").asText())
+                .isEqualTo("Mock answer: the tool said: Oslo: rain");
+
+        var say = post("/v1/chat/completions", "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":"
+                + "\"Answer [[mock-say ARBITER-OK]]\"}]," + TOOL + "}");
+        JsonNode choice = json(say.body()).path("choices").get(0);
+        assertThat(choice.path("message").path("content").asText()).isEqualTo("ARBITER-OK");
+        assertThat(choice.path("finish_reason").asText()).isEqualTo("stop");
+    }
+
+    @Test
     void chat_streamTools_sendsToolCallDeltasThenArgumentFragments() throws Exception {
         start(MockConfig.DEFAULT);
         var res = post("/v1/chat/completions", "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Paris?\"}],"
