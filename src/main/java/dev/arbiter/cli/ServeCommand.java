@@ -21,6 +21,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = {"-p", "--port"}, description = "Port to listen on (default: server.port, 8080)")
     Integer port;
 
+    @Option(names = "--host", description = "Address to listen on (default: server.host, 0.0.0.0)")
+    String host;
+
     @Option(names = "--upstream", description = "Quick start without a config file: serve every model name clients send "
             + "by passing it to this one upstream base URL (e.g. http://127.0.0.1:8000/v1 for vLLM)")
     String upstream;
@@ -68,6 +71,7 @@ final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         if (port != null) cfg = cfg.withServer(cfg.server().withPort(port));
+        if (host != null) cfg = cfg.withServer(cfg.server().withHost(host));
         Gateway gateway = Gateway.start(cfg);
         var stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

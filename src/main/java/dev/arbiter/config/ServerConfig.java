@@ -32,6 +32,11 @@ public record ServerConfig(String host, int port, long maxBodyBytes, int maxJson
         return d != null && !d.isNegative() && !d.isZero();
     }
 
+    public ServerConfig withHost(String newHost) {
+        return new ServerConfig(newHost, port, maxBodyBytes, maxJsonDepth, maxStringBytes, requestTimeout, drainTimeout,
+                keepAliveInterval);
+    }
+
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, maxBodyBytes, maxJsonDepth, maxStringBytes, requestTimeout,
                 drainTimeout, keepAliveInterval);

@@ -57,7 +57,8 @@ class ResponsesCodecTest {
         assertThat(responsesFixtures()).hasSize(7);
     }
 
-    @ParameterizedTest
+    // The captured requests live in ../shared (read in place, never copied here); without them there is nothing to run.
+    @ParameterizedTest(allowZeroInvocations = true)
     @MethodSource("responsesFixtures")
     void decodeRequest_agentFixture_keepsItemsToolsAndExtras(Path file) throws IOException {
         ObjectNode body = (ObjectNode) Json.MAPPER.readTree(file.toFile()).get("body");

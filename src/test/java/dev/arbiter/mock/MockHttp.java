@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Assumptions;
 /** A running mock-upstream and a JDK HTTP client on loopback, for the tests of the fake's wire formats. */
 final class MockHttp implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final Path AGENT_REQUESTS = Path.of("/work/shared/data/agent-requests");
+    static final Path AGENT_REQUESTS = Path.of(System.getProperty("user.dir")).resolve("../shared/data/agent-requests");
     private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     final MockUpstream upstream;
