@@ -58,6 +58,9 @@ public final class Gateway implements AutoCloseable {
                 .host(config.server().host())
                 .port(config.server().port())
                 .shutdownHook(false)
+                // Streams are many small writes: without TCP_NODELAY, Nagle's algorithm holds each one until the
+                // client's delayed ACK (about 40 ms) arrives.
+                .connectionOptions(o -> o.tcpNoDelay(true))
                 .routing(api::routing)
                 .build();
     }
