@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Measures the latency Arbiter adds: starts a mock-upstream (port 19090) and a gateway (port 18080) as their
+# own JVMs on 127.0.0.1, waits until both are ready, runs `arbiter bench` against them, and stops both on exit.
+#   bench/run.sh                                   # defaults: 1000 req/s, 15 s warm-up + 20 s per scenario
+#   bench/run.sh --rate 500 --duration 10s --json /tmp/bench.json --scenarios gateway-chat
+# Every argument goes to `arbiter bench` (see `./arbiter bench --help`). Environment:
+#   SERVER_JAVA_OPTS  JVM flags of the gateway and the mock (default below; the choice is explained in bench/README.md)
+#   BENCH_JAVA_OPTS   JVM flags of the load generator
+#   GATEWAY_JAVA_OPTS extra flags for the gateway only, e.g. -XX:StartFlightRecording=filename=/tmp/gw.jfr
+#   ARBITER_LOG_LEVEL the gateway's log level (default INFO: one access-log line per request, as in production)
+#   BENCH_LOG_DIR     where the servers' logs go (default: a fresh temporary directory)
+#   BENCH_PIN=1       pin gateway, mock and generator to cores with taskset (off by default: see README)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+MOCK_PORT=19090
+GATEWAY_PORT=18080
+SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS:--XX:+UseSerialGC -Xms1g -Xmx1g -XX:+AlwaysPreTouch}
+BENCH_JAVA_OPTS=${BENCH_JAVA_OPTS:--XX:+UseSerialGC -Xms1g -Xmx1g -XX:+AlwaysPreTouch}
+# The gateway's C2 compiler needs about 14 s of CPU before it settles; on two shared cores that takes longer
+# than the command's 5 s default, so the script warms up for 15 s per scenario unless told otherwise.
+defaults=()
+case " $* " in *" --warmup"*) ;; *) defaults+=(--warmup 15s) ;; esac
+logs=${BENCH_LOG_DIR:-$(mktemp -d /tmp/arbiter-bench.XXXXXX)}
+mkdir -p "$logs"
+
+for port in $MOCK_PORT $GATEWAY_PORT; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "bench: port $port on 127.0.0.1 is already in use; stop what holds it first" >&2
+    exit 1
+  fi
+done
+
+./arbiter --version >/dev/null   # builds once, before three JVMs would race to
+
+pin() { if [ "${BENCH_PIN:-0}" = 1 ]; then echo "taskset -c $1"; fi; }
+pids=()
+stop() {
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 50); do
+    local alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && return 0
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+}
+trap stop EXIT
+trap 'exit 130' INT TERM
+
+ARBITER_JAVA_OPTS="$SERVER_JAVA_OPTS" $(pin 0) ./arbiter mock-upstream --host 127.0.0.1 --port $MOCK_PORT \
+  >"$logs/mock-upstream.log" 2>&1 &
+pids+=($!)
+ARBITER_JAVA_OPTS="$SERVER_JAVA_OPTS ${GATEWAY_JAVA_OPTS:-}" $(pin 1) ./arbiter serve --config bench/bench.yaml --port $GATEWAY_PORT \
+  >"$logs/gateway.log" 2>&1 &
+pids+=($!)
+
+ready() { curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null; }
+for _ in $(seq 300); do
+  if ready "http://127.0.0.1:$MOCK_PORT/v1/models" && ready "http://127.0.0.1:$GATEWAY_PORT/readyz"; then break; fi
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { echo "bench: a server exited early; logs in $logs" >&2; tail -20 "$logs"/*.log >&2; exit 1; }
+  done
+  sleep 0.1
+done
+ready "http://127.0.0.1:$GATEWAY_PORT/readyz" || { echo "bench: servers not ready after 30 s; logs in $logs" >&2; exit 1; }
+echo "bench: mock-upstream pid ${pids[0]}, gateway pid ${pids[1]}, server flags: $SERVER_JAVA_OPTS; logs in $logs" >&2
+
+set +e
+ARBITER_JAVA_OPTS="$BENCH_JAVA_OPTS" timeout --signal=TERM --kill-after=10s 1800 $(pin 0) ./arbiter bench \
+  --watch "gateway=${pids[1]},upstream=${pids[0]}" --direct "http://127.0.0.1:$MOCK_PORT" --gateway "http://127.0.0.1:$GATEWAY_PORT" ${defaults[@]+"${defaults[@]}"} "$@"
+status=$?
+set -e
+exit $status

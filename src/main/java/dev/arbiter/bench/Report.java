@@ -1,0 +1,158 @@
+package dev.arbiter.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import org.HdrHistogram.Histogram;
+
+/**
+ * A run's results: per scenario its achieved rate, answers, errors and latency percentiles; per gateway
+ * scenario the latency it adds over its direct baseline (gateway percentile minus direct percentile, each
+ * taken over its own requests) and the ratio of the two. Figures are microseconds.
+ */
+public final class Report {
+    private static final double[] PERCENTILES = {50, 90, 99, 99.9};
+
+    private final LoadGenerator.Plan plan;
+    private final String client;
+    private final CpuWatch cpu;
+    private final List<ScenarioStats> stats;
+    private final Duration elapsed;
+
+    Report(LoadGenerator.Plan plan, String client, CpuWatch cpu, List<ScenarioStats> stats, Duration elapsed) {
+        this.plan = plan;
+        this.client = client;
+        this.cpu = cpu;
+        this.stats = List.copyOf(stats);
+        this.elapsed = elapsed;
+    }
+
+    /** The latency a gateway scenario adds to its baseline, in microseconds. */
+    public record Added(String scenario, String baseline, double p50, double p90, double p99, double ratioP50, double ratioP99) {}
+
+    public List<Added> added() {
+        return stats.stream().filter(s -> s.scenario.viaGateway())
+                .flatMap(s -> find(s.scenario.baseline()).map(b -> added(s, b)).stream())
+                .toList();
+    }
+
+    /** Total errors over all scenarios. */
+    public long errors() {
+        return stats.stream().mapToLong(s -> s.errors.sum()).sum();
+    }
+
+    private static Added added(ScenarioStats g, ScenarioStats d) {
+        return new Added(g.scenario.name(), d.scenario.name(), us(g.latency, 50) - us(d.latency, 50),
+                us(g.latency, 90) - us(d.latency, 90), us(g.latency, 99) - us(d.latency, 99),
+                ratio(us(g.latency, 50), us(d.latency, 50)), ratio(us(g.latency, 99), us(d.latency, 99)));
+    }
+
+    private Optional<ScenarioStats> find(String name) {
+        return stats.stream().filter(s -> s.scenario.name().equals(name)).findFirst();
+    }
+
+    /** The report as plain-text tables, with a verdict against the added-latency targets. */
+    public String text(double targetP50Micros, double targetP99Micros) {
+        var out = new StringBuilder();
+        out.append(String.format(Locale.ROOT, "client: %s; rate %.0f req/s; %d s recorded per scenario in %d ms phases; elapsed %d s%n",
+                client, plan.rate(), plan.duration().toSeconds(), plan.phase().toMillis(), elapsed.toSeconds()));
+        out.append("latency from intended send time to end of answer, microseconds\n\n");
+        String head = "%-34s %8s %8s %6s %8s %8s %8s %8s %8s %9s %9s %8s%n";
+        out.append(String.format(Locale.ROOT, head, "scenario", "rate/s", "ok", "errors", "p50", "p90", "p99", "p99.9", "max",
+                "ttfb-p50", "ttfb-p99", "lag-p99"));
+        for (ScenarioStats s : stats) {
+            boolean ttfb = s.scenario.stream() && s.firstByte.getTotalCount() > 0;
+            out.append(String.format(Locale.ROOT, "%-34s %8.1f %8d %6d %8.0f %8.0f %8.0f %8.0f %8.0f %9s %9s %8.0f%n",
+                    s.scenario.name(), s.achievedRate(), s.ok.sum(), s.errors.sum(), us(s.latency, 50), us(s.latency, 90),
+                    us(s.latency, 99), us(s.latency, 99.9), s.latency.getMaxValue() / 1e3,
+                    ttfb ? fmt(us(s.firstByte, 50)) : "-", ttfb ? fmt(us(s.firstByte, 99)) : "-", us(s.lag, 99)));
+        }
+        var added = added();
+        if (!added.isEmpty()) {
+            out.append(String.format(Locale.ROOT, "%nadded by the gateway (gateway minus direct), microseconds; target p50 < %.0f, p99 < %.0f%n%n",
+                    targetP50Micros, targetP99Micros));
+            out.append(String.format(Locale.ROOT, "%-34s %-20s %8s %8s %8s %7s %7s  %s%n", "scenario", "baseline", "+p50", "+p90", "+p99",
+                    "x p50", "x p99", "target"));
+            for (Added a : added) {
+                boolean met = a.p50() < targetP50Micros && a.p99() < targetP99Micros;
+                out.append(String.format(Locale.ROOT, "%-34s %-20s %8.0f %8.0f %8.0f %7.2f %7.2f  %s%n", a.scenario(), a.baseline(),
+                        a.p50(), a.p90(), a.p99(), a.ratioP50(), a.ratioP99(), met ? "met" : "MISSED"));
+            }
+        }
+        if (cpu.available()) cpuTable(out);
+        for (ScenarioStats s : stats) {
+            s.errorKinds().forEach((k, v) -> out.append(String.format(Locale.ROOT, "errors %s: %d x %s%n", s.scenario.name(), v, k)));
+        }
+        return out.toString();
+    }
+
+    private void cpuTable(StringBuilder out) {
+        var names = cpu.names();
+        out.append("\nCPU during each scenario's phases: microseconds per request by process; 'others' is the rest of the machine, in cores\n\n");
+        out.append(String.format(Locale.ROOT, "%-34s", "scenario"));
+        for (String n : names) out.append(String.format(Locale.ROOT, " %14s", n));
+        out.append('\n');
+        for (ScenarioStats s : stats) {
+            out.append(String.format(Locale.ROOT, "%-34s", s.scenario.name()));
+            for (int i = 0; i < names.size() - 1; i++) out.append(String.format(Locale.ROOT, " %14.0f", s.cpuMicrosPerRequest(i)));
+            out.append(String.format(Locale.ROOT, " %14.2f%n", s.cores(names.size() - 1)));
+        }
+    }
+
+    /** Writes the report, with full percentile data, as JSON. */
+    public void writeJson(Path file) throws IOException {
+        var mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = mapper.createObjectNode();
+        root.put("client", client).put("rate", plan.rate()).put("durationSeconds", plan.duration().toSeconds())
+                .put("warmupSeconds", plan.warmup().toSeconds()).put("phaseMillis", plan.phase().toMillis())
+                .put("elapsedSeconds", elapsed.toSeconds()).put("unit", "microseconds");
+        var scenarios = root.putArray("scenarios");
+        for (ScenarioStats s : stats) {
+            ObjectNode o = scenarios.addObject();
+            o.put("name", s.scenario.name()).put("url", s.scenario.uri().toString()).put("stream", s.scenario.stream())
+                    .put("baseline", s.scenario.baseline()).put("sent", s.sent()).put("achievedRate", s.achievedRate())
+                    .put("ok", s.ok.sum()).put("errors", s.errors.sum());
+            o.set("latency", percentiles(mapper, s.latency));
+            if (s.scenario.stream()) o.set("timeToFirstByte", percentiles(mapper, s.firstByte));
+            o.set("generatorLag", percentiles(mapper, s.lag));
+            if (cpu.available()) {
+                var c = o.putObject("cpuMicrosPerRequest");
+                var names = cpu.names();
+                for (int i = 0; i < names.size() - 1; i++) c.put(names.get(i), s.cpuMicrosPerRequest(i));
+                o.put("otherCores", s.cores(names.size() - 1));
+            }
+            var kinds = o.putObject("errorKinds");
+            s.errorKinds().forEach(kinds::put);
+        }
+        var added = root.putArray("added");
+        for (Added a : added()) {
+            added.addObject().put("scenario", a.scenario()).put("baseline", a.baseline()).put("p50", a.p50()).put("p90", a.p90())
+                    .put("p99", a.p99()).put("ratioP50", a.ratioP50()).put("ratioP99", a.ratioP99());
+        }
+        mapper.writeValue(file.toFile(), root);
+    }
+
+    private static ObjectNode percentiles(ObjectMapper mapper, Histogram h) {
+        ObjectNode o = mapper.createObjectNode().put("count", h.getTotalCount());
+        for (double p : PERCENTILES) o.put("p" + (p == Math.rint(p) ? Long.toString((long) p) : Double.toString(p)), us(h, p));
+        return o.put("max", h.getMaxValue() / 1e3).put("mean", h.getMean() / 1e3);
+    }
+
+    private static double us(Histogram h, double percentile) {
+        return h.getTotalCount() == 0 ? Double.NaN : h.getValueAtPercentile(percentile) / 1e3;
+    }
+
+    private static double ratio(double a, double b) {
+        return b > 0 ? a / b : Double.NaN;
+    }
+
+    private static String fmt(double v) {
+        return String.format(Locale.ROOT, "%.0f", v);
+    }
+}

@@ -1,0 +1,121 @@
+package dev.arbiter.cli;
+
+import dev.arbiter.bench.BenchClient;
+import dev.arbiter.bench.CpuWatch;
+import dev.arbiter.bench.LoadGenerator;
+import dev.arbiter.bench.Report;
+import dev.arbiter.bench.Scenario;
+import dev.arbiter.bench.Scenarios;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Open-loop load test: the same requests sent straight to an upstream and through the gateway,",
+                "in alternating phases at a fixed rate; reports latency percentiles and the latency the gateway adds.",
+                "bench/run.sh starts a mock-upstream and a gateway on loopback and runs this against them."})
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--rate", defaultValue = "1000", description = "Requests per second within a phase (default: ${DEFAULT-VALUE})")
+    double rate;
+
+    @Option(names = "--duration", defaultValue = "20s", converter = DurationConverter.class,
+            description = "Recorded time per scenario (default: ${DEFAULT-VALUE})")
+    Duration duration;
+
+    @Option(names = "--warmup", defaultValue = "5s", converter = DurationConverter.class,
+            description = "Unrecorded warm-up per scenario (default: ${DEFAULT-VALUE})")
+    Duration warmup;
+
+    @Option(names = "--phase", defaultValue = "1s", converter = DurationConverter.class,
+            description = "Length of one phase; scenarios take turns (default: ${DEFAULT-VALUE})")
+    Duration phase;
+
+    @Option(names = "--direct", defaultValue = "http://127.0.0.1:19090", description = "Upstream base URL (default: ${DEFAULT-VALUE})")
+    URI direct;
+
+    @Option(names = "--gateway", defaultValue = "http://127.0.0.1:18080", description = "Gateway base URL (default: ${DEFAULT-VALUE})")
+    URI gateway;
+
+    @Option(names = "--scenarios", split = ",", description = "Scenarios to run, comma-separated; a gateway scenario brings its baseline "
+            + "(default: the first seven of --list)")
+    List<String> scenarios;
+
+    @Option(names = "--list", description = "List the scenarios and exit")
+    boolean list;
+
+    @Option(names = "--client", defaultValue = "raw", description = "raw (minimal keep-alive socket client) or jdk (java.net.http) (default: ${DEFAULT-VALUE})")
+    String client;
+
+    @Option(names = "--max-in-flight", defaultValue = "2000", description = "Requests of one scenario outstanding at once before new ones count as errors (default: ${DEFAULT-VALUE})")
+    int maxInFlight;
+
+    @Option(names = "--target-p50", defaultValue = "300", description = "Added p50 target, microseconds (default: ${DEFAULT-VALUE})")
+    double targetP50;
+
+    @Option(names = "--target-p99", defaultValue = "1000", description = "Added p99 target, microseconds (default: ${DEFAULT-VALUE})")
+    double targetP99;
+
+    @Option(names = "--json", description = "Also write the results as JSON to this file")
+    Path json;
+
+    @Option(names = "--watch", split = ",", description = "Processes whose CPU time to charge to each phase, as NAME=PID "
+            + "(e.g. gateway=123,upstream=456); this generator is always watched")
+    Map<String, Long> watch = new LinkedHashMap<>();
+
+    @Override
+    public Integer call() throws Exception {
+        if (list) {
+            for (Scenario s : Scenarios.all(direct, gateway)) {
+                System.out.printf("%-34s POST %s%s%s%n", s.name(), s.base(), s.path(), s.viaGateway() ? "  (vs " + s.baseline() + ")" : "");
+            }
+            return 0;
+        }
+        List<Scenario> chosen;
+        LoadGenerator.Plan plan;
+        try {
+            chosen = Scenarios.select(scenarios == null ? Scenarios.DEFAULT : scenarios, direct, gateway);
+            plan = new LoadGenerator.Plan(rate, duration, warmup, phase, maxInFlight);
+        } catch (IllegalArgumentException e) {
+            System.err.println("invalid option: " + e.getMessage());
+            return 2;
+        }
+        Report report;
+        try (BenchClient c = BenchClient.named(client)) {
+            report = new LoadGenerator(c, plan, new CpuWatch(watch), System.err::println).run(chosen);
+        } catch (IllegalArgumentException e) {
+            System.err.println("invalid option: " + e.getMessage());
+            return 2;
+        } catch (IllegalStateException e) {
+            System.err.println("bench stopped: " + e.getMessage());
+            return 3;
+        }
+        System.out.print(report.text(targetP50, targetP99));
+        if (json != null) report.writeJson(json);
+        return report.errors() == 0 ? 0 : 1;
+    }
+
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m)?");
+
+        @Override
+        public Duration convert(String v) {
+            var m = DURATION.matcher(v.trim());
+            if (!m.matches()) throw new CommandLine.TypeConversionException("'" + v + "' (expected: a duration such as 500ms, 20s or 2m)");
+            double x = Double.parseDouble(m.group(1));
+            String unit = m.group(2) == null ? "s" : m.group(2);
+            return Duration.ofNanos(Math.round(x * switch (unit) {
+                case "ms" -> 1e6;
+                case "m" -> 60e9;
+                default -> 1e9;
+            }));
+        }
+    }
+}
