@@ -11,11 +11,16 @@ public final class AccessLog implements OutcomeSink {
     @Override
     public void record(Outcome o) {
         if (!log.isInfoEnabled()) return;
-        log.info(String.format(Locale.ROOT,
-                "id=%s op=%s model=%s deployment=%s provider=%s stream=%s status=%d%s in=%d out=%d%s cost_usd=%.6f ms=%.2f%s",
-                o.requestId(), o.operation(), o.model() == null ? o.requestedModel() : o.model(), o.deployment(), o.provider(),
-                o.streamed(), o.status(), o.error() == null ? "" : " error=" + o.error(), o.usage().inputTokens(),
-                o.usage().outputTokens(), o.usage().estimated() ? " estimated=true" : "", o.costUsd(),
-                o.latencyNanos() / 1e6, o.ttftNanos() < 0 ? "" : String.format(Locale.ROOT, " ttft_ms=%.2f", o.ttftNanos() / 1e6)));
+        var sb = new StringBuilder(200).append("id=").append(o.requestId()).append(" op=").append(o.operation())
+                .append(" model=").append(o.model() == null ? o.requestedModel() : o.model())
+                .append(" deployment=").append(o.deployment()).append(" provider=").append(o.provider())
+                .append(" stream=").append(o.streamed()).append(" status=").append(o.status());
+        if (o.error() != null) sb.append(" error=").append(o.error());
+        sb.append(" in=").append(o.usage().inputTokens()).append(" out=").append(o.usage().outputTokens());
+        if (o.usage().estimated()) sb.append(" estimated=true");
+        sb.append(" cost_usd=").append(String.format(Locale.ROOT, "%.6f", o.costUsd()))
+                .append(" ms=").append(o.latencyNanos() / 1000 / 1000.0);
+        if (o.ttftNanos() >= 0) sb.append(" ttft_ms=").append(o.ttftNanos() / 1000 / 1000.0);
+        log.info(sb.toString());
     }
 }
