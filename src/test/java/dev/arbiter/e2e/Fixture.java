@@ -25,7 +25,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class Fixture implements AutoCloseable {
     public static final String OPENAI_KEY = "sk-test-upstream-openai-0123456789abcdef";
-    public static final String ANTHROPIC_KEY = "sk-ant-test-upstream-0123456789abcdef";
+    public static final String ANTHROPIC_KEY = "test-upstream-anthropic-key-0123456789";
 
     public final MockUpstream upstream;
     public final Gateway gateway;
