@@ -39,7 +39,7 @@ public final class MessagesStreamEncoder implements StreamEncoder {
 
     private final String model;
     private final String messageId;
-    private final long estimatedInputTokens;
+    private final java.util.function.LongSupplier estimatedInputTokens;
 
     private boolean started;
     private boolean passthrough;
@@ -60,6 +60,14 @@ public final class MessagesStreamEncoder implements StreamEncoder {
      * @param estimatedInputTokens Arbiter's count of the prompt, shown until the upstream gives its own
      */
     public MessagesStreamEncoder(String model, String messageId, long estimatedInputTokens) {
+        this(model, messageId, () -> estimatedInputTokens);
+    }
+
+    /**
+     * As above, counting the prompt only if a {@code message_start} must be made here: a pass-through stream
+     * carries the upstream's own, and tokenizing an agent's whole conversation costs milliseconds.
+     */
+    public MessagesStreamEncoder(String model, String messageId, java.util.function.LongSupplier estimatedInputTokens) {
         this.model = model;
         this.messageId = messageId;
         this.estimatedInputTokens = estimatedInputTokens;
@@ -166,7 +174,7 @@ public final class MessagesStreamEncoder implements StreamEncoder {
         message.putNull("stop_reason");
         message.putNull("stop_sequence");
         message.putObject("usage")
-                .put("input_tokens", inputTokens > 0 ? inputTokens : estimatedInputTokens)
+                .put("input_tokens", inputTokens > 0 ? inputTokens : estimatedInputTokens.getAsLong())
                 .put("cache_creation_input_tokens", 0)
                 .put("cache_read_input_tokens", 0)
                 .put("output_tokens", 1);

@@ -78,5 +78,6 @@ interface Surface {
 
     Surface MESSAGES = new Simple(MessagesCodec::decodeRequest,
             (r, req) -> MessagesCodec.encodeResponse(r, req.model()),
-            (req, id) -> new MessagesStreamEncoder(req.model(), "msg_" + id.replace("-", ""), TokenCounter.countInput(req)), true);
+            (req, id) -> new MessagesStreamEncoder(req.model(), "msg_" + id.replace("-", ""),
+                    () -> TokenCounter.countInput(req)), true);
 }
