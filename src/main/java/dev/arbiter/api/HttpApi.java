@@ -31,6 +31,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -52,7 +53,8 @@ public final class HttpApi {
     private static final HeaderName STAINLESS_TIMEOUT = HeaderNames.create("x-stainless-timeout");
     private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9._:\\-]{1,128}");
     /** Client headers that stages and providers may read; credentials are never among them. */
-    private static final Set<String> FORWARDED = Set.of("anthropic-version", "anthropic-beta", "user-agent");
+    private static final List<HeaderName> FORWARDED = List.of(HeaderNames.create("anthropic-version"),
+            HeaderNames.create("anthropic-beta"), HeaderNames.create("user-agent"));
     private static final Set<String> KNOWN_PATHS = Set.of("/v1/chat/completions", "/chat/completions", "/v1/completions",
             "/completions", "/v1/embeddings", "/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/responses", "/v1/models", "/models", "/healthz", "/readyz");
 
@@ -284,7 +286,7 @@ public final class HttpApi {
 
     private static Map<String, String> forwardedHeaders(ServerRequest req) {
         var out = new HashMap<String, String>(4);
-        for (String name : FORWARDED) req.headers().first(HeaderNames.create(name)).ifPresent(v -> out.put(name, v));
+        for (HeaderName name : FORWARDED) req.headers().first(name).ifPresent(v -> out.put(name.lowerCase(), v));
         return out;
     }
 

@@ -6,7 +6,6 @@ import dev.arbiter.llm.FinishReason;
 import dev.arbiter.llm.SseEvent;
 import dev.arbiter.llm.StreamEvent;
 import dev.arbiter.llm.Usage;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -40,7 +39,7 @@ public final class MessagesStreamDecoder implements StreamDecoder {
     @Override
     public List<StreamEvent> decode(SseEvent event) {
         if (event.data() == null) return List.of();
-        JsonNode n = parse(event.data());
+        JsonNode n = StreamDecoder.eventObject(event.data());
         String type = Json.text(n, "type");
         if (type == null) type = event.event() == null ? "" : event.event();
         return switch (type) {
@@ -130,17 +129,6 @@ public final class MessagesStreamDecoder implements StreamDecoder {
             out.add(new StreamEvent.UsageReported(end));
         }
         return out;
-    }
-
-    private static JsonNode parse(String data) {
-        try {
-            JsonNode n = Json.MAPPER.readTree(data);
-            if (n != null && n.isObject()) return n;
-        } catch (IOException e) {
-            // reported below
-        }
-        throw new ArbiterException.Upstream(502, "upstream sent a stream event that is not a JSON object",
-                "upstream_bad_response", null);
     }
 
     /** An in-stream error, mapped by its type as Anthropic maps those types to HTTP statuses. */

@@ -5,7 +5,6 @@ import dev.arbiter.error.ArbiterException;
 import dev.arbiter.llm.FinishReason;
 import dev.arbiter.llm.SseEvent;
 import dev.arbiter.llm.StreamEvent;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -38,7 +37,7 @@ public final class ResponsesStreamDecoder implements StreamDecoder {
     @Override
     public List<StreamEvent> decode(SseEvent event) {
         if (event.data() == null) return List.of();
-        JsonNode n = parse(event.data());
+        JsonNode n = StreamDecoder.eventObject(event.data());
         String type = Json.text(n, "type");
         if (type == null) type = event.event() == null ? "" : event.event();
         int output = n.path("output_index").asInt(-1);
@@ -151,17 +150,6 @@ public final class ResponsesStreamDecoder implements StreamDecoder {
         if (response.path("usage").isObject()) out.add(new StreamEvent.UsageReported(ResponsesOutput.usage(response.get("usage"))));
         out.add(new StreamEvent.Completed());
         return out;
-    }
-
-    private static JsonNode parse(String data) {
-        try {
-            JsonNode n = Json.MAPPER.readTree(data);
-            if (n != null && n.isObject()) return n;
-        } catch (IOException e) {
-            // reported below
-        }
-        throw new ArbiterException.Upstream(502, "upstream sent a stream event that is not a JSON object",
-                "upstream_bad_response", null);
     }
 
     private static ArbiterException.Upstream failure(JsonNode error) {
