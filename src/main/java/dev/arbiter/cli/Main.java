@@ -14,12 +14,21 @@ public final class Main implements Runnable {
     public static void main(String[] args) {
         // The JDK HTTP client keeps every connection a burst opened, and scans them all under a lock on each
         // request; a cap keeps that list short (measured: 22% of the gateway's samples under load without it).
-        if (System.getProperty("jdk.httpclient.connectionPoolSize") == null) {
-            System.setProperty("jdk.httpclient.connectionPoolSize", "256");
-        }
+        defaultProperty("jdk.httpclient.connectionPoolSize", "256");
+        // A virtual thread blocked on a socket waits in a poller. The JDK's default on Linux runs the pollers as
+        // virtual threads woken by a platform "master" poller: two thread hand-offs per wake-up, and thread
+        // wake-ups are the dearest thing a request does on a virtualised machine. One platform-thread poller is
+        // one hand-off and batches the wake-ups of many connections (measured with bench/run.sh, gateway CPU per
+        // request: see the README's benchmark section). Both can be overridden with -D on the command line.
+        defaultProperty("jdk.pollerMode", "1");
+        defaultProperty("jdk.readPollers", "1");
         org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
         org.slf4j.bridge.SLF4JBridgeHandler.install();
         System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    private static void defaultProperty(String name, String value) {
+        if (System.getProperty(name) == null) System.setProperty(name, value);
     }
 
     @Override

@@ -5,16 +5,31 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.arbiter.api.Json;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.pipeline.Deadline;
+import dev.arbiter.pipeline.Watchdog;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.URI;
-import io.helidon.http.HeaderNames;
-import io.helidon.http.HeaderValues;
-import io.helidon.http.Method;
-import io.helidon.webclient.api.HttpClientRequest;
-import io.helidon.webclient.api.HttpClientResponse;
-import io.helidon.webclient.api.WebClient;
+import org.apache.hc.client5.http.ConnectTimeoutException;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.config.Http1Config;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.io.SocketConfig;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
+import org.apache.hc.core5.pool.PoolConcurrencyPolicy;
+import org.apache.hc.core5.util.TimeValue;
+import org.apache.hc.core5.util.Timeout;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
@@ -28,8 +43,6 @@ import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
@@ -46,15 +59,12 @@ public final class UpstreamHttp {
     private static final int MAX_ERROR_BODY = 64 * 1024;
     private static final int MAX_BODY = 256 * 1024 * 1024;
     private static final Pattern KEYLIKE = Pattern.compile("(sk-|sk-ant-|key-|Bearer\\s+)[A-Za-z0-9_\\-*.]{6,}");
-    /** Fires deadlines on streams whose reads block; one daemon thread is plenty for timers that only close. */
-    static final ScheduledExecutorService TIMERS = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "arbiter-upstream-timer");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final ContentType JSON = ContentType.create("application/json");
+    /** Upper bound of pooled connections per upstream; the gateway's own in-flight limits bound it first. */
+    private static final int MAX_CONNECTIONS = 4096;
 
     private final HttpClient client;
-    private final WebClient plain;
+    private final CloseableHttpClient plain;
     private final String label;
 
     /**
@@ -63,13 +73,38 @@ public final class UpstreamHttp {
      */
     public UpstreamHttp(String label, Duration connectTimeout, boolean secure) {
         this.label = label;
-        // Plain-HTTP upstreams (vLLM, llama.cpp, Ollama on the next host) are where the gateway's own cost shows:
-        // Helidon's blocking client runs the call on the request's virtual thread, where the JDK client hands
-        // every exchange between its selector thread, its executor and CompletableFuture stages (measured: about
-        // 740 against 410 CPU-us per request in bench/run.sh). TLS upstreams keep the JDK client for HTTP/2.
-        this.plain = secure ? null : WebClient.builder()
-                .socketOptions(o -> o.connectTimeout(connectTimeout).tcpNoDelay(true))
-                .followRedirects(false)
+        // Plain-HTTP upstreams (vLLM, llama.cpp, Ollama on the next host) are where the gateway's own cost shows, so
+        // they get Apache HttpClient's classic (blocking) client: the whole exchange runs on the request's virtual
+        // thread, with no hand-off to other threads. Measured in bench/run.sh against the alternatives: the JDK
+        // client hands every exchange between its selector thread, its executor and CompletableFuture stages, and
+        // Helidon's WebClient starts a monitor thread on every pooled connection after each call (a 101 ms timed
+        // read loop that the next call must stop), which together cost more CPU than the rest of the gateway.
+        // Pooled connections idle for over a second are checked before reuse, since local servers such as uvicorn
+        // close idle keep-alive connections after a few seconds. TLS upstreams keep the JDK client for HTTP/2.
+        this.plain = secure ? null : HttpClients.custom()
+                .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
+                        .setPoolConcurrencyPolicy(PoolConcurrencyPolicy.LAX)
+                        // 8 KiB buffers, not the default 32 KiB: a pooled connection costs ~25 KiB of heap instead of ~100
+                        .setConnectionFactory(ManagedHttpClientConnectionFactory.builder()
+                                .http1Config(Http1Config.custom().setBufferSize(8192).build())
+                                .build())
+                        .setMaxConnTotal(MAX_CONNECTIONS)
+                        .setMaxConnPerRoute(MAX_CONNECTIONS)
+                        .setDefaultSocketConfig(SocketConfig.custom().setTcpNoDelay(true).build())
+                        .setDefaultConnectionConfig(ConnectionConfig.custom()
+                                .setConnectTimeout(Timeout.of(connectTimeout))
+                                .setValidateAfterInactivity(TimeValue.ofSeconds(1))
+                                .build())
+                        .build())
+                // a burst opens as many connections as it has calls in flight; those idle for 30 s are closed
+                .evictIdleConnections(TimeValue.ofSeconds(30))
+                .disableAutomaticRetries()
+                .disableRedirectHandling()
+                .disableCookieManagement()
+                .disableAuthCaching()
+                .disableContentCompression()
+                .disableConnectionState()
+                .setUserAgent("arbiter")
                 .build();
         this.client = !secure ? null : HttpClient.newBuilder()
                 .connectTimeout(connectTimeout)
@@ -87,15 +122,26 @@ public final class UpstreamHttp {
         }
         String accept = stream ? "text/event-stream" : "application/json";
         if (plain != null) {
+            HttpUriRequestBase req = body == null ? new HttpGet(uri) : new HttpPost(uri);
+            req.setConfig(RequestConfig.custom().setResponseTimeout(Timeout.of(limit)).build());
+            req.setHeader("accept", accept);
+            headers.forEach(req::setHeader);
+            if (body != null) req.setEntity(new ByteArrayEntity(body, JSON));
             try {
-                HttpClientRequest req = plain.method(body == null ? Method.GET : Method.POST).uri(uri).readTimeout(limit);
-                req.header(HeaderValues.create("accept", accept));
-                if (body != null) req.header(HeaderValues.create("content-type", "application/json"));
-                headers.forEach((k, v) -> req.header(HeaderValues.create(k, v)));
-                HttpClientResponse res = body == null ? req.request() : req.submit(body);
-                return new Answer(res.status().code(), res.headers().first(HeaderNames.create("retry-after")),
-                        res.headers().first(HeaderNames.CONTENT_TYPE).orElse(""), res.inputStream(), res);
-            } catch (RuntimeException e) {
+                ClassicHttpResponse res = plain.executeOpen(null, req, null);
+                HttpEntity entity = res.getEntity();
+                Header retryAfter = res.getFirstHeader("retry-after");
+                Header type = res.getFirstHeader("content-type");
+                // cancel() drops the connection unless the body was read to its end, which already returned it to
+                // the pool; it is safe from any thread, so a deadline timer or a client disconnect can abort a read
+                return new Answer(res.getCode(), Optional.ofNullable(retryAfter).map(Header::getValue),
+                        type == null ? "" : type.getValue(),
+                        entity == null ? InputStream.nullInputStream() : entity.getContent(),
+                        () -> {
+                            req.cancel();
+                            res.close();
+                        });
+            } catch (IOException | RuntimeException e) {
                 throw transport(e, deadline);
             }
         }
@@ -110,14 +156,13 @@ public final class UpstreamHttp {
 
     /** Reads a whole (non-streamed) answer, giving up at the deadline. */
     private byte[] readAll(Answer a, Deadline deadline, int max) {
-        var timer = TIMERS.schedule(() -> closeQuietly(a.closer()), Math.max(0, deadline.remaining().toNanos()), TimeUnit.NANOSECONDS);
-        try (InputStream in = a.body()) {
+        try (var timer = Watchdog.shared().arm(deadline, () -> closeQuietly(a.closer()));
+             InputStream in = a.body()) {
             return in.readNBytes(max);
         } catch (IOException | RuntimeException e) {
             if (deadline.passed()) throw timeout(deadline);
             throw transport(e, deadline);
         } finally {
-            timer.cancel(false);
             closeQuietly(a.closer());
         }
     }
@@ -188,7 +233,7 @@ public final class UpstreamHttp {
     ArbiterException transport(Throwable cause, Deadline deadline) {
         if (cause instanceof ArbiterException a) return a;
         for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof HttpConnectTimeoutException || t instanceof ConnectException) {
+            if (t instanceof HttpConnectTimeoutException || t instanceof ConnectException || t instanceof ConnectTimeoutException) {
                 log.warn("upstream {} unreachable: {}", label, t.toString());
                 return new ArbiterException.Upstream(0, "could not connect to upstream " + label, "upstream_unreachable", null);
             }
@@ -268,7 +313,7 @@ public final class UpstreamHttp {
     public static final class OpenStream implements AutoCloseable {
         private final InputStream body;
         private final AutoCloseable closer;
-        private final java.util.concurrent.ScheduledFuture<?> deadlineTimer;
+        private final Watchdog.Armed deadlineTimer;
         private final Deadline deadline;
         private final String label;
         private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
@@ -278,8 +323,7 @@ public final class UpstreamHttp {
             this.closer = closer;
             this.deadline = deadline;
             this.label = label;
-            long nanos = Math.max(0, deadline.remaining().toNanos());
-            this.deadlineTimer = TIMERS.schedule(this::close, nanos, TimeUnit.NANOSECONDS);
+            this.deadlineTimer = Watchdog.shared().arm(deadline, this::close);
         }
 
         public InputStream body() {
@@ -301,7 +345,7 @@ public final class UpstreamHttp {
         @Override
         public void close() {
             if (!closed.compareAndSet(false, true)) return;
-            deadlineTimer.cancel(false);
+            deadlineTimer.close();
             closeQuietly(closer);
         }
     }

@@ -1,0 +1,78 @@
+package dev.arbiter.pipeline;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs an action when a deadline passes unless it was disarmed first, with a resolution of {@link #TICK_MILLIS}.
+ * Every upstream call arms one and almost always disarms it a few milliseconds later.
+ *
+ * <p>Written by hand because the JDK's {@code ScheduledThreadPoolExecutor} (and a virtual thread's timed park)
+ * signals its timer thread whenever a new task becomes the earliest, which on an idle-to-moderate gateway is
+ * nearly every call: a thread wake-up per request, the costliest thing a request does on a virtualised two-core
+ * machine. Here arming and disarming are one concurrent-set operation each, and one daemon thread sweeps the set
+ * every tick without being signalled; request deadlines are seconds long, so ten milliseconds of lateness is
+ * nothing.
+ */
+public final class Watchdog {
+    static final long TICK_MILLIS = 10;
+    private static final Logger log = LoggerFactory.getLogger(Watchdog.class);
+    private static final Watchdog SHARED = new Watchdog("arbiter-watchdog");
+
+    private final Set<Armed> armed = ConcurrentHashMap.newKeySet();
+
+    Watchdog(String name) {
+        Thread t = new Thread(this::sweep, name);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** The watchdog shared by the whole process. */
+    public static Watchdog shared() {
+        return SHARED;
+    }
+
+    /** Runs {@code action} once {@code deadline} has passed, unless the returned handle is closed before. */
+    public Armed arm(Deadline deadline, Runnable action) {
+        Armed a = new Armed(System.nanoTime() + Math.max(0, deadline.remaining().toNanos()), action);
+        armed.add(a);
+        return a;
+    }
+
+    private void sweep() {
+        while (true) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS));
+            if (armed.isEmpty()) continue;
+            long now = System.nanoTime();
+            for (Armed a : armed) {
+                if (now - a.due >= 0 && armed.remove(a)) {
+                    try {
+                        a.action.run();
+                    } catch (RuntimeException | Error e) {
+                        log.warn("deadline action failed: {}", e.toString());
+                    }
+                }
+            }
+        }
+    }
+
+    /** An armed deadline; closing it disarms it (a no-op once it fired). Identity, not value, equality. */
+    public final class Armed implements AutoCloseable {
+        private final long due;
+        private final Runnable action;
+
+        private Armed(long due, Runnable action) {
+            this.due = due;
+            this.action = action;
+        }
+
+        @Override
+        public void close() {
+            armed.remove(this);
+        }
+    }
+}
