@@ -4,16 +4,13 @@ import dev.arbiter.error.ArbiterException;
 import dev.arbiter.llm.Frame;
 import dev.arbiter.llm.FrameStream;
 import dev.arbiter.llm.SseEvent;
+import dev.arbiter.pipeline.Watchdog;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,12 +25,6 @@ import org.slf4j.LoggerFactory;
  */
 final class StreamWriter {
     private static final Logger log = LoggerFactory.getLogger(StreamWriter.class);
-    private static final ScheduledExecutorService KEEPALIVE = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "arbiter-sse-keepalive");
-        t.setDaemon(true);
-        return t;
-    });
-
     private final Duration keepAlive;
 
     StreamWriter(Duration keepAlive) {
@@ -56,8 +47,9 @@ final class StreamWriter {
             res.header("cache-control", "no-cache");
             res.header("x-accel-buffering", "no");
             Sink sink = new Sink(res.outputStream(), stream);
-            ScheduledFuture<?> timer = KEEPALIVE.scheduleAtFixedRate(() -> sink.keepAlive(encoder.keepAlive(), keepAlive),
-                    keepAlive.toMillis(), Math.max(100, keepAlive.toMillis() / 2), TimeUnit.MILLISECONDS);
+            // checked on the shared watchdog's tick rather than a timer per stream, which would wake a thread
+            // for every stream; the write itself goes to a virtual thread, since a client may not be reading
+            Watchdog.Armed timer = Watchdog.shared().every(() -> sink.keepAliveIfDue(encoder.keepAlive(), keepAlive));
             try {
                 sink.send(encoder.encode(first));
                 boolean ok = true;
@@ -72,7 +64,7 @@ final class StreamWriter {
             } catch (UncheckedIOException e) {
                 log.info("request {}: client went away mid-stream; upstream call cancelled", rid);
             } finally {
-                timer.cancel(false);
+                timer.close();
                 sink.close();
             }
         }
@@ -82,6 +74,7 @@ final class StreamWriter {
     private static final class Sink {
         private final OutputStream out;
         private final FrameStream stream;
+        private final java.util.concurrent.atomic.AtomicBoolean pinging = new java.util.concurrent.atomic.AtomicBoolean();
         private volatile long lastWrite = System.nanoTime();
         private boolean broken;
 
@@ -103,13 +96,18 @@ final class StreamWriter {
             }
         }
 
-        void keepAlive(SseEvent event, Duration interval) {
-            if (System.nanoTime() - lastWrite < interval.toNanos()) return;
-            try {
-                send(List.of(event));
-            } catch (UncheckedIOException e) {
-                stream.close();
-            }
+        /** Called on the watchdog's thread: starts a keep-alive write when the stream has been quiet too long. */
+        void keepAliveIfDue(SseEvent event, Duration interval) {
+            if (System.nanoTime() - lastWrite < interval.toNanos() || !pinging.compareAndSet(false, true)) return;
+            Thread.ofVirtual().name("arbiter-sse-keepalive").start(() -> {
+                try {
+                    if (System.nanoTime() - lastWrite >= interval.toNanos()) send(List.of(event));
+                } catch (UncheckedIOException e) {
+                    stream.close();
+                } finally {
+                    pinging.set(false);
+                }
+            });
         }
 
         synchronized void close() {

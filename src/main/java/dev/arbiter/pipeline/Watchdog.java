@@ -24,6 +24,7 @@ public final class Watchdog {
     private static final Watchdog SHARED = new Watchdog("arbiter-watchdog");
 
     private final Set<Armed> armed = ConcurrentHashMap.newKeySet();
+    private final Set<Armed> checks = ConcurrentHashMap.newKeySet();
 
     Watchdog(String name) {
         Thread t = new Thread(this::sweep, name);
@@ -38,41 +39,56 @@ public final class Watchdog {
 
     /** Runs {@code action} once {@code deadline} has passed, unless the returned handle is closed before. */
     public Armed arm(Deadline deadline, Runnable action) {
-        Armed a = new Armed(System.nanoTime() + Math.max(0, deadline.remaining().toNanos()), action);
+        Armed a = new Armed(armed, System.nanoTime() + Math.max(0, deadline.remaining().toNanos()), action);
         armed.add(a);
+        return a;
+    }
+
+    /**
+     * Runs {@code check} on the watchdog's thread every tick until the returned handle is closed. The check must
+     * be quick and must not block (hand anything slow, such as a socket write, to a virtual thread).
+     */
+    public Armed every(Runnable check) {
+        Armed a = new Armed(checks, 0, check);
+        checks.add(a);
         return a;
     }
 
     private void sweep() {
         while (true) {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS));
+            for (Armed c : checks) run(c);
             if (armed.isEmpty()) continue;
             long now = System.nanoTime();
             for (Armed a : armed) {
-                if (now - a.due >= 0 && armed.remove(a)) {
-                    try {
-                        a.action.run();
-                    } catch (RuntimeException | Error e) {
-                        log.warn("deadline action failed: {}", e.toString());
-                    }
-                }
+                if (now - a.due >= 0 && armed.remove(a)) run(a);
             }
         }
     }
 
-    /** An armed deadline; closing it disarms it (a no-op once it fired). Identity, not value, equality. */
-    public final class Armed implements AutoCloseable {
+    private static void run(Armed a) {
+        try {
+            a.action.run();
+        } catch (RuntimeException | Error e) {
+            log.warn("watchdog action failed: {}", e.toString());
+        }
+    }
+
+    /** An armed deadline or check; closing it disarms it (a no-op once a deadline fired). Identity equality. */
+    public static final class Armed implements AutoCloseable {
+        private final Set<Armed> owner;
         private final long due;
         private final Runnable action;
 
-        private Armed(long due, Runnable action) {
+        private Armed(Set<Armed> owner, long due, Runnable action) {
+            this.owner = owner;
             this.due = due;
             this.action = action;
         }
 
         @Override
         public void close() {
-            armed.remove(this);
+            owner.remove(this);
         }
     }
 }
