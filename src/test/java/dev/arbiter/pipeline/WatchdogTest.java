@@ -1,0 +1,119 @@
+package dev.arbiter.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The watchdog fires an armed action once, after (never before) its deadline; never fires a disarmed one; keeps
+ * sweeping after an action throws; and leaves nothing behind when many entries are armed and disarmed.
+ *
+ * <p>"Never fires" is checked without guessing a sleep: a sentinel armed later than the entries under test is
+ * awaited, and the sweep that fires it has already passed over every earlier deadline.
+ */
+class WatchdogTest {
+    /** One instance for the class: its sweeping daemon thread cannot be stopped, so the tests share it. */
+    private static final Watchdog WATCHDOG = new Watchdog("watchdog-test");
+    private static final long WAIT_SECONDS = 5;
+
+    private static Deadline in(long millis) {
+        return Deadline.after(Duration.ofMillis(millis), System::nanoTime);
+    }
+
+    /** Arms an action due after {@code millis} and returns a latch counted down when it runs. */
+    private static CountDownLatch sentinel(long millis) {
+        var fired = new CountDownLatch(1);
+        WATCHDOG.arm(in(millis), fired::countDown);
+        return fired;
+    }
+
+    @Test
+    void armedAction_runsOnceAfterItsDeadline() throws Exception {
+        Deadline deadline = in(50);
+        var runs = new AtomicInteger();
+        var firedAt = new AtomicLong();
+        var fired = new CountDownLatch(1);
+        var handle = WATCHDOG.arm(deadline, () -> {
+            firedAt.set(System.nanoTime());
+            runs.incrementAndGet();
+            fired.countDown();
+        });
+
+        assertThat(fired.await(WAIT_SECONDS, TimeUnit.SECONDS)).as("armed action ran").isTrue();
+        assertThat(firedAt.get() - deadline.atNanos()).as("ran no earlier than its deadline").isNotNegative();
+
+        // several more sweeps pass over where the entry was: it must not run again
+        assertThat(sentinel(5 * Watchdog.TICK_MILLIS).await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+        assertThat(runs.get()).isEqualTo(1);
+        handle.close();   // closing after it fired is a harmless no-op
+        assertThat(runs.get()).isEqualTo(1);
+    }
+
+    @Test
+    void deadlineAlreadyPassed_runsOnTheNextSweep() throws Exception {
+        var fired = new CountDownLatch(1);
+        WATCHDOG.arm(in(-1_000), fired::countDown);
+        assertThat(fired.await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void disarmedAction_neverRuns() throws Exception {
+        var runs = new AtomicInteger();
+        var handle = WATCHDOG.arm(in(20), runs::incrementAndGet);
+        handle.close();
+        // well past the closed entry's deadline: ten times its duration, many sweeps
+        assertThat(sentinel(200).await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+        assertThat(runs.get()).isZero();
+    }
+
+    @Test
+    void throwingAction_doesNotStopOtherActions() throws Exception {
+        var ran = new CountDownLatch(4);
+        // due in the same sweep as the failures, and in later sweeps
+        WATCHDOG.arm(in(20), () -> {
+            ran.countDown();
+            throw new IllegalStateException("deliberate failure in a deadline action");
+        });
+        WATCHDOG.arm(in(20), () -> {
+            ran.countDown();
+            throw new AssertionError("deliberate Error in a deadline action");
+        });
+        WATCHDOG.arm(in(20), ran::countDown);
+        WATCHDOG.arm(in(20 + 5 * Watchdog.TICK_MILLIS), ran::countDown);
+        assertThat(ran.await(WAIT_SECONDS, TimeUnit.SECONDS)).as("every action ran").isTrue();
+
+        // and the sweeping thread is still alive for actions armed after the failures
+        assertThat(sentinel(20).await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void manyArmedThenClosed_leaveNothingToFire() throws Exception {
+        var runs = new AtomicInteger();
+        // armed and closed from many virtual threads at once, as request threads do, while the sweeper runs
+        try (ExecutorService vts = Executors.newVirtualThreadPerTaskExecutor()) {
+            var done = new ArrayList<java.util.concurrent.Future<?>>();
+            for (int t = 0; t < 100; t++) {
+                done.add(vts.submit(() -> {
+                    List<Watchdog.Armed> mine = new ArrayList<>(100);
+                    for (int i = 0; i < 100; i++) mine.add(WATCHDOG.arm(in(30), runs::incrementAndGet));
+                    for (Watchdog.Armed a : mine) a.close();
+                }));
+            }
+            for (var f : done) f.get(WAIT_SECONDS, TimeUnit.SECONDS);
+        }
+        // and 10,000 more on this thread, each closed at once (the usual request pattern)
+        for (int i = 0; i < 10_000; i++) WATCHDOG.arm(in(30), runs::incrementAndGet).close();
+
+        assertThat(sentinel(300).await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+        assertThat(runs.get()).as("closed entries that fired").isZero();
+    }
+}
