@@ -26,6 +26,7 @@ public final class BatchingAppender extends UnsynchronizedAppenderBase<ILoggingE
     private final AppenderAttachableImpl<ILoggingEvent> appenders = new AppenderAttachableImpl<>();
     private int queueSize = 8192;
     private long flushMillis = 20;
+    private final java.util.concurrent.atomic.AtomicInteger appending = new java.util.concurrent.atomic.AtomicInteger();
     private ArrayBlockingQueue<ILoggingEvent> queue;
     private Thread writer;
     private volatile boolean stopping;
@@ -47,43 +48,65 @@ public final class BatchingAppender extends UnsynchronizedAppenderBase<ILoggingE
         }
         queue = new ArrayBlockingQueue<>(queueSize);
         stopping = false;
+        appending.set(0);
         writer = new Thread(this::drainLoop, "arbiter-log-writer");
         writer.setDaemon(true);
         super.start();
         writer.start();
     }
 
+    /**
+     * Stops taking events and waits (up to 10 s) until the writer has written every event queued, including those
+     * of callers that were still waiting for room in the queue when the appender stopped.
+     */
     @Override
     public void stop() {
         if (!isStarted()) return;
-        stopping = true;
         super.stop();
+        stopping = true;
         LockSupport.unpark(writer);
         try {
-            writer.join(TimeUnit.SECONDS.toMillis(5));
+            writer.join(TimeUnit.SECONDS.toMillis(10));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        drain(new ArrayList<>());
+        if (writer.isAlive()) {
+            addError("log writer did not finish within 10 s; events still queued: " + queue.size());
+            return;   // never call the appenders from two threads at once
+        }
         appenders.detachAndStopAllAppenders();
     }
 
     @Override
     protected void append(ILoggingEvent event) {
         event.prepareForDeferredProcessing();
+        appending.incrementAndGet();
         try {
-            queue.put(event);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            appenders.appendLoopOnAppenders(event);   // write it here rather than lose it
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    queue.put(event);
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;   // keep the event and its order; restore the flag afterwards
+                }
+            }
+            if (interrupted) Thread.currentThread().interrupt();
+            // stop() raced past this caller and the writer already finished: write what it left here
+            if (stopping && !writer.isAlive()) drain(new ArrayList<>());
+        } finally {
+            appending.decrementAndGet();
         }
     }
 
     private void drainLoop() {
         List<ILoggingEvent> batch = new ArrayList<>();
         long tick = TimeUnit.MILLISECONDS.toNanos(flushMillis);
-        while (!stopping) {
-            if (drain(batch) == 0) LockSupport.parkNanos(tick);
+        while (true) {
+            if (drain(batch) > 0) continue;
+            // a caller may still be waiting for room when stop() begins: finish only once none is left
+            if (stopping && appending.get() == 0 && queue.isEmpty()) return;
+            LockSupport.parkNanos(tick);
         }
     }
 
@@ -92,8 +115,8 @@ public final class BatchingAppender extends UnsynchronizedAppenderBase<ILoggingE
         for (ILoggingEvent e : batch) {
             try {
                 appenders.appendLoopOnAppenders(e);
-            } catch (RuntimeException ex) {
-                addError("appender failed", ex);
+            } catch (RuntimeException | Error ex) {
+                addError("appender failed", ex);   // the writer must survive, or callers would block on a full queue
             }
         }
         batch.clear();

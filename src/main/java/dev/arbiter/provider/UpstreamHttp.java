@@ -50,7 +50,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * HTTP to one upstream, on the JDK client: JSON in, JSON or an SSE byte stream out, every call bounded by the
+ * HTTP to one upstream (Apache HttpClient for plain HTTP, the JDK client for TLS): JSON in, JSON or an SSE byte stream out, every call bounded by the
  * request's deadline and the deployment's timeout, and cancellable. Upstream error bodies are logged (with
  * anything that looks like a key masked) and summarised for the caller, never echoed whole.
  */
