@@ -78,6 +78,13 @@ public final class Gateway implements AutoCloseable {
     public static Gateway start(ArbiterConfig config, List<OutcomeSink> extraSinks) {
         Gateway g = new Gateway(config, extraSinks);
         g.server.start();
+        // Helidon logs a listener that could not bind and carries on without it; a gateway that listens nowhere
+        // must not look started
+        if (!g.server.isRunning() || g.server.port() <= 0) {
+            g.server.stop();
+            throw new IllegalStateException("could not listen on " + config.server().host() + ":" + config.server().port()
+                    + " (is another process using that port?)");
+        }
         g.api.ready();
         return g;
     }

@@ -80,7 +80,13 @@ final class MockUpstreamCommand implements Callable<Integer> {
             e.problems().forEach(p -> System.err.println("invalid option: " + p));
             return 2;
         }
-        MockUpstream server = MockUpstream.start(host, port, config);
+        MockUpstream server;
+        try {
+            server = MockUpstream.start(host, port, config);
+        } catch (IllegalStateException e) {
+            System.err.println("mock-upstream did not start: " + e.getMessage());
+            return 1;
+        }
         System.err.println("mock-upstream (a fake LLM server) listening on http://" + host + ":" + server.port());
         var done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

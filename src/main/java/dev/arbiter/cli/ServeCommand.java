@@ -72,7 +72,13 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (port != null) cfg = cfg.withServer(cfg.server().withPort(port));
         if (host != null) cfg = cfg.withServer(cfg.server().withHost(host));
-        Gateway gateway = Gateway.start(cfg);
+        Gateway gateway;
+        try {
+            gateway = Gateway.start(cfg);
+        } catch (IllegalStateException e) {
+            System.err.println("Arbiter did not start: " + e.getMessage());
+            return 1;
+        }
         var stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("shutting down: draining in-flight requests");

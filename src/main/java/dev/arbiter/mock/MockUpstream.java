@@ -160,6 +160,10 @@ public final class MockUpstream {
     static MockUpstream start(String host, int port, MockEngine engine) {
         var m = new MockUpstream(host, port, engine);
         m.server.start();
+        if (!m.server.isRunning() || m.server.port() <= 0) {   // Helidon logs a failed bind and carries on
+            m.server.stop();
+            throw new IllegalStateException("could not listen on " + host + ":" + port + " (is another process using that port?)");
+        }
         return m;
     }
 
