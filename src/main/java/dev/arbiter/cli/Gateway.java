@@ -61,6 +61,7 @@ public final class Gateway implements AutoCloseable {
                 // Streams are many small writes: without TCP_NODELAY, Nagle's algorithm holds each one until the
                 // client's delayed ACK (about 40 ms) arrives.
                 .connectionOptions(o -> o.tcpNoDelay(true))
+                .maxTcpConnections(config.server().effectiveMaxConnections())
                 .routing(api::routing)
                 .build();
     }

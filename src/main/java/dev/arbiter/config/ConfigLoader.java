@@ -152,8 +152,9 @@ public final class ConfigLoader {
                 n.integer("max-string-bytes", d.maxStringBytes()),
                 n.duration("request-timeout", d.requestTimeout()),
                 n.duration("drain-timeout", d.drainTimeout()),
-                n.duration("keep-alive-interval", d.keepAliveInterval())));
-        n.rejectUnknown("one of host, port, max-body-bytes, max-json-depth, max-string-bytes, request-timeout, drain-timeout, keep-alive-interval");
+                n.duration("keep-alive-interval", d.keepAliveInterval()),
+                n.integer("max-connections", d.maxConnections())));
+        n.rejectUnknown("one of host, port, max-body-bytes, max-json-depth, max-string-bytes, request-timeout, drain-timeout, keep-alive-interval, max-connections");
         return c;
     }
 

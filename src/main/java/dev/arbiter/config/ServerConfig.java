@@ -13,9 +13,9 @@ import java.time.Duration;
  * @param keepAliveInterval how often a silent stream gets an SSE keep-alive
  */
 public record ServerConfig(String host, int port, long maxBodyBytes, int maxJsonDepth, int maxStringBytes,
-                           Duration requestTimeout, Duration drainTimeout, Duration keepAliveInterval) {
+                           Duration requestTimeout, Duration drainTimeout, Duration keepAliveInterval, int maxConnections) {
     public static final ServerConfig DEFAULT = new ServerConfig("0.0.0.0", 8080, 16L * 1024 * 1024, 64,
-            8 * 1024 * 1024, Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(15));
+            8 * 1024 * 1024, Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(15), 0);
 
     public ServerConfig {
         ConfigException.require(host != null && !host.isBlank(), "server.host", host, "a host name or address");
@@ -26,6 +26,19 @@ public record ServerConfig(String host, int port, long maxBodyBytes, int maxJson
         ConfigException.require(positive(requestTimeout), "server.request-timeout", requestTimeout, "a positive duration");
         ConfigException.require(drainTimeout != null && !drainTimeout.isNegative(), "server.drain-timeout", drainTimeout, "a duration >= 0");
         ConfigException.require(positive(keepAliveInterval), "server.keep-alive-interval", keepAliveInterval, "a positive duration");
+        ConfigException.require(maxConnections >= 0, "server.max-connections", maxConnections, ">= 0 (0: from the open-file limit)");
+    }
+
+    /**
+     * The most client connections held open at once; more wait in the listen backlog. Every connection costs a file
+     * descriptor, and so does the upstream connection its request may need: when the process runs out of them the
+     * server's listener dies, so by default half the open-file limit goes to client connections.
+     */
+    public int effectiveMaxConnections() {
+        if (maxConnections > 0) return maxConnections;
+        long files = java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.UnixOperatingSystemMXBean unix ? unix.getMaxFileDescriptorCount() : 20_000;
+        return (int) Math.max(64, Math.min(100_000, files / 2 - 64));
     }
 
     static boolean positive(Duration d) {
@@ -34,11 +47,11 @@ public record ServerConfig(String host, int port, long maxBodyBytes, int maxJson
 
     public ServerConfig withHost(String newHost) {
         return new ServerConfig(newHost, port, maxBodyBytes, maxJsonDepth, maxStringBytes, requestTimeout, drainTimeout,
-                keepAliveInterval);
+                keepAliveInterval, maxConnections);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, maxBodyBytes, maxJsonDepth, maxStringBytes, requestTimeout,
-                drainTimeout, keepAliveInterval);
+                drainTimeout, keepAliveInterval, maxConnections);
     }
 }

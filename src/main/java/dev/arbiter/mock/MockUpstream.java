@@ -133,7 +133,8 @@ public final class MockUpstream {
 
     private MockUpstream(String host, int port, MockEngine engine) {
         this.engine = engine;
-        this.server = WebServer.builder().host(host).port(port).connectionOptions(o -> o.tcpNoDelay(true)).routing(r -> r
+        this.server = WebServer.builder().host(host).port(port).connectionOptions(o -> o.tcpNoDelay(true))
+                .maxTcpConnections(dev.arbiter.config.ServerConfig.DEFAULT.effectiveMaxConnections()).routing(r -> r
                 .addFilter((chain, req, res) -> {
                     res.header(LABEL);
                     chain.proceed();
