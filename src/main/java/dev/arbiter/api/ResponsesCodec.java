@@ -162,7 +162,7 @@ public final class ResponsesCodec {
                 continue;
             }
             leading = false;
-            if (m.role() == Role.ASSISTANT) assistantItems(m, own, upstreamModel, tools, customCalls, input);
+            if (m.role() == Role.ASSISTANT) assistantItems(m, upstreamModel, tools, customCalls, input);
             else userItems(m, customCalls, input);
         }
         if (!instructions.isEmpty()) out.put("instructions", instructions.toString());
@@ -188,7 +188,7 @@ public final class ResponsesCodec {
         return out;
     }
 
-    private static void assistantItems(Message m, boolean own, String upstreamModel, ResponsesTools tools,
+    private static void assistantItems(Message m, String upstreamModel, ResponsesTools tools,
                                        Set<String> customCalls, ArrayNode input) {
         var text = new StringBuilder();
         for (Part p : m.parts()) {
@@ -214,7 +214,7 @@ public final class ResponsesCodec {
                     namespaced(input.addObject().put("type", "custom_tool_call").put("call_id", c.id()), tools.target(c.name()))
                             .put("input", c.input());
                 }
-                case Part.Reasoning r -> reasoningItem(r, own, upstreamModel).ifPresent(input::add);
+                case Part.Reasoning r -> reasoningItem(r, upstreamModel).ifPresent(input::add);
                 case Part.Opaque o when o.format() == WireFormat.OPENAI_RESPONSES -> input.add(o.raw().deepCopy());
                 default -> { }
             }
@@ -234,9 +234,14 @@ public final class ResponsesCodec {
         text.setLength(0);
     }
 
-    /** The upstream's own reasoning item, if {@code r} carries one sealed for this format and model. */
-    private static Optional<ObjectNode> reasoningItem(Part.Reasoning r, boolean own, String upstreamModel) {
-        if (own && r.encrypted() != null && !ReasoningEnvelope.isEnvelope(r.encrypted())) {
+    /**
+     * The upstream's own reasoning item: {@code r}'s encrypted content when it is the upstream's own token (a
+     * Responses client's, or one that {@code ReasoningSeal.resolve} took out of its envelope for this backend,
+     * as it does for every translated request before it gets here), else the token of an envelope still sealed
+     * for this format and model; none otherwise.
+     */
+    private static Optional<ObjectNode> reasoningItem(Part.Reasoning r, String upstreamModel) {
+        if (r.encrypted() != null && !r.encrypted().isEmpty() && !ReasoningEnvelope.isEnvelope(r.encrypted())) {
             ObjectNode item = Json.object().put("type", "reasoning");
             if (r.id() != null) item.put("id", r.id());
             ArrayNode summary = item.putArray("summary");

@@ -30,8 +30,9 @@ final class ResponsesInput {
             ObjectNode item = Fields.object(input.get(i), p);
             String type = Fields.optionalString(item, "type", p + ".type");
             if (type == null) {
-                if (!item.has("role")) throw Fields.missing(p + ".type");
-                type = "message";
+                if (item.has("role")) type = "message";
+                else if (item.has("id")) type = "item_reference"; // its type may be left out
+                else throw Fields.missing(p + ".type");
             }
             switch (type) {
                 case "message" -> message(item, p, turns);

@@ -19,6 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Response objects to and from the internal model, and the pieces of one that the stream encoder shares: the
@@ -257,6 +259,15 @@ final class ResponsesOutput {
     static String itemId(String prefix, String responseId, int index) {
         String core = responseId.startsWith("resp_") ? responseId.substring(5) : responseId;
         return prefix + core.replaceAll("[^A-Za-z0-9]", "") + "_" + index;
+    }
+
+    /** An output item id that {@link #itemId} made for an Arbiter response ({@code msg_arb<hex>_2}, ...). */
+    private static final Pattern OWN_ITEM = Pattern.compile("(?:msg|rs|fc|ctc)_arb([0-9a-f]{32})_[0-9]+");
+
+    /** The id of the Arbiter response ({@code resp_arb_...}) whose output item {@code itemId} is, or null. */
+    static String responseIdOf(String itemId) {
+        Matcher m = OWN_ITEM.matcher(itemId);
+        return m.matches() ? ResponsesSurface.ID_PREFIX + m.group(1) : null;
     }
 
     static ObjectNode outputText(String text) {

@@ -22,10 +22,11 @@ import java.util.UUID;
 /**
  * The OpenAI Responses endpoint, with state. A bridged answer (made from a chat or Anthropic backend) gets an
  * Arbiter id ({@code resp_arb_...}) and, unless the request says {@code store: false}, is kept so that
- * {@code previous_response_id} continues from it; the continuation is expanded here into the full history
- * before the pipeline, so every backend sees a stateless request. An answer passed through from an upstream's
- * own /v1/responses keeps the upstream's id, and that upstream keeps its state; an id Arbiter does not know is
- * then left for it to resolve. Stored answers belong to their caller: another caller's id is not found.
+ * {@code previous_response_id} continues from it and an {@code item_reference} to one of its output items stands
+ * for that item; both are expanded here before the pipeline, so every backend sees a stateless request. An
+ * answer passed through from an upstream's own /v1/responses keeps the upstream's id, and that upstream keeps
+ * its state; an id Arbiter does not know is then left for it to resolve. Stored answers belong to their
+ * caller: another caller's id is not found.
  */
 final class ResponsesSurface implements Surface {
     static final String ID_PREFIX = "resp_arb_";
@@ -57,6 +58,7 @@ final class ResponsesSurface implements Surface {
 
     @Override
     public LlmRequest prepare(LlmRequest req, Caller caller) {
+        req = resolveReferences(req, caller);
         JsonNode prev = req.extra().get("previous_response_id");
         if (prev == null || prev.isNull()) return req;
         if (!prev.isTextual()) throw Fields.invalidType("previous_response_id", "a string", prev);
@@ -72,6 +74,41 @@ final class ResponsesSurface implements Surface {
         ObjectNode extra = req.extra().deepCopy();
         extra.remove("previous_response_id");
         return req.toBuilder().messages(messages).extra(extra).build();
+    }
+
+    /**
+     * Input {@code item_reference}s to output items of a response Arbiter made and stored, replaced by those items
+     * as a client with {@code store: false} sends them whole (the Vercel AI SDK refers to its earlier assistant
+     * text and reasoning this way while {@code store} is on). A reference to an id Arbiter did not make is left
+     * for the Responses upstream that made it; one to an Arbiter item no longer stored, or another caller's, is
+     * not found, as at OpenAI.
+     */
+    private LlmRequest resolveReferences(LlmRequest req, Caller caller) {
+        if (req.raw() == null || !(req.raw().get("input") instanceof ArrayNode input)) return req;
+        ArrayNode resolved = null;
+        for (int i = 0; i < input.size(); i++) {
+            JsonNode item = input.get(i);
+            boolean reference = "item_reference".equals(item.path("type").asText())
+                    || !item.has("type") && !item.has("role") && item.has("id");
+            String id = reference ? item.path("id").asText(null) : null;
+            String responseId = id == null ? null : ResponsesOutput.responseIdOf(id);
+            if (responseId == null) continue;
+            JsonNode found = store.get(responseId, caller).map(s -> outputItem(s.response(), id)).orElse(null);
+            if (found == null) {
+                throw new ArbiterException.NotFound("Item with id '" + id + "' not found.", "input[" + i + "]", "not_found");
+            }
+            if (resolved == null) resolved = input.deepCopy();
+            resolved.set(i, found.deepCopy());
+        }
+        if (resolved == null) return req;
+        ObjectNode body = req.raw().deepCopy();
+        body.set("input", resolved);
+        return ResponsesCodec.decodeRequest(body);
+    }
+
+    private static JsonNode outputItem(ObjectNode response, String id) {
+        for (JsonNode item : response.path("output")) if (id.equals(item.path("id").asText())) return item;
+        return null;
     }
 
     private static boolean isInstructions(Message m) {

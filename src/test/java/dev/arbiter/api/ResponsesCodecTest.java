@@ -591,6 +591,14 @@ class ResponsesCodecTest {
         return r;
     }
 
+    @Test
+    void decodeRequest_itemWithOnlyAnId_isAnItemReference() {
+        LlmRequest req = ResponsesCodec.decodeRequest(obj("""
+                {"model":"m","input":[{"role":"user","content":"hi"},{"id":"msg_9"}]}"""));
+        assertThat(req.messages()).extracting(Message::role).containsExactly(Role.USER, Role.ASSISTANT);
+        assertThat(((Part.Opaque) req.messages().get(1).parts().getFirst()).type()).isEqualTo("item_reference");
+    }
+
     static ObjectNode obj(String json) {
         return (ObjectNode) Json.parse(json);
     }

@@ -21,6 +21,7 @@ import com.openai.models.responses.ResponseIncludable;
 import com.openai.models.responses.ResponseInputItem;
 import com.openai.models.responses.ResponseItem;
 import com.openai.models.responses.ResponseOutputItem;
+import com.openai.models.responses.ResponseOutputMessage;
 import com.openai.models.responses.ResponseReasoningItem;
 import com.openai.models.responses.ResponseStreamEvent;
 import dev.arbiter.api.Json;
@@ -33,12 +34,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The official OpenAI Java SDK drives Arbiter's Responses surface the way an agent (Codex and the like) does:
  * plain and streamed turns, a function-tool loop with the SDK's own item types, stored conversations continued by
- * {@code previous_response_id}, retrieve / input_items / delete, and reasoning with encrypted content.
+ * {@code previous_response_id} or by {@code item_reference}s to stored items, retrieve / input_items / delete, and
+ * reasoning with encrypted content.
  */
 class OpenAiSdkAgentTest {
     static Fixture f;
@@ -163,6 +166,41 @@ class OpenAiSdkAgentTest {
         }
         assertThat(turns).as("upstream messages").containsSubsequence("user: My locker code is Zanzibar-4711.",
                 "assistant: " + firstAnswer, "user: What is my locker code?");
+    }
+
+    /**
+     * The Vercel AI SDK's Responses model, with {@code store} on (its default), sends its earlier answers back as
+     * {@code item_reference}s; the backend must get the answer itself, between the turns it belongs to, whatever
+     * backend answers the next turn (a Responses upstream never made Arbiter's ids either).
+     */
+    @ParameterizedTest
+    @CsvSource({"chat-openai, chat-openai", "chat-anthropic, chat-anthropic", "chat-anthropic, resp-openai"})
+    void itemReference_toStoredAnswer_upstreamGetsTheAnswerBetweenItsTurns(String firstModel, String nextModel) {
+        Response first = client.responses().create(ResponseCreateParams.builder().model(firstModel)
+                .input("My locker code is Zanzibar-4711.").build());
+        ResponseOutputMessage answer = first.output().stream().filter(ResponseOutputItem::isMessage)
+                .map(ResponseOutputItem::asMessage).findFirst().orElseThrow(() -> new AssertionError(first.output()));
+        String answerText = text(first.output());
+        assertThat(answerText).isNotBlank();
+
+        Response next = client.responses().create(ResponseCreateParams.builder().model(nextModel)
+                .inputOfResponse(List.of(
+                        ResponseInputItem.ofEasyInputMessage(user("My locker code is Zanzibar-4711.")),
+                        ResponseInputItem.ofItemReference(ResponseInputItem.ItemReference.builder().id(answer.id()).build()),
+                        ResponseInputItem.ofEasyInputMessage(user("What is my locker code?")))).build());
+        assertThat(text(next.output())).isNotBlank();
+        String sent = f.upstream.stats().lastBody();
+        assertThat(sent).as("upstream body").doesNotContain("item_reference")
+                .containsSubsequence("Zanzibar-4711.", answerText, "What is my locker code?");
+    }
+
+    @Test
+    void itemReference_unknownArbiterItem_notFoundException() {
+        String id = "msg_arb" + "0".repeat(32) + "_0";
+        assertThatThrownBy(() -> client.responses().create(ResponseCreateParams.builder().model("chat-openai")
+                .inputOfResponse(List.of(ResponseInputItem.ofEasyInputMessage(user("hi")),
+                        ResponseInputItem.ofItemReference(ResponseInputItem.ItemReference.builder().id(id).build())))
+                .build())).isInstanceOf(NotFoundException.class).hasMessageContaining(id);
     }
 
     @Test

@@ -94,8 +94,42 @@ class ReasoningRoundTripTest {
                     .put("content", "sunny");
             var second = f.post("/v1/messages", Json.string(messagesTurn(model, messages, stream)), Map.of("anthropic-version", "2023-06-01"));
             assertThat(second.statusCode()).as(model + " stream=" + stream + ": " + second.body()).isEqualTo(200);
-            assertThat(f.upstream.stats().lastBody()).doesNotContain("arb1.");
+            String sent = f.upstream.stats().lastBody();
+            assertThat(sent).doesNotContain("arb1.");
+            assertThat(nativeReasoning(model, Json.parse(sent))).as(model + " stream=" + stream + ", reasoning before "
+                    + "the tool call in " + sent).isNotBlank();
         }
+    }
+
+    /**
+     * The reasoning a backend got back with the tool call it led to, in its own form: the assistant message's
+     * {@code reasoning_content} (chat), the signature of the thinking block before the {@code tool_use}
+     * (Anthropic), the {@code encrypted_content} of the reasoning item right before the {@code function_call}
+     * (Responses); empty when none came back.
+     */
+    static String nativeReasoning(String model, JsonNode sent) {
+        if (model.equals("resp-openai")) {
+            JsonNode input = sent.path("input");
+            for (int i = 1; i < input.size(); i++) {
+                if (input.get(i).path("type").asText().equals("function_call")
+                        && input.get(i - 1).path("type").asText().equals("reasoning")) {
+                    return input.get(i - 1).path("encrypted_content").asText();
+                }
+            }
+            return "";
+        }
+        for (JsonNode m : sent.path("messages")) {
+            if (!m.path("role").asText().equals("assistant")) continue;
+            if (model.equals("chat-openai") && m.has("tool_calls")) return m.path("reasoning_content").asText();
+            JsonNode blocks = m.path("content");
+            for (int i = 1; i < blocks.size(); i++) {
+                if (blocks.get(i).path("type").asText().equals("tool_use")
+                        && blocks.get(i - 1).path("type").asText().equals("thinking")) {
+                    return blocks.get(i - 1).path("signature").asText();
+                }
+            }
+        }
+        return "";
     }
 
     @Test
