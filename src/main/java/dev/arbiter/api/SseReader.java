@@ -47,6 +47,15 @@ public final class SseReader implements AutoCloseable {
         return data != null ? new SseEvent(event, data.toString(), null) : null;
     }
 
+    /** Whether bytes of the next event are already buffered (the event itself may still be incomplete). */
+    public boolean ready() {
+        try {
+            return in.ready();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     @Override
     public void close() throws IOException {
         in.close();

@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
  */
 final class StreamWriter {
     private static final Logger log = LoggerFactory.getLogger(StreamWriter.class);
+    private static final long STALE_NANOS = 5_000_000;
     private final Duration keepAlive;
 
     StreamWriter(Duration keepAlive) {
@@ -51,16 +52,18 @@ final class StreamWriter {
             // for every stream; the write itself goes to a virtual thread, since a client may not be reading
             Watchdog.Armed timer = Watchdog.shared().every(() -> sink.keepAliveIfDue(encoder.keepAlive(), keepAlive));
             try {
-                sink.send(encoder.encode(first));
+                // each frame is written as it comes and flushed unless the next one is already here, so a burst
+                // from the upstream leaves in one write while a token that came alone is not held back
+                sink.send(encoder.encode(first), !stream.ready());
                 boolean ok = true;
                 try {
-                    while (stream.hasNext()) sink.send(encoder.encode(stream.next()));
+                    while (stream.hasNext()) sink.send(encoder.encode(stream.next()), !stream.ready());
                 } catch (ArbiterException e) {
                     ok = false;
                     log.warn("request {}: stream failed after it started: {}", rid, e.getMessage());
-                    sink.send(encoder.error(e));
+                    sink.send(encoder.error(e), true);
                 }
-                if (ok) sink.send(encoder.finish());
+                if (ok) sink.send(encoder.finish(), true);
             } catch (UncheckedIOException e) {
                 log.info("request {}: client went away mid-stream; upstream call cancelled", rid);
             } finally {
@@ -77,18 +80,23 @@ final class StreamWriter {
         private final java.util.concurrent.atomic.AtomicBoolean pinging = new java.util.concurrent.atomic.AtomicBoolean();
         private volatile long lastWrite = System.nanoTime();
         private boolean broken;
+        private volatile boolean unflushed;
 
         Sink(OutputStream out, FrameStream stream) {
             this.out = out;
             this.stream = stream;
         }
 
-        synchronized void send(List<SseEvent> events) {
-            if (events.isEmpty()) return;
+        synchronized void send(List<SseEvent> events, boolean flush) {
+            if (events.isEmpty() && !(flush && unflushed)) return;
             if (broken) throw new UncheckedIOException(new IOException("client gone"));
             try {
                 for (SseEvent e : events) out.write(e.toBytes());
-                out.flush();
+                unflushed |= !events.isEmpty();
+                if (flush && unflushed) {
+                    out.flush();
+                    unflushed = false;
+                }
                 lastWrite = System.nanoTime();
             } catch (IOException | RuntimeException e) {
                 broken = true;
@@ -96,12 +104,19 @@ final class StreamWriter {
             }
         }
 
-        /** Called on the watchdog's thread: starts a keep-alive write when the stream has been quiet too long. */
+        /**
+         * Called on the watchdog's thread every tick: starts a keep-alive write when the stream has been quiet too
+         * long, or a flush when written events have waited a tick for one (the upstream sent part of its next
+         * event and then paused, so the frame the writer expected to follow did not come).
+         */
         void keepAliveIfDue(SseEvent event, Duration interval) {
-            if (System.nanoTime() - lastWrite < interval.toNanos() || !pinging.compareAndSet(false, true)) return;
+            long quiet = System.nanoTime() - lastWrite;
+            boolean stale = unflushed && quiet >= STALE_NANOS;
+            if (quiet < interval.toNanos() && !stale || !pinging.compareAndSet(false, true)) return;
             Thread.ofVirtual().name("arbiter-sse-keepalive").start(() -> {
                 try {
-                    if (System.nanoTime() - lastWrite >= interval.toNanos()) send(List.of(event));
+                    if (System.nanoTime() - lastWrite >= interval.toNanos()) send(List.of(event), true);
+                    else send(List.of(), true);
                 } catch (UncheckedIOException e) {
                     stream.close();
                 } finally {

@@ -63,29 +63,37 @@ public final class LoadGenerator {
             progress.accept("warm-up: " + seconds(plan.warmup()) + " s per scenario, not recorded");
             var scratch = new ArrayList<ScenarioStats>();
             for (Scenario s : scenarios) scratch.add(new ScenarioStats(s, cpu.names().size()));
-            rounds(calls, scratch, plan.warmup());
+            rounds(calls, scratch, plan.warmup(), true);
             drain(scratch);
         }
         progress.accept("measuring: " + seconds(plan.duration()) + " s per scenario in " + seconds(plan.phase())
                 + " s phases at " + plan.rate() + " req/s");
         var stats = new ArrayList<ScenarioStats>();
         for (Scenario s : scenarios) stats.add(new ScenarioStats(s, cpu.names().size()));
-        rounds(calls, stats, plan.duration());
+        rounds(calls, stats, plan.duration(), false);
         int left = drain(stats);
         if (left > 0) progress.accept("warning: " + left + " requests still in flight after " + DRAIN.toSeconds() + " s");
         return new Report(plan, client.describe(), cpu, stats, Duration.ofNanos(System.nanoTime() - started));
     }
 
-    private void rounds(Map<Scenario, BenchClient.Call> calls, List<ScenarioStats> stats, Duration perScenario) {
+    /**
+     * Runs every scenario's phases in turn. With {@code ramp} (the warm-up), the rate climbs from a tenth of the
+     * plan's to all of it over the first half of the rounds: a cold JVM (interpreted code, empty connection pools)
+     * hit at full rate from the first second falls behind, opens a connection per late request and can take many
+     * seconds to dig out, which is a start-up storm, not the steady state this harness measures.
+     */
+    private void rounds(Map<Scenario, BenchClient.Call> calls, List<ScenarioStats> stats, Duration perScenario, boolean ramp) {
         long phase = plan.phase().toNanos();
         long total = perScenario.toNanos();
         int rounds = (int) ((total + phase - 1) / phase);
+        int rampRounds = ramp ? Math.max(1, rounds / 2) : 0;
         long t0 = System.nanoTime();
         long[] ticks = cpu.read();
         for (int r = 0; r < rounds; r++) {
             long length = Math.min(phase, total - (long) r * phase);
             for (ScenarioStats s : stats) {
-                runPhase(calls.get(s.scenario), s, t0, length);
+                double rate = r < rampRounds ? plan.rate() * (0.1 + 0.9 * r / rampRounds) : plan.rate();
+                runPhase(calls.get(s.scenario), s, t0, length, rate);
                 t0 += length;
                 long[] now = cpu.read();
                 s.cpu(CpuWatch.delta(ticks, now));
@@ -98,9 +106,9 @@ public final class LoadGenerator {
         }
     }
 
-    private void runPhase(BenchClient.Call call, ScenarioStats stats, long t0, long length) {
-        long count = Math.max(1, Math.round(length * plan.rate() / 1e9));
-        double interval = 1e9 / plan.rate();
+    private void runPhase(BenchClient.Call call, ScenarioStats stats, long t0, long length, double rate) {
+        long count = Math.max(1, Math.round(length * rate / 1e9));
+        double interval = 1e9 / rate;
         long last = t0;
         for (long i = 0; i < count; i++) {
             long intended = t0 + Math.round(i * interval);

@@ -12,6 +12,15 @@ public interface FrameStream extends Iterator<Frame>, AutoCloseable {
     /** The format of the frames' raw events. */
     WireFormat format();
 
+    /**
+     * Whether the next frame (or the end) is already here, so that {@code hasNext()} would not wait on the
+     * upstream. A writer flushes to its client when it is not: frames that arrived together go out together,
+     * one that arrived alone goes out at once. False when unknown.
+     */
+    default boolean ready() {
+        return false;
+    }
+
     @Override
     void close();
 }

@@ -122,6 +122,11 @@ public final class ObserveStage implements Stage {
         }
 
         @Override
+        public boolean ready() {
+            return inner.ready();
+        }
+
+        @Override
         public boolean hasNext() {
             try {
                 return inner.hasNext();

@@ -37,6 +37,11 @@ public final class Streams {
         }
 
         @Override
+        public boolean ready() {
+            return inner.ready();
+        }
+
+        @Override
         public boolean hasNext() {
             return inner.hasNext();
         }

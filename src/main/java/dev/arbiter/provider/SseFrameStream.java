@@ -68,6 +68,11 @@ final class SseFrameStream implements FrameStream {
     }
 
     @Override
+    public boolean ready() {
+        return pending != null || !ended && reader.ready();
+    }
+
+    @Override
     public void close() {
         ended = true;
         open.close();

@@ -184,6 +184,11 @@ public final class ReasoningSeal {
         }
 
         @Override
+        public boolean ready() {
+            return inner.ready();
+        }
+
+        @Override
         public boolean hasNext() {
             return inner.hasNext();
         }
