@@ -123,7 +123,8 @@ public final class ResponsesStreamDecoder implements StreamDecoder {
         String type = String.valueOf(Json.text(item, "type"));
         if (type.equals("reasoning")) {
             String encrypted = Json.text(item, "encrypted_content");
-            return encrypted == null || encrypted.isEmpty() ? List.of() : List.of(new StreamEvent.ReasoningSignature(0, encrypted));
+            return encrypted == null || encrypted.isEmpty() ? List.of()
+                    : List.of(new StreamEvent.ReasoningSignature(0, encrypted, Json.text(item, "id")));
         }
         if (type.equals("function_call") || type.equals("custom_tool_call")) {
             if (!toolIndexes.containsKey(output)) {

@@ -15,8 +15,15 @@ public sealed interface StreamEvent {
     /** Reasoning text as it is generated (Anthropic thinking_delta, chat reasoning_content). */
     record ReasoningDelta(int choice, String text) implements StreamEvent {}
 
-    /** The opaque signature closing a reasoning block (Anthropic signature_delta, Responses encrypted_content). */
-    record ReasoningSignature(int choice, String signature) implements StreamEvent {}
+    /**
+     * The opaque signature closing a reasoning block (Anthropic signature_delta, Responses encrypted_content), and
+     * the upstream's id of the reasoning item when it has one (Responses), which must go back with it.
+     */
+    record ReasoningSignature(int choice, String signature, String itemId) implements StreamEvent {
+        public ReasoningSignature(int choice, String signature) {
+            this(choice, signature, null);
+        }
+    }
 
     /** A reasoning block whose content is hidden (Anthropic redacted_thinking). */
     record RedactedReasoning(int choice, String data) implements StreamEvent {}

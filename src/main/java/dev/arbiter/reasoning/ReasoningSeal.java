@@ -207,7 +207,8 @@ public final class ReasoningSeal {
                     case StreamEvent.ReasoningSignature s -> {
                         StringBuilder text = open.remove(s.choice());
                         out.add(new StreamEvent.ReasoningSignature(s.choice(), ReasoningEnvelope.isEnvelope(s.signature())
-                                ? s.signature() : seal(text == null ? null : text.toString(), s.signature(), null, false)));
+                                ? s.signature() : seal(text == null ? null : text.toString(), s.signature(), s.itemId(), false),
+                                s.itemId()));
                     }
                     case StreamEvent.RedactedReasoning r -> out.add(new StreamEvent.RedactedReasoning(r.choice(),
                             seal(null, r.data(), null, true)));

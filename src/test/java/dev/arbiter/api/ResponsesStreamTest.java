@@ -112,7 +112,7 @@ class ResponsesStreamTest {
                 new StreamEvent.ReasoningDelta(0, "Plan: read"),
                 new StreamEvent.ReasoningDelta(0, " the file."),
                 new StreamEvent.ReasoningDelta(0, "\n\nThen patch."),
-                new StreamEvent.ReasoningSignature(0, "gAAAAB+enc/abc=="),
+                new StreamEvent.ReasoningSignature(0, "gAAAAB+enc/abc==", "rs_abc"),
                 new StreamEvent.TextDelta(0, "Reading"),
                 new StreamEvent.TextDelta(0, " it."),
                 new StreamEvent.ToolCallStarted(0, 0, "call_abc", "read_file", false),

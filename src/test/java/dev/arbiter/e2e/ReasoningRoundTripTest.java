@@ -98,7 +98,23 @@ class ReasoningRoundTripTest {
             assertThat(sent).doesNotContain("arb1.");
             assertThat(nativeReasoning(model, Json.parse(sent))).as(model + " stream=" + stream + ", reasoning before "
                     + "the tool call in " + sent).isNotBlank();
+            if (model.equals("resp-openai")) {
+                // the Responses API wants the reasoning item back under the id it gave it, streamed or not
+                assertThat(reasoningItemId(Json.parse(sent))).as("stream=" + stream + " in " + sent).startsWith("rs_mock-");
+            }
         }
+    }
+
+    /** The id of the reasoning item right before the function call sent to a Responses backend. */
+    static String reasoningItemId(JsonNode sent) {
+        JsonNode input = sent.path("input");
+        for (int i = 1; i < input.size(); i++) {
+            if (input.get(i).path("type").asText().equals("function_call")
+                    && input.get(i - 1).path("type").asText().equals("reasoning")) {
+                return input.get(i - 1).path("id").asText();
+            }
+        }
+        return "";
     }
 
     /**
