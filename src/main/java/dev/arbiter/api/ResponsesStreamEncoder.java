@@ -184,7 +184,7 @@ public final class ResponsesStreamEncoder implements StreamEncoder {
             case StreamEvent.TextDelta t when t.choice() == 0 && !t.text().isEmpty() -> {
                 Item m = openFlow(Kind.MESSAGE, out);
                 m.content.append(t.text());
-                emit(contentEvent("response.output_text.delta", m).put("delta", t.text()).set("logprobs", Json.array()), out);
+                delta("response.output_text.delta", m, true, t.text(), out);
             }
             case StreamEvent.ReasoningDelta r when r.choice() == 0 && !r.text().isEmpty() -> {
                 Item item = flow != null && flow.kind == Kind.REASONING && flow.signature == null ? flow : openFlow(Kind.REASONING, out);
@@ -300,7 +300,7 @@ public final class ResponsesStreamEncoder implements StreamEncoder {
     private void toolDelta(Item item, String fragment, List<SseEvent> out) {
         if (item.kind == Kind.FUNCTION) {
             item.content.append(fragment);
-            emit(itemEvent("response.function_call_arguments.delta", item).put("delta", fragment), out);
+            delta("response.function_call_arguments.delta", item, false, fragment, out);
             return;
         }
         String text = item.unwrap != null ? item.unwrap.feed(fragment) : fragment;
@@ -310,7 +310,7 @@ public final class ResponsesStreamEncoder implements StreamEncoder {
     private void customDelta(Item item, String text, List<SseEvent> out) {
         if (text.isEmpty()) return;
         item.content.append(text);
-        emit(itemEvent("response.custom_tool_call_input.delta", item).put("delta", text), out);
+        delta("response.custom_tool_call_input.delta", item, false, text, out);
     }
 
     private void closeTools(List<SseEvent> out) {
@@ -376,6 +376,28 @@ public final class ResponsesStreamEncoder implements StreamEncoder {
     private static ObjectNode summaryText(String text) {
         return Json.object().put("type", "summary_text").put("text", text);
     }
+
+    /**
+     * A delta event, the stream's most frequent, written straight to its JSON text: the same fields in the same
+     * order as {@link #itemEvent}/{@link #contentEvent} plus {@code delta} (and, for output text, empty
+     * {@code logprobs}) would give, without building and serializing a tree per token.
+     */
+    private void delta(String type, Item item, boolean text, String delta, List<SseEvent> out) {
+        var json = new StringBuilder(96 + type.length() + item.id.length() + delta.length());
+        json.append("{\"type\":\"").append(type).append("\",\"output_index\":").append(item.output)
+                .append(",\"item_id\":\"");
+        QUOTE.quoteAsString(item.id, json);
+        json.append('"');
+        if (text) json.append(",\"content_index\":0");
+        json.append(",\"delta\":\"");
+        QUOTE.quoteAsString(delta, json);
+        json.append('"');
+        if (text) json.append(",\"logprobs\":[]");
+        json.append(",\"sequence_number\":").append(sequence++).append('}');
+        out.add(SseEvent.named(type, json.toString()));
+    }
+
+    private static final com.fasterxml.jackson.core.io.JsonStringEncoder QUOTE = com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance();
 
     private void emit(ObjectNode event, List<SseEvent> out) {
         event.put("sequence_number", sequence++);

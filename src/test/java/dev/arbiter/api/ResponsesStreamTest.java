@@ -221,6 +221,25 @@ class ResponsesStreamTest {
     }
 
     @Test
+    void encode_textDeltas_hardTextIsEscaped_fieldsAsTheTreeWouldWriteThem() throws IOException {
+        var encoder = new ResponsesStreamEncoder(request("{\"model\":\"m\",\"input\":\"hi\"}"), "resp_arb9", CREATED);
+        var out = new ArrayList<SseEvent>();
+        String hard = "say \"hi\"\n\tback\\slash \u0001 é 日本 🙂 </script>";
+        out.addAll(encoder.encode(typed(new StreamEvent.Started("chatcmpl-1", "gpt-4o", 0), new StreamEvent.TextDelta(0, hard))));
+        out.addAll(encoder.encode(typed(new StreamEvent.Finished(0, FinishReason.STOP, null), new StreamEvent.Completed())));
+
+        List<JsonNode> events = validSequence(out);
+        SseEvent delta = out.stream().filter(e -> "response.output_text.delta".equals(e.event())).findFirst().orElseThrow();
+        var tree = Json.object().put("type", "response.output_text.delta").put("output_index", 0)
+                .put("item_id", "msg_arb9_0").put("content_index", 0).put("delta", hard);
+        tree.set("logprobs", Json.array());
+        tree.put("sequence_number", Json.parse(delta.data()).get("sequence_number").asLong());
+        assertThat(delta.data()).isEqualTo(Json.string(tree));
+        assertThat(delta.data()).doesNotContain("\n\t");   // raw control characters never reach the wire
+        assertThat(events.getLast().at("/response/output/0/content/0/text").asText()).isEqualTo(hard);
+    }
+
+    @Test
     void encode_functionCall_argumentsStreamedThenDone() throws IOException {
         var encoder = new ResponsesStreamEncoder(request("{\"model\":\"m\",\"input\":\"hi\"}"), "resp_arb2", CREATED);
         var out = new ArrayList<SseEvent>();
