@@ -19,9 +19,10 @@ public final class Main implements Runnable {
         // virtual threads woken by a platform "master" poller: two thread hand-offs per wake-up, and thread
         // wake-ups are the dearest thing a request does on a virtualised machine. One platform-thread poller is
         // one hand-off and batches the wake-ups of many connections (measured with bench/run.sh, gateway CPU per
-        // request: see the README's benchmark section). Both can be overridden with -D on the command line.
+        // request: see the README's benchmark section). Both can be overridden with -D on the command line. One
+        // poller thread is measured on two cores only; larger machines keep the JDK's count of them.
         defaultProperty("jdk.pollerMode", "1");
-        defaultProperty("jdk.readPollers", "1");
+        if (Runtime.getRuntime().availableProcessors() <= 4) defaultProperty("jdk.readPollers", "1");
         org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
         org.slf4j.bridge.SLF4JBridgeHandler.install();
         System.exit(new CommandLine(new Main()).execute(args));
