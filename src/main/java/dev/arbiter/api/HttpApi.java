@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.arbiter.config.ServerConfig;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.error.ErrorKind;
+import dev.arbiter.observe.AccessLog;
 import dev.arbiter.llm.LlmRequest;
 import dev.arbiter.pipeline.Caller;
 import dev.arbiter.pipeline.Deadline;
@@ -113,6 +114,8 @@ public final class HttpApi {
         String rid = requestId(req);
         res.header(REQUEST_ID, rid);
         inFlight.incrementAndGet();
+        long start = System.nanoTime();
+        boolean piped = false;
         try {
             if (draining.get()) {
                 throw new ArbiterException.Overloaded("Arbiter is shutting down; retry on another instance",
@@ -122,6 +125,7 @@ public final class HttpApi {
             Caller caller = Caller.ANONYMOUS;
             LlmRequest request = surface.prepare(surface.decode(body), caller);
             Exchange exchange = Exchange.of(rid, caller, request, deadline(req), forwardedHeaders(req));
+            piped = true;   // from here the pipeline's observe stage accounts for the request
             Reply reply = pipeline.handle(exchange);
             served(res, reply);
             switch (reply) {
@@ -132,6 +136,11 @@ public final class HttpApi {
                 case Reply.Streaming s -> streams.write(s.stream(), surface.streamEncoder(request, caller, rid), res, surface, rid);
             }
         } catch (ArbiterException e) {
+            if (!piped) {
+                ErrorKind kind = ErrorKind.of(e);
+                AccessLog.rejected(rid, req.path().path(), kind.status(), e.code() != null ? e.code() : kind.openAiType(),
+                        System.nanoTime() - start);
+            }
             error(surface, e, res, rid);
         } catch (RuntimeException e) {
             log.error("request {} failed unexpectedly", rid, e);

@@ -25,7 +25,9 @@ public final class Main implements Runnable {
         if (Runtime.getRuntime().availableProcessors() <= 4) defaultProperty("jdk.readPollers", "1");
         org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
         org.slf4j.bridge.SLF4JBridgeHandler.install();
-        System.exit(new CommandLine(new Main()).execute(args));
+        int code = new CommandLine(new Main()).execute(args);
+        dev.arbiter.observe.Logs.stop();
+        System.exit(code);
     }
 
     private static void defaultProperty(String name, String value) {

@@ -91,6 +91,7 @@ final class MockUpstreamCommand implements Callable<Integer> {
         var done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.stop();
+            dev.arbiter.observe.Logs.stop();
             done.countDown();
         }));
         done.await();

@@ -83,6 +83,8 @@ final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("shutting down: draining in-flight requests");
             gateway.close();
+            log.info("stopped");
+            dev.arbiter.observe.Logs.stop();
             stopped.countDown();
         }, "arbiter-shutdown"));
         log.info("Arbiter listening on http://{}:{} serving {}", cfg.server().host(), gateway.port(),

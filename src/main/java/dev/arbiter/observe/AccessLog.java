@@ -23,4 +23,13 @@ public final class AccessLog implements OutcomeSink {
         if (o.ttftNanos() >= 0) sb.append(" ttft_ms=").append(o.ttftNanos() / 1000 / 1000.0);
         log.info(sb.toString());
     }
+
+    /**
+     * The line of a request refused before it reached the pipeline (malformed or invalid body, shutting down), so
+     * that every request the server answered leaves one line.
+     */
+    public static void rejected(String requestId, String path, int status, String error, long nanos) {
+        if (!log.isInfoEnabled()) return;
+        log.info("id=" + requestId + " path=" + path + " status=" + status + " error=" + error + " ms=" + nanos / 1000 / 1000.0);
+    }
 }
