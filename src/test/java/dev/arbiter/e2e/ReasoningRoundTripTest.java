@@ -107,14 +107,19 @@ class ReasoningRoundTripTest {
 
     /** The id of the reasoning item right before the function call sent to a Responses backend. */
     static String reasoningItemId(JsonNode sent) {
+        return reasoningBeforeCall(sent).path("id").asText();
+    }
+
+    /** The reasoning item right before a function call in a Responses request; a missing node when none. */
+    static JsonNode reasoningBeforeCall(JsonNode sent) {
         JsonNode input = sent.path("input");
         for (int i = 1; i < input.size(); i++) {
             if (input.get(i).path("type").asText().equals("function_call")
                     && input.get(i - 1).path("type").asText().equals("reasoning")) {
-                return input.get(i - 1).path("id").asText();
+                return input.get(i - 1);
             }
         }
-        return "";
+        return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
     }
 
     /**
@@ -124,16 +129,7 @@ class ReasoningRoundTripTest {
      * (Responses); empty when none came back.
      */
     static String nativeReasoning(String model, JsonNode sent) {
-        if (model.equals("resp-openai")) {
-            JsonNode input = sent.path("input");
-            for (int i = 1; i < input.size(); i++) {
-                if (input.get(i).path("type").asText().equals("function_call")
-                        && input.get(i - 1).path("type").asText().equals("reasoning")) {
-                    return input.get(i - 1).path("encrypted_content").asText();
-                }
-            }
-            return "";
-        }
+        if (model.equals("resp-openai")) return reasoningBeforeCall(sent).path("encrypted_content").asText();
         for (JsonNode m : sent.path("messages")) {
             if (!m.path("role").asText().equals("assistant")) continue;
             if (model.equals("chat-openai") && m.has("tool_calls")) return m.path("reasoning_content").asText();
