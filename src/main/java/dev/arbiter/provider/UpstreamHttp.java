@@ -127,7 +127,9 @@ public final class UpstreamHttp {
             req.setHeader("accept", accept);
             headers.forEach(req::setHeader);
             if (body != null) req.setEntity(new ByteArrayEntity(body, JSON));
-            try {
+            // the socket timeout bounds each read, not the whole wait: an upstream trickling its status line and
+            // headers would outlast the deadline without this
+            try (var guard = Watchdog.shared().arm(deadline, req::cancel)) {
                 ClassicHttpResponse res = plain.executeOpen(null, req, null);
                 HttpEntity entity = res.getEntity();
                 Header retryAfter = res.getFirstHeader("retry-after");
