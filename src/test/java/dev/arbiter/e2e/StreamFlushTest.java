@@ -6,10 +6,6 @@ import dev.arbiter.mock.MockConfig;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -29,32 +25,19 @@ class StreamFlushTest {
     private static final String SECOND = "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\","
             + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\" world\"},\"finish_reason\":\"stop\"}]}";
 
-    /** A one-connection upstream that answers any request with the paused stream. */
-    private static Thread upstream(ServerSocket server, Duration pause) {
-        return Thread.ofPlatform().daemon().start(() -> {
-            try (Socket s = server.accept()) {
-                InputStream in = s.getInputStream();
-                var head = new StringBuilder();
-                while (!head.toString().endsWith("\r\n\r\n")) head.append((char) in.read());
-                int length = 0;
-                for (String line : head.toString().split("\r\n")) {
-                    if (line.toLowerCase().startsWith("content-length:")) length = Integer.parseInt(line.substring(15).trim());
-                }
-                in.readNBytes(length);
-                OutputStream out = s.getOutputStream();
-                String part1 = "data: " + FIRST + "\n\ndata: " + SECOND.substring(0, 40);
-                String part2 = SECOND.substring(40) + "\n\ndata: [DONE]\n\n";
-                out.write(("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
-                        + chunk(part1)).getBytes(StandardCharsets.UTF_8));
-                out.flush();
-                Thread.sleep(pause);
-                out.write((chunk(part2) + "0\r\n\r\n").getBytes(StandardCharsets.UTF_8));
-                out.flush();
-                Thread.sleep(200);
-            } catch (Exception e) {
-                // the test fails on what the client saw
-            }
-        });
+    /** The paused stream: a whole first event and half of the second, a pause, then the rest. */
+    private static RawUpstream.Answer paused(Duration pause) {
+        return out -> {
+            String part1 = "data: " + FIRST + "\n\ndata: " + SECOND.substring(0, 40);
+            String part2 = SECOND.substring(40) + "\n\ndata: [DONE]\n\n";
+            out.write(("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+                    + chunk(part1)).getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            Thread.sleep(pause);
+            out.write((chunk(part2) + "0\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            Thread.sleep(200);
+        };
     }
 
     private static String chunk(String s) {
@@ -64,37 +47,31 @@ class StreamFlushTest {
 
     @Test
     void firstEvent_reachesTheClient_whileTheUpstreamPausesMidEvent() throws Exception {
-        try (var server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            String models = """
-                      - name: paused
-                        deployments: [{name: paused-up, provider: openai, base-url: "http://127.0.0.1:%d/v1", timeout: 20s}]
-                    """.formatted(server.getLocalPort());
-            try (var f = new Fixture(MockConfig.DEFAULT, "", models)) {
-                upstream(server, Duration.ofMillis(1500));
-                var req = HttpRequest.newBuilder(f.uri("/v1/chat/completions")).timeout(Duration.ofSeconds(20))
-                        .header("content-type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString(
-                                "{\"model\":\"paused\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
-                        .build();
-                long start = System.nanoTime();
-                HttpResponse<InputStream> r = f.client.send(req, HttpResponse.BodyHandlers.ofInputStream());
-                assertThat(r.statusCode()).isEqualTo(200);
-                List<Long> dataAt = new ArrayList<>();
-                List<String> data = new ArrayList<>();
-                try (var lines = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
-                    for (String line; (line = lines.readLine()) != null; ) {
-                        if (line.startsWith("data: ")) {
-                            dataAt.add((System.nanoTime() - start) / 1_000_000);
-                            data.add(line.substring(6));
-                        }
+        try (var upstream = new RawUpstream(); var f = new Fixture(MockConfig.DEFAULT, "", upstream.model("paused"))) {
+            upstream.serveOnce(paused(Duration.ofMillis(1500)));
+            var req = HttpRequest.newBuilder(f.uri("/v1/chat/completions")).timeout(Duration.ofSeconds(20))
+                    .header("content-type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"model\":\"paused\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
+                    .build();
+            long start = System.nanoTime();
+            HttpResponse<InputStream> r = f.client.send(req, HttpResponse.BodyHandlers.ofInputStream());
+            assertThat(r.statusCode()).isEqualTo(200);
+            List<Long> dataAt = new ArrayList<>();
+            List<String> data = new ArrayList<>();
+            try (var lines = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+                for (String line; (line = lines.readLine()) != null; ) {
+                    if (line.startsWith("data: ")) {
+                        dataAt.add((System.nanoTime() - start) / 1_000_000);
+                        data.add(line.substring(6));
                     }
                 }
-                assertThat(data).hasSizeGreaterThanOrEqualTo(3);
-                assertThat(data.getFirst()).contains("Hello");
-                assertThat(data.getLast()).isEqualTo("[DONE]");
-                // the first event left during the 1.5 s pause, well before the events that followed it
-                assertThat(dataAt.getLast() - dataAt.getFirst()).as("ms between first and last event").isGreaterThan(1000);
             }
+            assertThat(data).hasSizeGreaterThanOrEqualTo(3);
+            assertThat(data.getFirst()).contains("Hello");
+            assertThat(data.getLast()).isEqualTo("[DONE]");
+            // the first event left during the 1.5 s pause, well before the events that followed it
+            assertThat(dataAt.getLast() - dataAt.getFirst()).as("ms between first and last event").isGreaterThan(1000);
         }
     }
 }
