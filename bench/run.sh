@@ -13,11 +13,22 @@
 #   ARBITER_LOG_LEVEL the gateway's log level (default INFO: one access-log line per request, as in production)
 #   BENCH_LOG_DIR     where the servers' logs go (default: a fresh temporary directory)
 #   BENCH_PIN=1       pin gateway, mock and generator to cores with taskset (off by default: see README)
+#   BENCH_REFERENCE   nginx (the default when nginx is installed: apt-get install nginx-light) or none. nginx runs
+#                     as a reference reverse proxy on port 18081 in front of the same mock, so each pass-through
+#                     gateway scenario has a reference-* twin: what one more hop through a lean native proxy costs on
+#                     this machine, measured in the same run
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 MOCK_PORT=19090
 GATEWAY_PORT=18080
+REFERENCE_PORT=18081
+reference=${BENCH_REFERENCE:-$(command -v nginx >/dev/null 2>&1 && echo nginx || echo none)}
+case "$reference" in
+  nginx) command -v nginx >/dev/null 2>&1 || { echo "bench: BENCH_REFERENCE=nginx but nginx is not installed (apt-get install nginx-light)" >&2; exit 1; } ;;
+  none) ;;
+  *) echo "bench: BENCH_REFERENCE=$reference (expected: nginx or none)" >&2; exit 1 ;;
+esac
 SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS:--XX:+UseSerialGC -Xms256m -Xmx256m -XX:+AlwaysPreTouch}
 BENCH_JAVA_OPTS=${BENCH_JAVA_OPTS:--XX:+UseSerialGC -Xms256m -Xmx256m -XX:+AlwaysPreTouch}
 # The gateway's C2 compiler needs about 14 s of CPU before it settles; on two shared cores that takes longer
@@ -27,7 +38,9 @@ case " $* " in *" --warmup"*) ;; *) defaults+=(--warmup 15s) ;; esac
 logs=${BENCH_LOG_DIR:-$(mktemp -d /tmp/arbiter-bench.XXXXXX)}
 mkdir -p "$logs"
 
-for port in $MOCK_PORT $GATEWAY_PORT; do
+ports="$MOCK_PORT $GATEWAY_PORT"
+[ "$reference" = nginx ] && ports="$ports $REFERENCE_PORT"
+for port in $ports; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "bench: port $port on 127.0.0.1 is already in use; stop what holds it first" >&2
     exit 1
@@ -59,20 +72,62 @@ ARBITER_JAVA_OPTS="$SERVER_JAVA_OPTS ${GATEWAY_JAVA_OPTS:-}" $(pin 1) ./arbiter 
   >"$logs/gateway.log" 2>&1 &
 pids+=($!)
 
+# nginx as a plain reverse proxy, configured as one would for an LLM API: keep-alive connections to the upstream,
+# no buffering (streams pass through as they arrive), an access-log line per request, buffered like Arbiter's.
+# Two workers, one per core here, as worker_processes auto picks.
+reference_args=()
+watch_reference=""
+if [ "$reference" = nginx ]; then
+  mkdir -p "$logs/nginx"
+  cat >"$logs/nginx/nginx.conf" <<CONF
+worker_processes auto;
+daemon off;
+pid $logs/nginx/nginx.pid;
+error_log $logs/nginx/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log $logs/nginx/access.log combined buffer=64k flush=1s;
+  client_body_temp_path $logs/nginx/body;
+  proxy_temp_path $logs/nginx/proxy;
+  fastcgi_temp_path $logs/nginx/fastcgi;
+  uwsgi_temp_path $logs/nginx/uwsgi;
+  scgi_temp_path $logs/nginx/scgi;
+  keepalive_requests 1000000;
+  upstream mock { server 127.0.0.1:$MOCK_PORT; keepalive 512; keepalive_requests 1000000; }
+  server {
+    listen 127.0.0.1:$REFERENCE_PORT backlog=4096;
+    location / {
+      proxy_pass http://mock;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_request_buffering off;
+    }
+  }
+}
+CONF
+  $(pin 0) nginx -p "$logs/nginx" -c "$logs/nginx/nginx.conf" >"$logs/nginx/stdout.log" 2>&1 &
+  pids+=($!)
+  reference_args=(--reference "http://127.0.0.1:$REFERENCE_PORT" --reference-name nginx)
+  watch_reference=",nginx=$!"
+fi
+
 ready() { curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null; }
 for _ in $(seq 300); do
-  if ready "http://127.0.0.1:$MOCK_PORT/v1/models" && ready "http://127.0.0.1:$GATEWAY_PORT/readyz"; then break; fi
+  if ready "http://127.0.0.1:$MOCK_PORT/v1/models" && ready "http://127.0.0.1:$GATEWAY_PORT/readyz" \
+      && { [ "$reference" = none ] || ready "http://127.0.0.1:$REFERENCE_PORT/v1/models"; }; then break; fi
   for pid in "${pids[@]}"; do
     kill -0 "$pid" 2>/dev/null || { echo "bench: a server exited early; logs in $logs" >&2; tail -20 "$logs"/*.log >&2; exit 1; }
   done
   sleep 0.1
 done
 ready "http://127.0.0.1:$GATEWAY_PORT/readyz" || { echo "bench: servers not ready after 30 s; logs in $logs" >&2; exit 1; }
-echo "bench: mock-upstream pid ${pids[0]}, gateway pid ${pids[1]}, server flags: $SERVER_JAVA_OPTS; logs in $logs" >&2
+echo "bench: mock-upstream pid ${pids[0]}, gateway pid ${pids[1]}, reference proxy: $reference, server flags: $SERVER_JAVA_OPTS; logs in $logs" >&2
 
 set +e
 ARBITER_JAVA_OPTS="$BENCH_JAVA_OPTS" timeout --signal=TERM --kill-after=10s 1800 $(pin 0) ./arbiter bench \
-  --watch "gateway=${pids[1]},upstream=${pids[0]}" --direct "http://127.0.0.1:$MOCK_PORT" --gateway "http://127.0.0.1:$GATEWAY_PORT" ${defaults[@]+"${defaults[@]}"} "$@"
+  --watch "gateway=${pids[1]},upstream=${pids[0]}$watch_reference" --direct "http://127.0.0.1:$MOCK_PORT" --gateway "http://127.0.0.1:$GATEWAY_PORT" \
+  ${reference_args[@]+"${reference_args[@]}"} ${defaults[@]+"${defaults[@]}"} "$@"
 status=$?
 set -e
 exit $status

@@ -73,7 +73,15 @@ public final class CpuWatch {
         return d;
     }
 
+    /** A process's ticks and those of its live descendants (nginx's workers under its master). */
     private static long processTicks(long pid) {
+        long ticks = ownTicks(pid);
+        var self = ProcessHandle.of(pid);
+        if (self.isPresent()) ticks += self.get().descendants().mapToLong(p -> ownTicks(p.pid())).sum();
+        return ticks;
+    }
+
+    private static long ownTicks(long pid) {
         try {
             String s = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
             String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");

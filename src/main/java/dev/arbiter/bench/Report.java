@@ -12,9 +12,10 @@ import java.util.Optional;
 import org.HdrHistogram.Histogram;
 
 /**
- * A run's results: per scenario its achieved rate, answers, errors and latency percentiles; per gateway
- * scenario the latency it adds over its direct baseline (gateway percentile minus direct percentile, each
- * taken over its own requests) and the ratio of the two. Figures are microseconds.
+ * A run's results: per scenario its achieved rate, answers, errors and latency percentiles; per proxied
+ * scenario the latency it adds over its direct baseline (proxied percentile minus direct percentile, each
+ * taken over its own requests) and the ratio of the two; per gateway scenario with a reference-proxy twin, what
+ * the gateway adds beyond the reference. Figures are microseconds.
  */
 public final class Report {
     private static final double[] PERCENTILES = {50, 90, 99, 99.9};
@@ -24,22 +25,58 @@ public final class Report {
     private final CpuWatch cpu;
     private final List<ScenarioStats> stats;
     private final Duration elapsed;
+    private final String referenceName;
 
     Report(LoadGenerator.Plan plan, String client, CpuWatch cpu, List<ScenarioStats> stats, Duration elapsed) {
+        this(plan, client, cpu, stats, elapsed, "reference");
+    }
+
+    private Report(LoadGenerator.Plan plan, String client, CpuWatch cpu, List<ScenarioStats> stats, Duration elapsed, String referenceName) {
         this.plan = plan;
         this.client = client;
         this.cpu = cpu;
         this.stats = List.copyOf(stats);
         this.elapsed = elapsed;
+        this.referenceName = referenceName;
     }
 
-    /** The latency a gateway scenario adds to its baseline, in microseconds. */
+    /** This report, calling the reference proxy {@code name} (e.g. {@code nginx}). */
+    public Report referenceName(String name) {
+        return new Report(plan, client, cpu, stats, elapsed, name);
+    }
+
+    /** The latency a proxied scenario adds to its baseline, in microseconds. */
     public record Added(String scenario, String baseline, double p50, double p90, double p99, double ratioP50, double ratioP99) {}
 
+    /**
+     * A gateway scenario against its reference-proxy twin: each one's added latency at p50 and p99, and the
+     * gateway's ratio to the reference's.
+     */
+    public record VersusReference(String scenario, String reference, Added gateway, Added viaReference) {
+        public double extraP50() {
+            return gateway.p50() - viaReference.p50();
+        }
+
+        public double extraP99() {
+            return gateway.p99() - viaReference.p99();
+        }
+    }
+
     public List<Added> added() {
-        return stats.stream().filter(s -> s.scenario.viaGateway())
+        return stats.stream().filter(s -> s.scenario.proxied())
                 .flatMap(s -> find(s.scenario.baseline()).map(b -> added(s, b)).stream())
                 .toList();
+    }
+
+    public List<VersusReference> versusReference() {
+        var added = added();
+        var out = new java.util.ArrayList<VersusReference>();
+        for (Added g : added) {
+            String twin = find(g.scenario()).map(s -> s.scenario.reference()).orElse("");
+            added.stream().filter(a -> a.scenario().equals(twin)).findFirst()
+                    .ifPresent(r -> out.add(new VersusReference(g.scenario(), twin, g, r)));
+        }
+        return out;
     }
 
     /** Total errors over all scenarios. */
@@ -75,14 +112,25 @@ public final class Report {
         }
         var added = added();
         if (!added.isEmpty()) {
-            out.append(String.format(Locale.ROOT, "%nadded by the gateway (gateway minus direct), microseconds; target p50 < %.0f, p99 < %.0f%n%n",
-                    targetP50Micros, targetP99Micros));
+            out.append(String.format(Locale.ROOT, "%nadded by the gateway (gateway minus direct), microseconds; target p50 < %.0f, p99 < %.0f%s%n%n",
+                    targetP50Micros, targetP99Micros, versusReference().isEmpty() ? "" : "; reference-* rows: " + referenceName));
             out.append(String.format(Locale.ROOT, "%-34s %-20s %8s %8s %8s %7s %7s  %s%n", "scenario", "baseline", "+p50", "+p90", "+p99",
                     "x p50", "x p99", "target"));
             for (Added a : added) {
                 boolean met = a.p50() < targetP50Micros && a.p99() < targetP99Micros;
                 out.append(String.format(Locale.ROOT, "%-34s %-20s %8.0f %8.0f %8.0f %7.2f %7.2f  %s%n", a.scenario(), a.baseline(),
                         a.p50(), a.p90(), a.p99(), a.ratioP50(), a.ratioP99(), met ? "met" : "MISSED"));
+            }
+        }
+        var versus = versusReference();
+        if (!versus.isEmpty()) {
+            out.append(String.format(Locale.ROOT, "%nthe gateway against %s, the reference proxy, in front of the same upstream in the same run: "
+                    + "added latency of each, microseconds%n%n", referenceName));
+            out.append(String.format(Locale.ROOT, "%-34s %12s %12s %10s %12s %12s %10s%n", "scenario", "gateway +p50", referenceName + " +p50",
+                    "extra p50", "gateway +p99", referenceName + " +p99", "extra p99"));
+            for (VersusReference v : versus) {
+                out.append(String.format(Locale.ROOT, "%-34s %12.0f %12.0f %10.0f %12.0f %12.0f %10.0f%n", v.scenario(), v.gateway().p50(),
+                        v.viaReference().p50(), v.extraP50(), v.gateway().p99(), v.viaReference().p99(), v.extraP99()));
             }
         }
         if (cpu.available()) cpuTable(out);
@@ -115,7 +163,8 @@ public final class Report {
         var scenarios = root.putArray("scenarios");
         for (ScenarioStats s : stats) {
             ObjectNode o = scenarios.addObject();
-            o.put("name", s.scenario.name()).put("url", s.scenario.uri().toString()).put("stream", s.scenario.stream())
+            o.put("name", s.scenario.name()).put("via", s.scenario.via().name().toLowerCase(Locale.ROOT))
+                    .put("url", s.scenario.uri().toString()).put("stream", s.scenario.stream())
                     .put("baseline", s.scenario.baseline()).put("sent", s.sent()).put("achievedRate", s.achievedRate())
                     .put("ok", s.ok.sum()).put("errors", s.errors.sum());
             o.set("latency", percentiles(mapper, s.latency));
@@ -134,6 +183,11 @@ public final class Report {
         for (Added a : added()) {
             added.addObject().put("scenario", a.scenario()).put("baseline", a.baseline()).put("p50", a.p50()).put("p90", a.p90())
                     .put("p99", a.p99()).put("ratioP50", a.ratioP50()).put("ratioP99", a.ratioP99());
+        }
+        var versus = root.putArray("versusReference");
+        for (VersusReference v : versusReference()) {
+            versus.addObject().put("scenario", v.scenario()).put("reference", v.reference()).put("referenceName", referenceName)
+                    .put("extraP50", v.extraP50()).put("extraP99", v.extraP99());
         }
         mapper.writeValue(file.toFile(), root);
     }

@@ -8,31 +8,52 @@ import java.util.Map;
  * One kind of request the load generator sends: a POST of {@code body} to {@code base + path}.
  *
  * @param name how the report names it, e.g. {@code gateway-chat}
+ * @param via what answers it: the upstream itself, the gateway, or the reference proxy in front of the upstream
  * @param base the server's base URL, e.g. {@code http://127.0.0.1:18080}
  * @param headers request headers besides host, content-type and content-length
  * @param stream whether the answer is a server-sent event stream (its time to first byte is recorded)
  * @param expect text a successful answer contains, so a 200 with the wrong body counts as an error
- * @param baseline for a call through the gateway, the direct scenario it is compared with; empty for a direct call
+ * @param baseline for a call through the gateway or the reference proxy, the direct scenario it is compared
+ *     with; empty for a direct call
+ * @param reference for a call through the gateway, the same call through the reference proxy, when there is one
  */
-public record Scenario(String name, URI base, String path, byte[] body, Map<String, String> headers, boolean stream,
-                       String expect, String baseline) {
+public record Scenario(String name, Via via, URI base, String path, byte[] body, Map<String, String> headers, boolean stream,
+                       String expect, String baseline, String reference) {
+    /** What answers a scenario's requests. */
+    public enum Via {
+        /** The upstream, called directly: the baseline. */
+        UPSTREAM,
+        /** Arbiter, in front of the upstream. */
+        GATEWAY,
+        /**
+         * A reference reverse proxy (nginx, by bench/run.sh) in front of the same upstream: what one more hop
+         * through a lean native proxy costs on this machine, measured in the same run.
+         */
+        REFERENCE
+    }
+
     public Scenario {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("name: required");
+        if (via == null) throw new IllegalArgumentException("via: required");
         if (base == null || !"http".equals(base.getScheme())) throw new IllegalArgumentException("base: " + base + " (expected: an http URL)");
         if (path == null || !path.startsWith("/")) throw new IllegalArgumentException("path: " + path + " (expected: starting with /)");
         headers = Map.copyOf(headers);
         body = body.clone();
         baseline = baseline == null ? "" : baseline;
+        reference = reference == null ? "" : reference;
+        if ((via == Via.UPSTREAM) != baseline.isEmpty()) {
+            throw new IllegalArgumentException("baseline: '" + baseline + "' (expected: one exactly when not a direct call)");
+        }
     }
 
-    public Scenario(String name, URI base, String path, String body, Map<String, String> headers, boolean stream,
-                    String expect, String baseline) {
-        this(name, base, path, body.getBytes(StandardCharsets.UTF_8), headers, stream, expect, baseline);
+    public Scenario(String name, Via via, URI base, String path, String body, Map<String, String> headers, boolean stream,
+                    String expect, String baseline, String reference) {
+        this(name, via, base, path, body.getBytes(StandardCharsets.UTF_8), headers, stream, expect, baseline, reference);
     }
 
-    /** Whether this scenario goes through the gateway and is compared with a direct baseline. */
-    public boolean viaGateway() {
-        return !baseline.isEmpty();
+    /** Whether this scenario goes through a proxy (the gateway or the reference) and is compared with a direct baseline. */
+    public boolean proxied() {
+        return via != Via.UPSTREAM;
     }
 
     @Override

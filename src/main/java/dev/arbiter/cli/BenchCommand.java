@@ -44,6 +44,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--gateway", defaultValue = "http://127.0.0.1:18080", description = "Gateway base URL (default: ${DEFAULT-VALUE})")
     URI gateway;
 
+    @Option(names = "--reference", description = "Base URL of a reference reverse proxy in front of the same upstream (bench/run.sh "
+            + "starts nginx when it is installed); adds a reference-* twin to each pass-through gateway scenario")
+    URI reference;
+
+    @Option(names = "--reference-name", defaultValue = "reference", description = "What the report calls the reference proxy (default: ${DEFAULT-VALUE})")
+    String referenceName;
+
     @Option(names = "--scenarios", split = ",", description = "Scenarios to run, comma-separated; a gateway scenario brings its baseline "
             + "(default: the first seven of --list)")
     List<String> scenarios;
@@ -67,21 +74,21 @@ final class BenchCommand implements Callable<Integer> {
     Path json;
 
     @Option(names = "--watch", split = ",", description = "Processes whose CPU time to charge to each phase, as NAME=PID "
-            + "(e.g. gateway=123,upstream=456); this generator is always watched")
+            + "(e.g. gateway=123,upstream=456), each with its child processes; this generator is always watched")
     Map<String, Long> watch = new LinkedHashMap<>();
 
     @Override
     public Integer call() throws Exception {
         if (list) {
-            for (Scenario s : Scenarios.all(direct, gateway)) {
-                System.out.printf("%-34s POST %s%s%s%n", s.name(), s.base(), s.path(), s.viaGateway() ? "  (vs " + s.baseline() + ")" : "");
+            for (Scenario s : Scenarios.all(direct, gateway, reference)) {
+                System.out.printf("%-34s POST %s%s%s%n", s.name(), s.base(), s.path(), s.proxied() ? "  (vs " + s.baseline() + ")" : "");
             }
             return 0;
         }
         List<Scenario> chosen;
         LoadGenerator.Plan plan;
         try {
-            chosen = Scenarios.select(scenarios == null ? Scenarios.DEFAULT : scenarios, direct, gateway);
+            chosen = Scenarios.select(scenarios == null ? Scenarios.DEFAULT : scenarios, direct, gateway, reference);
             plan = new LoadGenerator.Plan(rate, duration, warmup, phase, maxInFlight);
         } catch (IllegalArgumentException e) {
             System.err.println("invalid option: " + e.getMessage());
@@ -89,7 +96,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         Report report;
         try (BenchClient c = BenchClient.named(client)) {
-            report = new LoadGenerator(c, plan, new CpuWatch(watch), System.err::println).run(chosen);
+            report = new LoadGenerator(c, plan, new CpuWatch(watch), System.err::println).run(chosen).referenceName(referenceName);
         } catch (IllegalArgumentException e) {
             System.err.println("invalid option: " + e.getMessage());
             return 2;
