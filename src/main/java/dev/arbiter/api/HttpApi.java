@@ -309,7 +309,8 @@ public final class HttpApi {
         if (length.isPresent() && length.getAsLong() > server.maxBodyBytes()) throw tooLarge();
         byte[] bytes;
         try (InputStream in = req.content().inputStream()) {
-            bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, server.maxBodyBytes() + 1));
+            // one more than the limit, so a body without a length that exceeds it is caught
+            bytes = Bodies.read(in, length.orElse(-1), (int) Math.min(Integer.MAX_VALUE - 8, server.maxBodyBytes() + 1));
             if (bytes.length > server.maxBodyBytes()) throw tooLarge();
         } catch (IOException e) {
             throw new ArbiterException.BadRequest("Could not read the request body: the connection broke", null);
