@@ -117,7 +117,7 @@ for _ in $(seq 300); do
   if ready "http://127.0.0.1:$MOCK_PORT/v1/models" && ready "http://127.0.0.1:$GATEWAY_PORT/readyz" \
       && { [ "$reference" = none ] || ready "http://127.0.0.1:$REFERENCE_PORT/v1/models"; }; then break; fi
   for pid in "${pids[@]}"; do
-    kill -0 "$pid" 2>/dev/null || { echo "bench: a server exited early; logs in $logs" >&2; tail -20 "$logs"/*.log >&2; exit 1; }
+    kill -0 "$pid" 2>/dev/null || { echo "bench: a server exited early; logs in $logs" >&2; tail -20 "$logs"/*.log "$logs"/nginx/*.log >&2 2>/dev/null; exit 1; }
   done
   sleep 0.1
 done
