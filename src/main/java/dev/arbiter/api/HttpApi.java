@@ -232,11 +232,31 @@ public final class HttpApi {
     private static void served(ServerResponse res, Reply reply) {
         var by = reply.servedBy();
         if (by != null) {
-            res.header("x-arbiter-model", by.model());
-            res.header("x-arbiter-deployment", by.deployment());
-            res.header("x-arbiter-provider", by.provider());
+            res.header("x-arbiter-model", headerValue(by.model()));
+            res.header("x-arbiter-deployment", headerValue(by.deployment()));
+            res.header("x-arbiter-provider", headerValue(by.provider()));
         }
-        reply.headers().forEach(res::header);
+        reply.headers().forEach((name, value) -> res.header(name, headerValue(value)));
+    }
+
+    /**
+     * A header value that is safe to send whatever it was made from (a dropped tool's type comes from the caller):
+     * made only of visible ASCII and inner spaces is sent as is; otherwise, from the first character that is not, anything
+     * but visible ASCII (control characters, CR/LF, spaces, non-ASCII, and '%' itself) is percent-encoded as UTF-8,
+     * so no value can split a header, and none makes the server refuse the whole response.
+     */
+    static String headerValue(String v) {
+        int n = v.length();
+        int i = 0;
+        while (i < n && (v.charAt(i) > ' ' && v.charAt(i) < 0x7f || v.charAt(i) == ' ' && i > 0 && i < n - 1)) i++;
+        if (i == n && n > 0) return v;
+        var sb = new StringBuilder(n + 16).append(v, 0, i);
+        for (byte b : v.substring(i).getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            int c = b & 0xff;
+            if (c > ' ' && c < 0x7f && c != '%') sb.append((char) c);
+            else sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16))).append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
+        }
+        return sb.isEmpty() ? "-" : sb.toString();
     }
 
     static void error(Surface surface, ArbiterException e, ServerResponse res, String rid) {

@@ -215,4 +215,18 @@ class BadInputTest {
             }
         }
     }
+
+    /** Found by fuzzing: a hosted tool's type is the caller's text, and it is named in a response header. */
+    @Test
+    void hostileToolType_namedInTheDroppedToolsHeader_safely() {
+        for (String stream : new String[] {"false", "true"}) {
+            String body = "{\"model\":\"chat-openai\",\"input\":\"hi\",\"stream\":" + stream + ",\"tools\":["
+                    + "{\"type\":\"\\u0000evil\\r\\nset-cookie: x=1\"},{\"type\":\"caf\u00e9 100%\"},{\"type\":\"web_search\"}]}";
+            var r = f.post("/v1/responses", body);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(r.headers().firstValue("set-cookie")).isEmpty();
+            assertThat(r.headers().firstValue("x-arbiter-dropped-tools"))
+                    .hasValue("%00evil%0D%0Aset-cookie:%20x=1,caf%C3%A9%20100%25,web_search");
+        }
+    }
 }
