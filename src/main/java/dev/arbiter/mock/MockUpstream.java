@@ -255,7 +255,9 @@ public final class MockUpstream {
     private Output responses(JsonNode body) {
         var req = MockResponsesRequest.parse(body, engine.signer());
         MockAnswer a = engine.answer(req.prompt());
-        long cached = cache.use(req.prefixes(), req.prefixes().subList(req.prefixes().size() - 1, req.prefixes().size()))
+        var prefixes = req.prefixes();
+        // an empty input (instructions only, or nothing) has no prefix to cache
+        long cached = cache.use(prefixes, prefixes.isEmpty() ? List.of() : prefixes.subList(prefixes.size() - 1, prefixes.size()))
                 .readTokens();
         var answer = MockResponses.answer(engine.nextId("resp_"), engine.epochSecond(), body, req, a, cached, engine.signer());
         if (!body.path("stream").asBoolean()) return Output.json(MockWire.bytes(MockResponses.response(answer, true)));

@@ -93,6 +93,15 @@ class MockResponsesTest {
         assertThat(http.upstream.stats().requests(PATH)).isEqualTo(1);
     }
 
+    /** Found by fuzzing through the gateway: an empty input made the mock fail with a 500. */
+    @Test
+    void emptyInput_stillAnswers() {
+        for (String input : new String[] {"[]", "[{\"role\":\"developer\",\"content\":\"Be brief.\"}]"}) {
+            JsonNode r = http.ok(PATH, "{\"model\":\"m\",\"instructions\":\"Be brief.\",\"input\":" + input + "}");
+            assertThat(r.path("status").asText()).isEqualTo("completed");
+        }
+    }
+
     @Test
     void stream_text_sendsTheExactTypedEventSequence() {
         List<Event> events = http.stream(PATH, "{\"model\":\"m\",\"stream\":true,\"input\":[" + USER + "]}");
