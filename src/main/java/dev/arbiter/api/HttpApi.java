@@ -280,7 +280,7 @@ public final class HttpApi {
     }
 
     /** A random id; request ids need not be unguessable, so no SecureRandom (a measurable cost per request). */
-    private static String newRequestId() {
+    static String newRequestId() {
         var r = java.util.concurrent.ThreadLocalRandom.current();
         return new UUID(r.nextLong(), r.nextLong()).toString();
     }

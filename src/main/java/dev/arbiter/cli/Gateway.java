@@ -1,6 +1,7 @@
 package dev.arbiter.cli;
 
 import dev.arbiter.api.HttpApi;
+import dev.arbiter.api.TransportErrors;
 import dev.arbiter.config.ArbiterConfig;
 import dev.arbiter.config.DeploymentConfig;
 import dev.arbiter.limit.AdmitStage;
@@ -62,6 +63,10 @@ public final class Gateway implements AutoCloseable {
                 // client's delayed ACK (about 40 ms) arrives.
                 .connectionOptions(o -> o.tcpNoDelay(true))
                 .maxTcpConnections(config.server().effectiveMaxConnections())
+                // requests Helidon refuses before routing are answered in the API's error format; its messages for
+                // them (e.g. which header is malformed) are passed on where Helidon marks them safe to show
+                .directHandlers(TransportErrors.all())
+                .errorHandling(e -> e.includeEntity(true))
                 .routing(api::routing)
                 .build();
     }

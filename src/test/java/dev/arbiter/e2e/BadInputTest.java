@@ -229,4 +229,44 @@ class BadInputTest {
                     .hasValue("%00evil%0D%0Aset-cookie:%20x=1,caf%C3%A9%20100%25,web_search");
         }
     }
+
+    /** What Helidon refuses before routing is answered in the API's error format, never as a bare 500 (fuzzing). */
+    @Test
+    void malformedHttp_answeredInTheApisErrorFormat() throws Exception {
+        // a control character in the method made Helidon answer 500 with an empty body
+        String r = rawExchange("P\u0000ST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+        assertThat(r).startsWith("HTTP/1.1 400").contains("x-request-id: ");
+        assertThat(Json.parse(body(r)).at("/error/code").asText()).isEqualTo("malformed_request");
+
+        r = rawExchange("GET /v1/models HTTP/1.1\r\nHost: x\r\nBad Name: x\r\n\r\n");
+        assertThat(r).startsWith("HTTP/1.1 400");
+        assertThat(Json.parse(body(r)).at("/error/type").asText()).isEqualTo("invalid_request_error");
+
+        r = rawExchange("GET /v1/models/" + "a".repeat(20_000) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(r).startsWith("HTTP/1.1 414");
+        assertThat(Json.parse(body(r)).at("/error/code").asText()).isEqualTo("uri_too_long");
+
+        // on /v1/messages, Anthropic's format
+        r = rawExchange("POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n");
+        assertThat(r).startsWith("HTTP/1.1 400");
+        JsonNode e = Json.parse(body(r));
+        assertThat(e.path("type").asText()).isEqualTo("error");
+        assertThat(e.at("/error/type").asText()).isEqualTo("invalid_request_error");
+
+        // and the server goes on serving
+        assertThat(f.get("/healthz").statusCode()).isEqualTo(200);
+    }
+
+    private static String rawExchange(String request) throws java.io.IOException {
+        try (var s = new java.net.Socket("127.0.0.1", f.gateway.port())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            s.shutdownOutput();
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    private static String body(String response) {
+        return response.substring(response.indexOf("\r\n\r\n") + 4);
+    }
 }
