@@ -91,6 +91,8 @@ public final class HttpApi {
         r.get("/v1/responses/{id}/input_items", (q, s) -> storedResponse(q, s, true));
         r.delete("/v1/responses/{id}", this::deleteResponse);
         for (String p : new String[] {"/v1/models", "/models"}) r.get(p, this::models);
+        // model ids may hold slashes (openai/gpt-4o), so the rest of the path is the id
+        for (String p : new String[] {"/v1/models/*", "/models/*"}) r.get(p, this::model);
         r.get("/healthz", (q, s) -> s.header("content-type", "application/json").send("{\"status\":\"ok\"}"));
         r.get("/readyz", this::readyz);
         r.any(this::fallback);
@@ -196,17 +198,7 @@ public final class HttpApi {
             var stored = responses.find(id, Caller.ANONYMOUS).orElseThrow(() -> ResponsesSurface.notFound(id, "response_id"));
             ObjectNode body;
             if (inputItems) {
-                body = Json.object().put("object", "list");
-                body.set("data", stored.inputItems());
-                var data = stored.inputItems();
-                if (data.isEmpty()) {
-                    body.putNull("first_id");
-                    body.putNull("last_id");
-                } else {
-                    body.put("first_id", data.get(0).path("id").asText());
-                    body.put("last_id", data.get(data.size() - 1).path("id").asText());
-                }
-                body.put("has_more", false);
+                body = inputItemsPage(stored.inputItems(), req.query());
             } else {
                 body = stored.response();
             }
@@ -215,6 +207,53 @@ public final class HttpApi {
         } catch (ArbiterException e) {
             error(responses, e, res, rid);
         }
+    }
+
+    /**
+     * One page of a stored response's input items, as OpenAI pages them: {@code limit} 1-100 (default 20),
+     * {@code order} {@code desc} (the default: newest first) or {@code asc}, and {@code after} an item id.
+     */
+    static ObjectNode inputItemsPage(ArrayNode items, io.helidon.common.uri.UriQuery query) {
+        int limit = 20;
+        if (query.contains("limit")) {
+            String v = query.get("limit");
+            try {
+                limit = Integer.parseInt(v.trim());
+            } catch (NumberFormatException e) {
+                limit = -1;
+            }
+            if (limit < 1 || limit > 100) {
+                throw new ArbiterException.BadRequest("Invalid 'limit': '" + v + "' (expected: an integer from 1 to 100)", "limit", "invalid_value");
+            }
+        }
+        String order = query.contains("order") ? query.get("order") : "desc";
+        if (!order.equals("asc") && !order.equals("desc")) {
+            throw new ArbiterException.BadRequest("Invalid 'order': '" + order + "' (expected: 'asc' or 'desc')", "order", "invalid_value");
+        }
+        var ordered = new java.util.ArrayList<JsonNode>();
+        items.forEach(ordered::add);
+        if (order.equals("desc")) java.util.Collections.reverse(ordered);
+        int from = 0;
+        if (query.contains("after")) {
+            String after = query.get("after");
+            from = -1;
+            for (int i = 0; i < ordered.size(); i++) {
+                if (ordered.get(i).path("id").asText().equals(after)) from = i + 1;
+            }
+            if (from < 0) throw new ArbiterException.BadRequest("Invalid 'after': no input item with id '" + after + "'", "after", "invalid_value");
+        }
+        int to = Math.min(ordered.size(), from + limit);
+        ObjectNode body = Json.object().put("object", "list");
+        ArrayNode data = body.putArray("data");
+        ordered.subList(from, to).forEach(data::add);
+        if (data.isEmpty()) {
+            body.putNull("first_id");
+            body.putNull("last_id");
+        } else {
+            body.put("first_id", data.get(0).path("id").asText());
+            body.put("last_id", data.get(data.size() - 1).path("id").asText());
+        }
+        return body.put("has_more", to < ordered.size());
     }
 
     private void deleteResponse(ServerRequest req, ServerResponse res) {
@@ -374,13 +413,40 @@ public final class HttpApi {
     private void models(ServerRequest req, ServerResponse res) {
         ObjectNode o = Json.object().put("object", "list");
         ArrayNode data = o.putArray("data");
-        for (ModelRegistry.Model m : registry.models()) {
-            data.addObject().put("id", m.name()).put("object", "model").put("created", 0).put("owned_by", "arbiter")
-                    .put("type", "model").put("display_name", m.name());
-        }
+        for (ModelRegistry.Model m : registry.models()) data.add(modelObject(m));
         o.put("has_more", false);
+        // Anthropic's list also names its first and last ids
+        if (data.isEmpty()) {
+            o.putNull("first_id");
+            o.putNull("last_id");
+        } else {
+            o.put("first_id", data.get(0).path("id").asText());
+            o.put("last_id", data.get(data.size() - 1).path("id").asText());
+        }
         res.header("content-type", "application/json");
         res.send(Json.bytes(o));
+    }
+
+    /** A model as both OpenAI's ({@code object}, {@code created}, {@code owned_by}) and Anthropic's model objects read. */
+    private static ObjectNode modelObject(ModelRegistry.Model m) {
+        return Json.object().put("id", m.name()).put("object", "model").put("created", 0).put("owned_by", "arbiter")
+                .put("type", "model").put("display_name", m.name()).put("created_at", "1970-01-01T00:00:00Z").put("lifecycle", "active");
+    }
+
+    /** One model, as {@code GET /v1/models/{id}} (OpenAI's and Anthropic's retrieve) answers it. */
+    private void model(ServerRequest req, ServerResponse res) {
+        String rid = requestId(req);
+        res.header(REQUEST_ID, rid);
+        String path = req.path().path();
+        String id = path.substring(path.indexOf("/models/") + "/models/".length());
+        Surface surface = req.headers().contains(HeaderNames.create("anthropic-version")) ? Surface.MESSAGES : Surface.CHAT;
+        try {
+            ModelRegistry.Model m = registry.resolve(id);
+            res.header("content-type", "application/json");
+            res.send(Json.bytes(modelObject(m)));
+        } catch (ArbiterException e) {
+            error(surface, e, res, rid);
+        }
     }
 
     private void readyz(ServerRequest req, ServerResponse res) {

@@ -66,4 +66,16 @@ class AnthropicSdkTest {
         assertThatThrownBy(() -> client.messages().create(MessageCreateParams.builder().model("nope").maxTokens(5)
                 .addUserMessage("x").build())).isInstanceOf(NotFoundException.class);
     }
+
+    @Test
+    void models_listAndRetrieve() {
+        var page = client.models().list();
+        assertThat(page.data()).extracting(m -> m.id()).contains("mock-chat", "chat-anthropic");
+        page.data().forEach(m -> m.validate());
+        var one = client.models().retrieve("chat-anthropic");
+        one.validate();
+        assertThat(one.id()).isEqualTo("chat-anthropic");
+        assertThat(one.displayName()).isEqualTo("chat-anthropic");
+        assertThatThrownBy(() -> client.models().retrieve("nope")).isInstanceOf(NotFoundException.class);
+    }
 }

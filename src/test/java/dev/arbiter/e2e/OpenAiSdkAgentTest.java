@@ -24,6 +24,7 @@ import com.openai.models.responses.ResponseOutputItem;
 import com.openai.models.responses.ResponseOutputMessage;
 import com.openai.models.responses.ResponseReasoningItem;
 import com.openai.models.responses.ResponseStreamEvent;
+import com.openai.models.responses.inputitems.InputItemListParams;
 import dev.arbiter.api.Json;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -235,6 +236,32 @@ class OpenAiSdkAgentTest {
             assertThat(msg.content()).singleElement().satisfies(c ->
                     assertThat(c.asInputText().text()).isEqualTo("Remember the word heliotrope."));
         });
+    }
+
+    @Test
+    void inputItems_pagedAsOpenAiPagesThem() {
+        var r = f.post("/v1/responses", """
+                {"model":"mock-chat","input":[{"role":"user","content":"one"},{"role":"assistant","content":"two"},
+                 {"role":"user","content":"three"}]}""");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        String id = Json.parse(r.body()).path("id").asText();
+        // newest first by default, as OpenAI lists them
+        assertThat(client.responses().inputItems().list(id).data()).hasSize(3).first()
+                .satisfies(item -> assertThat(item.toString()).contains("three"));
+        var firstPage = client.responses().inputItems().list(InputItemListParams.builder().responseId(id)
+                .order(InputItemListParams.Order.ASC).limit(2).build());
+        assertThat(firstPage.data()).hasSize(2);
+        assertThat(firstPage.hasNextPage()).isTrue();
+        var all = new ArrayList<String>();
+        firstPage.autoPager().forEach(item -> all.add(item.toString()));
+        assertThat(all).hasSize(3);
+        assertThat(all.get(0)).contains("one");
+        assertThat(all.get(2)).contains("three");
+        for (String bad : new String[] {"limit=0", "limit=101", "limit=abc", "order=sideways", "after=no-such-item"}) {
+            var e = f.get("/v1/responses/" + id + "/input_items?" + bad);
+            assertThat(e.statusCode()).as(bad).isEqualTo(400);
+            assertThat(Json.parse(e.body()).at("/error/param").asText()).isEqualTo(bad.substring(0, bad.indexOf('=')));
+        }
     }
 
     @Test

@@ -114,6 +114,13 @@ class OpenAiSdkTest {
     }
 
     @Test
+    void models_retrieve_byNameOrAlias_unknownIsNotFound() {
+        assertThat(client.models().retrieve("mock-chat").id()).isEqualTo("mock-chat");
+        assertThatThrownBy(() -> client.models().retrieve("no-such-model"))
+                .isInstanceOf(NotFoundException.class).hasMessageContaining("no-such-model");
+    }
+
+    @Test
     void errors_surfaceAsTypedExceptions() {
         assertThatThrownBy(() -> client.chat().completions().create(ChatCompletionCreateParams.builder()
                 .model("no-such-model").addUserMessage("x").build()))
