@@ -49,8 +49,25 @@ final class ServeCommand implements Callable<Integer> {
                   - name: upstream
                     aliases: ["*"]
                     deployments:
-                      - {name: upstream, %s, model: "*", base-url: "%s"%s}
-                """.formatted(provider, upstream.replace("\"", ""), key);
+                      - {name: "%s", %s, model: "*", base-url: "%s"%s}
+                """.formatted(deploymentName(upstream), provider, upstream.replace("\"", ""), key);
+    }
+
+    /**
+     * The deployment is named after the upstream's host and port, so answers (x-arbiter-deployment) and errors
+     * ("upstream api.anthropic.com rejected the request") say where a call went.
+     */
+    static String deploymentName(String url) {
+        try {
+            var u = java.net.URI.create(url.trim());
+            if (u.getHost() != null) {
+                String name = u.getPort() > 0 ? u.getHost() + ":" + u.getPort() : u.getHost();
+                return name.replaceAll("[^A-Za-z0-9._:\\[\\]-]", "-");
+            }
+        } catch (IllegalArgumentException e) {
+            // an invalid URL is reported by the config check of base-url
+        }
+        return "upstream";
     }
 
     @Override
