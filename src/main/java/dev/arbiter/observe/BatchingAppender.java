@@ -20,7 +20,8 @@ import java.util.concurrent.locks.LockSupport;
  * event (one per request, at least) wakes it: on a virtualised two-core machine that wake-up cost about 7% of the
  * gateway's CPU. Nothing is dropped: a full queue makes callers wait, as with {@code AsyncAppender} with a
  * discarding threshold of 0. Events are prepared for deferred processing (message, MDC, thread name) before they
- * are queued, and everything queued is written when the appender stops (Logback's shutdown hook).
+ * are queued, and everything queued is written when the appender stops (Logback's shutdown hook). After a second
+ * without events the writer parks until the next one, so an idle gateway does not wake fifty times a second.
  */
 public final class BatchingAppender extends UnsynchronizedAppenderBase<ILoggingEvent> implements AppenderAttachable<ILoggingEvent> {
     private final AppenderAttachableImpl<ILoggingEvent> appenders = new AppenderAttachableImpl<>();
@@ -30,6 +31,8 @@ public final class BatchingAppender extends UnsynchronizedAppenderBase<ILoggingE
     private ArrayBlockingQueue<ILoggingEvent> queue;
     private Thread writer;
     private volatile boolean stopping;
+    /** Set by the writer before its last look at the queue when it parks until the next event (after a second idle). */
+    private volatile boolean sleeping;
 
     public void setQueueSize(int queueSize) {
         this.queueSize = queueSize;
@@ -92,6 +95,12 @@ public final class BatchingAppender extends UnsynchronizedAppenderBase<ILoggingE
                 }
             }
             if (interrupted) Thread.currentThread().interrupt();
+            // the writer parks for good after a second without events; the event was queued before this read, so
+            // either the writer sees it or this caller sees the writer asleep
+            if (sleeping) {
+                sleeping = false;
+                LockSupport.unpark(writer);
+            }
             // stop() raced past this caller and the writer already finished: write what it left here
             if (stopping && !writer.isAlive()) drain(new ArrayList<>());
         } finally {
@@ -102,10 +111,23 @@ public final class BatchingAppender extends UnsynchronizedAppenderBase<ILoggingE
     private void drainLoop() {
         List<ILoggingEvent> batch = new ArrayList<>();
         long tick = TimeUnit.MILLISECONDS.toNanos(flushMillis);
+        long idleTicks = Math.max(1, TimeUnit.SECONDS.toNanos(1) / tick);
+        long idle = 0;
         while (true) {
-            if (drain(batch) > 0) continue;
+            if (drain(batch) > 0) {
+                idle = 0;
+                continue;
+            }
             // a caller may still be waiting for room when stop() begins: finish only once none is left
             if (stopping && appending.get() == 0 && queue.isEmpty()) return;
+            if (++idle >= idleTicks && !stopping) {
+                // an idle gateway's writer need not wake every tick: park until the next event or stop()
+                sleeping = true;
+                while (sleeping && queue.isEmpty() && !stopping) LockSupport.park(this);
+                sleeping = false;
+                idle = 0;
+                continue;
+            }
             LockSupport.parkNanos(tick);
         }
     }
@@ -121,6 +143,11 @@ public final class BatchingAppender extends UnsynchronizedAppenderBase<ILoggingE
         }
         batch.clear();
         return n;
+    }
+
+    /** Whether the writer is parked until the next event (for tests). */
+    boolean asleep() {
+        return sleeping;
     }
 
     @Override

@@ -16,20 +16,26 @@ import org.slf4j.LoggerFactory;
  * nearly every call: a thread wake-up per request, the costliest thing a request does on a virtualised two-core
  * machine. Here arming and disarming are one concurrent-set operation each, and one daemon thread sweeps the set
  * every tick without being signalled; request deadlines are seconds long, so ten milliseconds of lateness is
- * nothing.
+ * nothing. After {@link #IDLE_SWEEPS} sweeps with nothing armed (a second) the thread parks until the next
+ * {@link #arm} or {@link #every}, so an idle gateway does not wake a hundred times a second; only the first call
+ * after an idle second pays a wake-up.
  */
 public final class Watchdog {
     static final long TICK_MILLIS = 10;
+    static final int IDLE_SWEEPS = 100;
     private static final Logger log = LoggerFactory.getLogger(Watchdog.class);
     private static final Watchdog SHARED = new Watchdog("arbiter-watchdog");
 
     private final Set<Armed> armed = ConcurrentHashMap.newKeySet();
     private final Set<Armed> checks = ConcurrentHashMap.newKeySet();
+    private final Thread thread;
+    /** Set by the thread before its last look at the sets when it is about to park for good; see {@link #wake}. */
+    private volatile boolean sleeping;
 
     Watchdog(String name) {
-        Thread t = new Thread(this::sweep, name);
-        t.setDaemon(true);
-        t.start();
+        thread = new Thread(this::sweep, name);
+        thread.setDaemon(true);
+        thread.start();
     }
 
     /** The watchdog shared by the whole process. */
@@ -41,6 +47,7 @@ public final class Watchdog {
     public Armed arm(Deadline deadline, Runnable action) {
         Armed a = new Armed(armed, System.nanoTime() + Math.max(0, deadline.remaining().toNanos()), action);
         armed.add(a);
+        wake();
         return a;
     }
 
@@ -51,12 +58,41 @@ public final class Watchdog {
     public Armed every(Runnable check) {
         Armed a = new Armed(checks, 0, check);
         checks.add(a);
+        wake();
         return a;
     }
 
+    /**
+     * Unparks a sleeping thread. The thread sets {@code sleeping} and then looks at both sets once more before it
+     * parks, and a caller adds to a set before it reads {@code sleeping}: either the thread sees the new entry, or
+     * the caller sees it sleeping (an unpark before the park only makes the park return at once).
+     */
+    private void wake() {
+        if (sleeping) {
+            sleeping = false;
+            LockSupport.unpark(thread);
+        }
+    }
+
+    /** Whether the thread is parked for good, waiting for the next {@link #arm} or {@link #every} (for tests). */
+    boolean asleep() {
+        return sleeping;
+    }
+
     private void sweep() {
+        int idle = 0;
         while (true) {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS));
+            if (armed.isEmpty() && checks.isEmpty()) {
+                if (++idle >= IDLE_SWEEPS) {
+                    sleeping = true;
+                    while (sleeping && armed.isEmpty() && checks.isEmpty()) LockSupport.park(this);
+                    sleeping = false;
+                    idle = 0;
+                }
+                continue;
+            }
+            idle = 0;
             for (Armed c : checks) run(c);
             if (armed.isEmpty()) continue;
             long now = System.nanoTime();

@@ -163,6 +163,26 @@ class BatchingAppenderTest {
     }
 
     @Test
+    void idleWriter_sleeps_andTheNextEventWakesIt_stopToo() throws Exception {
+        var child = new Capture(Duration.ZERO);
+        Logger logger = start(16, 20, child);
+        logger.info("first");
+        assertThat(child.await(1)).hasSize(1);
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MILLIS);
+        while (!batching.asleep() && System.nanoTime() < until) Thread.sleep(20);
+        assertThat(batching.asleep()).as("asleep after a second without events").isTrue();
+
+        logger.info("second");
+        assertThat(child.await(2)).hasSize(2);
+        while (!batching.asleep() && System.nanoTime() < until) Thread.sleep(20);
+        assertThat(batching.asleep()).as("asleep again").isTrue();
+        long stopping = System.nanoTime();
+        batching.stop();   // stop() wakes the writer: it returns at once, not after its 10 s bound
+        assertThat(Duration.ofNanos(System.nanoTime() - stopping)).isLessThan(Duration.ofSeconds(5));
+        assertThat(batching.isStarted()).isFalse();
+    }
+
+    @Test
     void stop_writesEverythingStillQueued() throws Exception {
         int n = 5_000;
         var child = new Capture(Duration.ZERO);

@@ -59,6 +59,25 @@ class WatchdogTest {
     }
 
     @Test
+    void idleWatchdog_sleeps_andWakesForTheNextArmOrCheck() throws Exception {
+        var idle = new Watchdog("watchdog-idle-test");
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        while (!idle.asleep() && System.nanoTime() < until) Thread.sleep(20);
+        assertThat(idle.asleep()).as("asleep after a second with nothing armed").isTrue();
+
+        var fired = new CountDownLatch(1);
+        idle.arm(in(30), fired::countDown);
+        assertThat(fired.await(WAIT_SECONDS, TimeUnit.SECONDS)).as("an arm wakes it").isTrue();
+
+        while (!idle.asleep() && System.nanoTime() < until + TimeUnit.SECONDS.toNanos(WAIT_SECONDS)) Thread.sleep(20);
+        assertThat(idle.asleep()).as("asleep again").isTrue();
+        var checked = new CountDownLatch(3);
+        try (var check = idle.every(checked::countDown)) {
+            assertThat(checked.await(WAIT_SECONDS, TimeUnit.SECONDS)).as("a check wakes it and runs every tick").isTrue();
+        }
+    }
+
+    @Test
     void deadlineAlreadyPassed_runsOnTheNextSweep() throws Exception {
         var fired = new CountDownLatch(1);
         WATCHDOG.arm(in(-1_000), fired::countDown);
