@@ -10,21 +10,31 @@ public final class ErrorBodies {
 
     /** OpenAI's {@code {"error":{"message","type","param","code"}}}. */
     public static ObjectNode openAi(ArbiterException e, ErrorKind kind) {
+        return openAi(e.getMessage(), kind.openAiType(), e.param(), e.code());
+    }
+
+    /** OpenAI's error body from its parts; {@code param} and {@code code} may be null. */
+    public static ObjectNode openAi(String message, String type, String param, String code) {
         ObjectNode o = Json.object();
         ObjectNode err = o.putObject("error");
-        err.put("message", e.getMessage());
-        err.put("type", kind.openAiType());
-        if (e.param() == null) err.putNull("param");
-        else err.put("param", e.param());
-        if (e.code() == null) err.putNull("code");
-        else err.put("code", e.code());
+        err.put("message", message);
+        err.put("type", type);
+        if (param == null) err.putNull("param");
+        else err.put("param", param);
+        if (code == null) err.putNull("code");
+        else err.put("code", code);
         return o;
     }
 
     /** Anthropic's {@code {"type":"error","error":{"type","message"}}}. */
     public static ObjectNode anthropic(ArbiterException e, ErrorKind kind) {
+        return anthropic(e.getMessage(), kind.anthropicType());
+    }
+
+    /** Anthropic's error body from its parts. */
+    public static ObjectNode anthropic(String message, String type) {
         ObjectNode o = Json.object().put("type", "error");
-        o.putObject("error").put("type", kind.anthropicType()).put("message", e.getMessage());
+        o.putObject("error").put("type", type).put("message", message);
         return o;
     }
 }

@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class HttpApi {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
-    private static final HeaderName REQUEST_ID = HeaderNames.create("x-request-id");
+    static final HeaderName REQUEST_ID = HeaderNames.create("x-request-id");
     private static final HeaderName TIMEOUT = HeaderNames.create("x-arbiter-timeout");
     private static final HeaderName STAINLESS_TIMEOUT = HeaderNames.create("x-stainless-timeout");
     private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9._:\\-]{1,128}");
@@ -246,6 +246,11 @@ public final class HttpApi {
         ObjectNode body = Json.object().put("object", "list");
         ArrayNode data = body.putArray("data");
         ordered.subList(from, to).forEach(data::add);
+        return firstAndLast(body, data).put("has_more", to < ordered.size());
+    }
+
+    /** A list body's {@code first_id} and {@code last_id} (null when {@code data} is empty), as both APIs page lists. */
+    private static ObjectNode firstAndLast(ObjectNode body, ArrayNode data) {
         if (data.isEmpty()) {
             body.putNull("first_id");
             body.putNull("last_id");
@@ -253,7 +258,7 @@ public final class HttpApi {
             body.put("first_id", data.get(0).path("id").asText());
             body.put("last_id", data.get(data.size() - 1).path("id").asText());
         }
-        return body.put("has_more", to < ordered.size());
+        return body;
     }
 
     private void deleteResponse(ServerRequest req, ServerResponse res) {
@@ -415,14 +420,7 @@ public final class HttpApi {
         ArrayNode data = o.putArray("data");
         for (ModelRegistry.Model m : registry.models()) data.add(modelObject(m));
         o.put("has_more", false);
-        // Anthropic's list also names its first and last ids
-        if (data.isEmpty()) {
-            o.putNull("first_id");
-            o.putNull("last_id");
-        } else {
-            o.put("first_id", data.get(0).path("id").asText());
-            o.put("last_id", data.get(data.size() - 1).path("id").asText());
-        }
+        firstAndLast(o, data);   // Anthropic's list names them
         res.header("content-type", "application/json");
         res.send(Json.bytes(o));
     }

@@ -51,20 +51,13 @@ public final class TransportErrors implements DirectHandler {
                                             String code, boolean keepAlive) {
         String rid = HttpApi.newRequestId();
         String path = req.path() == null ? "" : req.path();
-        boolean anthropic = path.startsWith("/v1/messages");
-        ObjectNode body = Json.object();
-        if (anthropic) {
-            body.put("type", "error").putObject("error").put("type", status.code() >= 500 ? "api_error"
-                    : status.code() == 413 ? "request_too_large" : "invalid_request_error").put("message", message);
-        } else {
-            ObjectNode err = body.putObject("error").put("message", message)
-                    .put("type", status.code() >= 500 && status.code() != 505 ? "server_error" : "invalid_request_error");
-            err.putNull("param");
-            err.put("code", code);
-        }
+        int st = status.code();
+        ObjectNode body = path.startsWith("/v1/messages")
+                ? ErrorBodies.anthropic(message, st >= 500 ? "api_error" : st == 413 ? "request_too_large" : "invalid_request_error")
+                : ErrorBodies.openAi(message, st >= 500 && st != 505 ? "server_error" : "invalid_request_error", null, code);
         AccessLog.rejected(rid, detail(path), status.code(), code, 0);
         headers.set(HeaderNames.CONTENT_TYPE, "application/json");
-        headers.set(HeaderNames.create("x-request-id"), rid);
+        headers.set(HttpApi.REQUEST_ID, rid);
         return TransportResponse.builder().status(status).headers(headers).keepAlive(keepAlive).entity(Json.bytes(body)).build();
     }
 
