@@ -283,6 +283,8 @@ public final class HttpApi {
         reply.headers().forEach((name, value) -> res.header(name, headerValue(value)));
     }
 
+    private static final String HEX = "0123456789ABCDEF";
+
     /**
      * A header value that is safe to send whatever it was made from (a dropped tool's type comes from the caller):
      * made only of visible ASCII and inner spaces is sent as is; otherwise, from the first character that is not, anything
@@ -298,7 +300,7 @@ public final class HttpApi {
         for (byte b : v.substring(i).getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
             int c = b & 0xff;
             if (c > ' ' && c < 0x7f && c != '%') sb.append((char) c);
-            else sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16))).append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
+            else sb.append('%').append(HEX.charAt(c >> 4)).append(HEX.charAt(c & 15));
         }
         return sb.isEmpty() ? "-" : sb.toString();
     }

@@ -54,8 +54,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * HTTP to one upstream (Apache HttpClient for plain HTTP, the JDK client for TLS): JSON in, JSON or an SSE byte stream out, every call bounded by the
- * request's deadline and the deployment's timeout, and cancellable. Upstream error bodies are logged (with
+ * HTTP to one upstream (Apache HttpClient for plain HTTP, the JDK client for TLS): JSON in, JSON or an SSE byte
+ * stream out, every call bounded by the request's deadline and the deployment's timeout, and cancellable. Upstream error bodies are logged (with
  * anything that looks like a key masked) and summarised for the caller, never echoed whole.
  */
 public final class UpstreamHttp {
