@@ -12,6 +12,7 @@ import dev.arbiter.error.ErrorKind;
 import dev.arbiter.observe.AccessLog;
 import dev.arbiter.llm.LlmRequest;
 import dev.arbiter.pipeline.Caller;
+import dev.arbiter.pipeline.CallerResolver;
 import dev.arbiter.pipeline.Deadline;
 import dev.arbiter.pipeline.Exchange;
 import dev.arbiter.pipeline.Pipeline;
@@ -50,6 +51,7 @@ import org.slf4j.LoggerFactory;
 public final class HttpApi {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
     static final HeaderName REQUEST_ID = HeaderNames.create("x-request-id");
+    private static final HeaderName API_KEY = HeaderNames.create("x-api-key");
     private static final HeaderName TIMEOUT = HeaderNames.create("x-arbiter-timeout");
     private static final HeaderName STAINLESS_TIMEOUT = HeaderNames.create("x-stainless-timeout");
     private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9._:\\-]{1,128}");
@@ -66,12 +68,15 @@ public final class HttpApi {
     private final ObjectMapper mapper;
     private final StreamWriter streams;
     private final ResponsesSurface responses;
+    private final CallerResolver callers;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicBoolean draining = new AtomicBoolean();
     private volatile boolean ready;
 
-    public HttpApi(ServerConfig server, Pipeline pipeline, ModelRegistry registry, ResponseStore store, LongSupplier nanos) {
+    public HttpApi(ServerConfig server, Pipeline pipeline, ModelRegistry registry, ResponseStore store, CallerResolver callers,
+            LongSupplier nanos) {
         this.server = server;
+        this.callers = callers;
         this.responses = new ResponsesSurface(store);
         this.pipeline = pipeline;
         this.registry = registry;
@@ -124,7 +129,7 @@ public final class HttpApi {
                         Duration.ofSeconds(1), false);
             }
             ObjectNode body = readBody(req);
-            Caller caller = Caller.ANONYMOUS;
+            Caller caller = caller(req);
             LlmRequest request = surface.prepare(surface.decode(body), caller);
             Exchange exchange = Exchange.of(rid, caller, request, deadline(req), forwardedHeaders(req));
             piped = true;   // from here the pipeline's observe stage accounts for the request
@@ -166,7 +171,7 @@ public final class HttpApi {
             LlmRequest request = MessagesCodec.decodeRequest(body);
             var model = registry.resolve(request.model());
             var deployment = DeploymentSelector.weightedRandom().select(model, null);
-            Exchange exchange = Exchange.of(rid, Caller.ANONYMOUS, request, deadline(req), forwardedHeaders(req));
+            Exchange exchange = Exchange.of(rid, caller(req), request, deadline(req), forwardedHeaders(req));
             long tokens;
             String source;
             if (deployment.provider() instanceof AnthropicProvider anthropic) {
@@ -195,7 +200,7 @@ public final class HttpApi {
         res.header(REQUEST_ID, rid);
         String id = req.path().pathParameters().get("id");
         try {
-            var stored = responses.find(id, Caller.ANONYMOUS).orElseThrow(() -> ResponsesSurface.notFound(id, "response_id"));
+            var stored = responses.find(id, caller(req)).orElseThrow(() -> ResponsesSurface.notFound(id, "response_id"));
             ObjectNode body;
             if (inputItems) {
                 body = inputItemsPage(stored.inputItems(), req.query());
@@ -265,7 +270,7 @@ public final class HttpApi {
         String rid = requestId(req);
         res.header(REQUEST_ID, rid);
         String id = req.path().pathParameters().get("id");
-        if (!responses.delete(id, Caller.ANONYMOUS)) {
+        if (!responses.delete(id, caller(req))) {
             error(responses, ResponsesSurface.notFound(id, "response_id"), res, rid);
             return;
         }
@@ -318,6 +323,12 @@ public final class HttpApi {
         if (retryAfter != null) res.header("retry-after", Long.toString(Math.max(1, (retryAfter.toMillis() + 999) / 1000)));
         res.header("content-type", "application/json");
         res.send(Json.bytes(surface.error(e)));
+    }
+
+    /** The caller, from the credential the client sent (a keyed hash of it), anonymous without one. */
+    private Caller caller(ServerRequest req) {
+        var h = req.headers();
+        return callers.resolve(h.first(HeaderNames.AUTHORIZATION), h.first(API_KEY));
     }
 
     private String requestId(ServerRequest req) {

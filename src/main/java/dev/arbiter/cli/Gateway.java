@@ -10,6 +10,7 @@ import dev.arbiter.mock.MockProvider;
 import dev.arbiter.observe.AccessLog;
 import dev.arbiter.observe.ObserveStage;
 import dev.arbiter.observe.OutcomeSink;
+import dev.arbiter.pipeline.CallerResolver;
 import dev.arbiter.pipeline.Pipeline;
 import dev.arbiter.pipeline.Stage;
 import dev.arbiter.provider.AnthropicProvider;
@@ -54,7 +55,8 @@ public final class Gateway implements AutoCloseable {
                 new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
                 new RouteStage(registry, DeploymentSelector.weightedRandom()),
                 new ProviderStage());
-        this.api = new HttpApi(config.server(), new Pipeline(stages), registry, config.responses().create(), nanos);
+        this.api = new HttpApi(config.server(), new Pipeline(stages), registry, config.responses().create(),
+                CallerResolver.random(), nanos);
         this.server = WebServer.builder()
                 .host(config.server().host())
                 .port(config.server().port())

@@ -12,9 +12,12 @@ public sealed abstract class ArbiterException extends RuntimeException {
     private final String param;
     private final String code;
 
+    /** Messages are cut to this many characters: one holding a caller's value can never make a huge error body. */
+    static final int MAX_MESSAGE = 4096;
+
     protected ArbiterException(String message, String param, String code) {
-        super(message, null, false, false);
-        this.param = param;
+        super(message != null && message.length() > MAX_MESSAGE ? message.substring(0, MAX_MESSAGE) + "..." : message, null, false, false);
+        this.param = param != null && param.length() > 256 ? param.substring(0, 256) : param;
         this.code = code;
     }
 

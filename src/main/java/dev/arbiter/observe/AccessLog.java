@@ -1,21 +1,27 @@
 package dev.arbiter.observe;
 
+import dev.arbiter.error.Untrusted;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One log line per request, on logger {@code arbiter.access}. Holds no request content and no secrets. */
+/**
+ * One log line per request, on logger {@code arbiter.access}. Holds no request content and no secrets; the values a
+ * caller chose (model name, path) are escaped and bounded, so a request cannot forge or bloat a line.
+ */
 public final class AccessLog implements OutcomeSink {
+    /** Caller-supplied values (a requested model name, a path) are escaped and cut to this many characters. */
+    static final int MAX_FIELD = 200;
     private static final Logger log = LoggerFactory.getLogger("arbiter.access");
 
     @Override
     public void record(Outcome o) {
         if (!log.isInfoEnabled()) return;
         var sb = new StringBuilder(200).append("id=").append(o.requestId()).append(" op=").append(o.operation())
-                .append(" model=").append(o.model() == null ? o.requestedModel() : o.model())
+                .append(" model=").append(Untrusted.text(o.model() == null ? o.requestedModel() : o.model(), MAX_FIELD))
                 .append(" deployment=").append(o.deployment()).append(" provider=").append(o.provider())
                 .append(" stream=").append(o.streamed()).append(" status=").append(o.status());
-        if (o.error() != null) sb.append(" error=").append(o.error());
+        if (o.error() != null) sb.append(" error=").append(Untrusted.text(o.error(), MAX_FIELD));
         sb.append(" in=").append(o.usage().inputTokens()).append(" out=").append(o.usage().outputTokens());
         if (o.usage().estimated()) sb.append(" estimated=true");
         sb.append(" cost_usd=").append(String.format(Locale.ROOT, "%.6f", o.costUsd()))
@@ -30,6 +36,7 @@ public final class AccessLog implements OutcomeSink {
      */
     public static void rejected(String requestId, String path, int status, String error, long nanos) {
         if (!log.isInfoEnabled()) return;
-        log.info("id=" + requestId + " path=" + path + " status=" + status + " error=" + error + " ms=" + nanos / 1000 / 1000.0);
+        log.info("id=" + requestId + " path=" + Untrusted.text(path, MAX_FIELD) + " status=" + status + " error=" + Untrusted.text(error, MAX_FIELD)
+                + " ms=" + nanos / 1000 / 1000.0);
     }
 }

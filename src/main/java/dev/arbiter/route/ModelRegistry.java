@@ -4,6 +4,7 @@ import dev.arbiter.config.ArbiterConfig;
 import dev.arbiter.config.DeploymentConfig;
 import dev.arbiter.config.ModelConfig;
 import dev.arbiter.error.ArbiterException;
+import dev.arbiter.error.Untrusted;
 import dev.arbiter.limit.ConcurrencyLimiter;
 import dev.arbiter.provider.Provider;
 import java.util.ArrayList;
@@ -63,7 +64,7 @@ public final class ModelRegistry implements AutoCloseable {
 
     public Model resolve(String name) {
         return find(name).orElseThrow(() -> new ArbiterException.NotFound(
-                "The model '" + name + "' does not exist or you do not have access to it.", "model", "model_not_found"));
+                "The model '" + Untrusted.text(name) + "' does not exist or you do not have access to it.", "model", "model_not_found"));
     }
 
     /** The deployment named {@code deployment} of model {@code model}, if any. */

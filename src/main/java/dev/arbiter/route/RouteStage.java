@@ -1,6 +1,7 @@
 package dev.arbiter.route;
 
 import dev.arbiter.error.ArbiterException;
+import dev.arbiter.error.Untrusted;
 import dev.arbiter.llm.Operation;
 import dev.arbiter.pipeline.Exchange;
 import dev.arbiter.pipeline.Reply;
@@ -22,8 +23,8 @@ public final class RouteStage implements Stage {
         ModelRegistry.Model model = registry.resolve(req.model());
         if (model.embeddings() != (req.operation() == Operation.EMBEDDING)) {
             throw new ArbiterException.BadRequest(model.embeddings()
-                    ? "The model '" + req.model() + "' is an embedding model; use /v1/embeddings."
-                    : "The model '" + req.model() + "' does not support embeddings.", "model", "model_not_supported");
+                    ? "The model '" + Untrusted.text(req.model()) + "' is an embedding model; use /v1/embeddings."
+                    : "The model '" + Untrusted.text(req.model()) + "' does not support embeddings.", "model", "model_not_supported");
         }
         return next.proceed(exchange.with(Deployment.CHOSEN, selector.select(model, exchange)));
     }
