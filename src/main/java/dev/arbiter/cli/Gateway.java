@@ -14,9 +14,10 @@ import dev.arbiter.pipeline.CallerResolver;
 import dev.arbiter.pipeline.Pipeline;
 import dev.arbiter.pipeline.Stage;
 import dev.arbiter.provider.AnthropicProvider;
+import dev.arbiter.provider.AttemptPolicy;
+import dev.arbiter.provider.AttemptStage;
 import dev.arbiter.provider.OpenAiProvider;
 import dev.arbiter.provider.Provider;
-import dev.arbiter.provider.ProviderStage;
 import dev.arbiter.reasoning.ReasoningEnvelope;
 import dev.arbiter.route.DeploymentSelector;
 import dev.arbiter.route.ModelRegistry;
@@ -54,7 +55,7 @@ public final class Gateway implements AutoCloseable {
                 new ObserveStage(registry, sinks, nanos),
                 new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
                 new RouteStage(registry, DeploymentSelector.weightedRandom()),
-                new ProviderStage());
+                new AttemptStage(AttemptPolicy.ONCE));
         this.api = new HttpApi(config.server(), new Pipeline(stages), registry, config.responses().create(),
                 CallerResolver.random(), nanos);
         this.server = WebServer.builder()

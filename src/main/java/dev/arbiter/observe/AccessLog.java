@@ -21,6 +21,8 @@ public final class AccessLog implements OutcomeSink {
                 .append(" model=").append(Untrusted.text(o.model() == null ? o.requestedModel() : o.model(), MAX_FIELD))
                 .append(" deployment=").append(o.deployment()).append(" provider=").append(o.provider())
                 .append(" stream=").append(o.streamed()).append(" status=").append(o.status());
+        int attempts = o.attempts();
+        if (attempts > 1) sb.append(" attempts=").append(attempts);
         if (o.error() != null) sb.append(" error=").append(Untrusted.text(o.error(), MAX_FIELD));
         sb.append(" in=").append(o.usage().inputTokens()).append(" out=").append(o.usage().outputTokens());
         if (o.usage().estimated()) sb.append(" estimated=true");

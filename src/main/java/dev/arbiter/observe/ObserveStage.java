@@ -84,9 +84,13 @@ public final class ObserveStage implements Stage {
         PriceConfig price = served == null ? PriceConfig.FREE
                 : registry.deployment(served.model(), served.deployment()).map(d -> d.config().price()).orElse(PriceConfig.FREE);
         double cost = Cost.usd(usage, price);
+        if (served == null) {
+            // a failed request: name the deployment of the last attempt made, if any
+            served = ex.trace().lastAttempt().map(a -> new ServedBy(a.model(), a.deployment(), a.provider())).orElse(null);
+        }
         var o = new Outcome(ex.requestId(), ex.caller().id(), ex.request().operation().label(), ex.request().model(),
                 served == null ? null : served.model(), served == null ? null : served.deployment(),
-                served == null ? null : served.provider(), streamed, status, error, usage, cost, latency, ttft);
+                served == null ? null : served.provider(), streamed, status, error, usage, cost, latency, ttft, ex.trace());
         for (OutcomeSink sink : sinks) {
             try {
                 sink.record(o);

@@ -7,7 +7,7 @@ import java.util.Optional;
 
 /**
  * One request as it flows through the stages: immutable; a stage that changes something passes a new
- * exchange to the next. {@code headers} are the client's request headers (lower-case names) that stages and
+ * exchange to the next; all copies share one {@link Trace}, where stages record what they did. {@code headers} are the client's request headers (lower-case names) that stages and
  * providers may need (e.g. {@code anthropic-version}); the client's own credentials are never among them.
  */
 public final class Exchange {
@@ -17,9 +17,11 @@ public final class Exchange {
     private final Deadline deadline;
     private final Map<String, String> headers;
     private final Map<Attribute<?>, Object> attributes;
+    private final Trace trace;
 
     private Exchange(String requestId, Caller caller, LlmRequest request, Deadline deadline,
-                     Map<String, String> headers, Map<Attribute<?>, Object> attributes) {
+                     Map<String, String> headers, Map<Attribute<?>, Object> attributes, Trace trace) {
+        this.trace = trace;
         this.requestId = requestId;
         this.caller = caller;
         this.request = request;
@@ -30,7 +32,12 @@ public final class Exchange {
 
     public static Exchange of(String requestId, Caller caller, LlmRequest request, Deadline deadline,
                               Map<String, String> headers) {
-        return new Exchange(requestId, caller, request, deadline, Map.copyOf(headers), Map.of());
+        return new Exchange(requestId, caller, request, deadline, Map.copyOf(headers), Map.of(), new Trace(deadline.clock()));
+    }
+
+    /** The request's trace: one for the request, shared by every copy of its exchange. */
+    public Trace trace() {
+        return trace;
     }
 
     public String requestId() {
@@ -65,14 +72,14 @@ public final class Exchange {
     public <T> Exchange with(Attribute<T> key, T value) {
         var copy = new HashMap<>(attributes);
         copy.put(key, value);
-        return new Exchange(requestId, caller, request, deadline, headers, Map.copyOf(copy));
+        return new Exchange(requestId, caller, request, deadline, headers, Map.copyOf(copy), trace);
     }
 
     public Exchange withRequest(LlmRequest newRequest) {
-        return new Exchange(requestId, caller, newRequest, deadline, headers, attributes);
+        return new Exchange(requestId, caller, newRequest, deadline, headers, attributes, trace);
     }
 
     public Exchange withCaller(Caller newCaller) {
-        return new Exchange(requestId, newCaller, request, deadline, headers, attributes);
+        return new Exchange(requestId, newCaller, request, deadline, headers, attributes, trace);
     }
 }

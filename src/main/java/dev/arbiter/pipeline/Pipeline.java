@@ -10,18 +10,43 @@ import java.util.List;
  */
 public final class Pipeline {
     private final Stage[] stages;
+    private final String[] names;
 
     public Pipeline(List<Stage> stages) {
         if (stages.isEmpty()) throw new IllegalArgumentException("a pipeline needs at least one stage");
         this.stages = stages.toArray(Stage[]::new);
+        this.names = stages.stream().map(Stage::name).toArray(String[]::new);
+    }
+
+    /** The stages' names, outer to inner. */
+    public List<String> names() {
+        return List.of(names);
     }
 
     public Reply handle(Exchange exchange) {
         return at(0, exchange);
     }
 
+    /**
+     * Runs stage {@code i} and records its own time in the trace: from its start to its return, less the time spent
+     * in the stages inside it (for a stream, up to the reply's return, not the stream's end).
+     */
     private Reply at(int i, Exchange exchange) {
         if (i == stages.length) throw new ArbiterException.Internal("pipeline ran past its last stage");
-        return stages[i].apply(exchange, ex -> at(i + 1, ex));
+        var clock = exchange.trace().clock();
+        long start = clock.getAsLong();
+        long[] inner = new long[1];
+        try {
+            return stages[i].apply(exchange, ex -> {
+                long t = clock.getAsLong();
+                try {
+                    return at(i + 1, ex);
+                } finally {
+                    inner[0] += clock.getAsLong() - t;
+                }
+            });
+        } finally {
+            exchange.trace().stageTime(names[i], clock.getAsLong() - start - inner[0]);
+        }
     }
 }

@@ -9,6 +9,13 @@ package dev.arbiter.pipeline;
 public interface Stage {
     Reply apply(Exchange exchange, Chain next);
 
+    /** The stage's name in traces and metrics: its class name without {@code Stage}, lower-case. */
+    default String name() {
+        String n = getClass().getSimpleName();
+        if (n.endsWith("Stage") && n.length() > 5) n = n.substring(0, n.length() - 5);
+        return n.isEmpty() ? "stage" : n.toLowerCase(java.util.Locale.ROOT);
+    }
+
     /** The rest of the pipeline after a stage. */
     @FunctionalInterface
     interface Chain {

@@ -3,7 +3,6 @@ package dev.arbiter.route;
 import dev.arbiter.config.DeploymentConfig;
 import dev.arbiter.limit.ConcurrencyLimiter;
 import dev.arbiter.llm.WireFormat;
-import dev.arbiter.pipeline.Attribute;
 import dev.arbiter.provider.Provider;
 
 /**
@@ -11,9 +10,6 @@ import dev.arbiter.provider.Provider;
  * {@code model} is the logical model it serves.
  */
 public record Deployment(String model, DeploymentConfig config, Provider provider, ConcurrencyLimiter limiter) {
-    /** The deployment the route stage chose for this attempt. */
-    public static final Attribute<Deployment> CHOSEN = Attribute.of("deployment", Deployment.class);
-
     public String name() {
         return config.name();
     }

@@ -6,8 +6,12 @@ import dev.arbiter.llm.Operation;
 import dev.arbiter.pipeline.Exchange;
 import dev.arbiter.pipeline.Reply;
 import dev.arbiter.pipeline.Stage;
+import dev.arbiter.pipeline.Trace;
 
-/** Resolves the requested model, checks it can do what is asked, and chooses a deployment for the attempt. */
+/**
+ * Resolves the requested model, checks it can do what is asked, and makes the request's {@link Plan}: the model's
+ * deployments ranked by the selector, recorded in the trace.
+ */
 public final class RouteStage implements Stage {
     private final ModelRegistry registry;
     private final DeploymentSelector selector;
@@ -26,6 +30,10 @@ public final class RouteStage implements Stage {
                     ? "The model '" + Untrusted.text(req.model()) + "' is an embedding model; use /v1/embeddings."
                     : "The model '" + Untrusted.text(req.model()) + "' does not support embeddings.", "model", "model_not_supported");
         }
-        return next.proceed(exchange.with(Deployment.CHOSEN, selector.select(model, exchange)));
+        var ranked = selector.rank(model, exchange);
+        var plan = new Plan(model, ranked, selector.name());
+        exchange.trace().decided(new Trace.Decision(selector.name(), model.name(), ranked.stream().map(Deployment::name).toList(),
+                java.util.Map.of()));
+        return next.proceed(exchange.with(Plan.KEY, plan));
     }
 }

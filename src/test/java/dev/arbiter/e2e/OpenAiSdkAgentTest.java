@@ -240,9 +240,10 @@ class OpenAiSdkAgentTest {
 
     @Test
     void inputItems_pagedAsOpenAiPagesThem() {
+        // created with the SDK client's own key: stored responses belong to the credential that made them
         var r = f.post("/v1/responses", """
                 {"model":"mock-chat","input":[{"role":"user","content":"one"},{"role":"assistant","content":"two"},
-                 {"role":"user","content":"three"}]}""");
+                 {"role":"user","content":"three"}]}""", java.util.Map.of("authorization", "Bearer client-key"));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         String id = Json.parse(r.body()).path("id").asText();
         // newest first by default, as OpenAI lists them
@@ -258,7 +259,8 @@ class OpenAiSdkAgentTest {
         assertThat(all.get(0)).contains("one");
         assertThat(all.get(2)).contains("three");
         for (String bad : new String[] {"limit=0", "limit=101", "limit=abc", "order=sideways", "after=no-such-item"}) {
-            var e = f.get("/v1/responses/" + id + "/input_items?" + bad);
+            var e = f.send(java.net.http.HttpRequest.newBuilder(f.uri("/v1/responses/" + id + "/input_items?" + bad))
+                    .header("authorization", "Bearer client-key").GET().build());
             assertThat(e.statusCode()).as(bad).isEqualTo(400);
             assertThat(Json.parse(e.body()).at("/error/param").asText()).isEqualTo(bad.substring(0, bad.indexOf('=')));
         }

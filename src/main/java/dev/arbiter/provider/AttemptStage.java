@@ -1,0 +1,257 @@
+package dev.arbiter.provider;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.arbiter.error.ArbiterException;
+import dev.arbiter.error.ErrorKind;
+import dev.arbiter.limit.ConcurrencyLimiter;
+import dev.arbiter.llm.Frame;
+import dev.arbiter.llm.FrameStream;
+import dev.arbiter.llm.LlmRequest;
+import dev.arbiter.llm.Part;
+import dev.arbiter.llm.Tool;
+import dev.arbiter.llm.WireFormat;
+import dev.arbiter.pipeline.Exchange;
+import dev.arbiter.pipeline.Reply;
+import dev.arbiter.pipeline.Stage;
+import dev.arbiter.pipeline.Streams;
+import dev.arbiter.pipeline.Trace;
+import dev.arbiter.reasoning.ReasoningSeal;
+import dev.arbiter.route.Deployment;
+import dev.arbiter.route.Plan;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The attempt step, innermost: works through the request's {@link Plan}, one attempt at a time, as its
+ * {@link AttemptPolicy} decides. Each attempt holds its deployment's in-flight slot for the whole call (a stream's
+ * until it is closed), calls the deployment's provider, and is recorded in the request's trace: which deployment,
+ * when it started, its first byte, how it ended (a stream's end is recorded when it closes or fails).
+ */
+public final class AttemptStage implements Stage {
+    private final AttemptPolicy policy;
+
+    public AttemptStage(AttemptPolicy policy) {
+        this.policy = policy;
+    }
+
+    @Override
+    public String name() {
+        return "attempt";
+    }
+
+    /**
+     * The request as this backend may see it: reasoning from other backends dropped, Arbiter's envelopes
+     * opened into this backend's own tokens (in the typed request, or in a copy of the pass-through body).
+     */
+    static List<String> hostedTools(LlmRequest req, Deployment d) {
+        if (req.tools().isEmpty() || req.format() == d.nativeFormat()) return List.of();
+        var hosted = new ArrayList<String>();
+        for (int i = 0; i < req.tools().size(); i++) {
+            Tool t = req.tools().get(i);
+            if (t.isFunction() || t.isCustom()) continue;
+            if ("reject".equals(d.config().hostedTools())) {
+                throw new ArbiterException.BadRequest("Tool type '" + t.type() + "' is not supported by the backend of model '"
+                        + d.model() + "' (deployment " + d.name() + ")", "tools[" + i + "].type", "unsupported_tool");
+            }
+            hosted.add(t.type());
+        }
+        return hosted;
+    }
+
+    /**
+     * A Responses request whose {@code previous_response_id} Arbiter resolved into the full history: its body
+     * still names the id (for the client's echo) but only the typed, expanded request may go upstream.
+     */
+    private static boolean expandedByArbiter(LlmRequest req) {
+        return req.format() == WireFormat.OPENAI_RESPONSES && req.raw().hasNonNull("previous_response_id")
+                && !req.extra().hasNonNull("previous_response_id");
+    }
+
+    static LlmRequest forBackend(LlmRequest req, Deployment d, ReasoningSeal seal) {
+        if (req.format() == WireFormat.OPENAI_RESPONSES && d.nativeFormat() != WireFormat.OPENAI_RESPONSES) {
+            var prev = req.extra().get("previous_response_id");
+            if (prev != null && prev.isTextual()) {
+                throw new ArbiterException.NotFound("Response with id '" + prev.asText() + "' not found.",
+                        "previous_response_id", "not_found");
+            }
+        }
+        if (req.raw() != null && req.format() == d.nativeFormat() && !expandedByArbiter(req)) {
+            if (!ReasoningSeal.mayHoldEnvelopes(req)) return req;
+            ObjectNode copy = req.raw().deepCopy();
+            seal.unwrap(copy);
+            return req.toBuilder().raw(copy).build();
+        }
+        checkTranslatable(req);
+        LlmRequest typed = req.raw() != null && req.format() == d.nativeFormat() ? req.toBuilder().raw(null).build() : req;
+        return seal.resolve(typed);
+    }
+
+    /**
+     * Item and block types of one format that have no counterpart in another and are left out when translating:
+     * records of hosted or client-run tools (an agent that ran its own tool search, say, keeps them in its history).
+     * A type not listed here is one Arbiter does not know at all, and is refused rather than silently lost.
+     */
+    private static final Set<String> DROPPABLE = Set.of(
+            "web_search_call", "file_search_call", "computer_call", "computer_call_output", "code_interpreter_call",
+            "image_generation_call", "local_shell_call", "local_shell_call_output", "shell_call", "shell_call_output",
+            "mcp_call", "mcp_list_tools", "mcp_approval_request", "mcp_approval_response", "tool_search_call",
+            "tool_search_output", "item_reference", "compaction", "apply_patch_call", "apply_patch_call_output",
+            "server_tool_use", "web_search_tool_result", "web_fetch_tool_result", "code_execution_tool_result",
+            "bash_code_execution_tool_result", "text_editor_code_execution_tool_result", "mcp_tool_use", "mcp_tool_result",
+            "container_upload", "search_result", "tool_search_tool_result", "tool_reference",
+            "input_audio", "refusal", "audio");
+
+    /** A translated request must not carry parts that cannot cross, nor tool results without their call. */
+    static void checkTranslatable(LlmRequest req) {
+        var calls = new java.util.HashSet<String>();
+        var messages = req.messages();
+        for (int i = 0; i < messages.size(); i++) {
+            for (Part p : messages.get(i).parts()) {
+                switch (p) {
+                    case Part.ToolCall c -> calls.add(c.id());
+                    case Part.CustomToolCall c -> calls.add(c.id());
+                    case Part.ToolResult r when !calls.contains(r.callId()) -> throw new ArbiterException.BadRequest(
+                            "No tool call found for the tool result with call id '" + r.callId() + "' (turn " + i + ")",
+                            null, "tool_result_without_call");
+                    case Part.Opaque o when !DROPPABLE.contains(o.type()) -> throw new ArbiterException.BadRequest(
+                            "Unknown " + (req.format() == WireFormat.ANTHROPIC_MESSAGES ? "content block" : "item or part")
+                                    + " type '" + o.type() + "' (turn " + i + ") cannot be translated for this model's backend",
+                            null, "unknown_type");
+                    default -> { }
+                }
+            }
+        }
+    }
+
+    @Override
+    public Reply apply(Exchange exchange, Chain next) {
+        Plan plan = exchange.attribute(Plan.KEY)
+                .orElseThrow(() -> new ArbiterException.Internal("no plan made before the attempt step"));
+        Deployment d = plan.candidates().getFirst();
+        while (true) {
+            try {
+                return attempt(exchange, d);
+            } catch (ArbiterException failure) {
+                switch (policy.afterFailure(plan, exchange.trace().attempts(), failure)) {
+                    case AttemptPolicy.GiveUp g -> throw failure;
+                    case AttemptPolicy.Retry r -> {
+                        if (r.delay().compareTo(exchange.deadline().remaining()) >= 0) throw failure;
+                        pause(r.delay());
+                        d = r.deployment();
+                    }
+                }
+            }
+        }
+    }
+
+    private static void pause(java.time.Duration d) {
+        if (d.isZero() || d.isNegative()) return;
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ArbiterException.DeadlineExceeded("interrupted while waiting to try again");
+        }
+    }
+
+    /** One attempt at {@code d}, recorded in the trace. */
+    private Reply attempt(Exchange exchange, Deployment d) {
+        Trace.Attempt attempt = exchange.trace().begin(d.model(), d.name(), d.providerName());
+        try {
+            exchange.deadline().check("before calling " + d.name());
+            ConcurrencyLimiter.Permit permit = d.limiter() == null ? null : d.limiter().acquire(exchange.deadline().remaining());
+            try {
+                LlmRequest req = exchange.request();
+                var seal = new ReasoningSeal(d.nativeFormat(), d.upstreamModel(req.model()));
+                List<String> dropped = hostedTools(req, d);
+                Reply reply = d.provider().call(exchange.withRequest(forBackend(req, d, seal)), d);
+                if (!dropped.isEmpty()) reply = reply.withHeader("x-arbiter-dropped-tools", String.join(",", dropped));
+                reply = switch (reply) {
+                    case Reply.Complete c -> new Reply.Complete(seal.seal(c.response()), c.servedBy(), c.headers());
+                    case Reply.Streaming s -> s.withStream(new Traced(permit == null ? seal.seal(s.stream())
+                            : Streams.onClose(seal.seal(s.stream()), permit::close), attempt));
+                };
+                if (reply instanceof Reply.Complete) {
+                    if (permit != null) permit.close();
+                    attempt.end(200, null);
+                } else if (policy.holdStreams()) {
+                    holdUntilFirstFrame((Reply.Streaming) reply);
+                }
+                return reply;
+            } catch (RuntimeException e) {
+                if (permit != null) permit.close();
+                throw e;
+            }
+        } catch (ArbiterException e) {
+            attempt.end(ErrorKind.of(e).status(), e.code() == null ? ErrorKind.of(e).openAiType() : e.code());
+            throw e;
+        }
+    }
+
+    /** Waits for a held stream's first frame (or its end); a failure before it closes the stream and is thrown. */
+    private static void holdUntilFirstFrame(Reply.Streaming s) {
+        try {
+            s.stream().hasNext();
+        } catch (RuntimeException e) {
+            s.stream().close();
+            throw e;
+        }
+    }
+
+    /** A stream that marks its attempt's first byte at the first frame and its end at a failure or at close. */
+    private static final class Traced implements FrameStream {
+        private final FrameStream inner;
+        private final Trace.Attempt attempt;
+
+        Traced(FrameStream inner, Trace.Attempt attempt) {
+            this.inner = inner;
+            this.attempt = attempt;
+        }
+
+        @Override
+        public WireFormat format() {
+            return inner.format();
+        }
+
+        @Override
+        public boolean ready() {
+            return inner.ready();
+        }
+
+        @Override
+        public boolean hasNext() {
+            try {
+                return inner.hasNext();
+            } catch (ArbiterException e) {
+                failed(e);
+                throw e;
+            }
+        }
+
+        @Override
+        public Frame next() {
+            try {
+                Frame f = inner.next();
+                attempt.firstByte();
+                return f;
+            } catch (ArbiterException e) {
+                failed(e);
+                throw e;
+            }
+        }
+
+        private void failed(ArbiterException e) {
+            attempt.end(ErrorKind.of(e).status(), e.code() == null ? ErrorKind.of(e).openAiType() : e.code());
+        }
+
+        @Override
+        public void close() {
+            try {
+                inner.close();
+            } finally {
+                attempt.end(200, null);
+            }
+        }
+    }
+}

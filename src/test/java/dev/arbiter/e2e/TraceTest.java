@@ -1,0 +1,75 @@
+package dev.arbiter.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.arbiter.mock.MockConfig;
+import dev.arbiter.observe.Outcome;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Every request's outcome carries its trace: on failure it names the deployment and attempt that failed. */
+class TraceTest {
+    private static Fixture f;
+
+    @BeforeAll
+    static void start() {
+        f = new Fixture(MockConfig.DEFAULT, "", """
+                  - name: broken
+                    deployments: [{name: broken-dep, provider: mock, mock: {faults: {error-rate: 1.0, error-statuses: [500]}}}]
+                """);
+    }
+
+    @AfterAll
+    static void stop() {
+        f.close();
+    }
+
+    private static Outcome outcome(String rid) {
+        for (int i = 0; i < 200; i++) {
+            var o = f.outcomes.stream().filter(x -> x.requestId().equals(rid)).findFirst();
+            if (o.isPresent()) return o.get();
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
+        throw new AssertionError("no outcome for " + rid);
+    }
+
+    @Test
+    void failedRequest_outcomeNamesTheDeploymentAndTheAttempt() {
+        var r = f.post("/v1/chat/completions", "{\"model\":\"broken\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                Map.of("x-request-id", "trace-fail"));
+        assertThat(r.statusCode()).isEqualTo(502);
+        Outcome o = outcome("trace-fail");
+        assertThat(o.deployment()).isEqualTo("broken-dep");
+        assertThat(o.provider()).isEqualTo("mock");
+        assertThat(o.model()).isEqualTo("broken");
+        assertThat(o.trace().attempts()).singleElement().satisfies(a -> {
+            assertThat(a.deployment()).isEqualTo("broken-dep");
+            assertThat(a.status()).isEqualTo(502);
+            assertThat(a.succeeded()).isFalse();
+        });
+    }
+
+    @Test
+    void answeredRequest_traceHoldsDecisionAttemptAndStageTimes() {
+        var r = f.post("/v1/chat/completions", "{\"model\":\"chat-openai\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                Map.of("x-request-id", "trace-ok"));
+        assertThat(r.statusCode()).isEqualTo(200);
+        Outcome o = outcome("trace-ok");
+        assertThat(o.trace().decision()).hasValueSatisfying(d -> {
+            assertThat(d.model()).isEqualTo("chat-openai");
+            assertThat(d.candidates()).containsExactly("up-openai");
+            assertThat(d.selector()).isEqualTo("weighted");
+        });
+        assertThat(o.trace().attempts()).singleElement().satisfies(a -> {
+            assertThat(a.succeeded()).isTrue();
+            assertThat(a.firstByteNanos()).isGreaterThanOrEqualTo(a.startNanos());
+        });
+        assertThat(o.trace().stageTimes()).containsKeys("observe", "admit", "route", "attempt");
+    }
+}
