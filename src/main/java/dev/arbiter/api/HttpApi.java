@@ -321,6 +321,7 @@ public final class HttpApi {
             default -> null;
         };
         if (retryAfter != null) res.header("retry-after", Long.toString(Math.max(1, (retryAfter.toMillis() + 999) / 1000)));
+        e.headers().forEach((name, value) -> res.header(name, headerValue(value)));
         res.header("content-type", "application/json");
         res.send(Json.bytes(surface.error(e)));
     }

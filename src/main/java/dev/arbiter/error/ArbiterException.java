@@ -1,6 +1,8 @@
 package dev.arbiter.error;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Every failure Arbiter reports to a caller. The hierarchy is sealed so that {@link ErrorKind#of} maps each
@@ -11,6 +13,8 @@ import java.time.Duration;
 public sealed abstract class ArbiterException extends RuntimeException {
     private final String param;
     private final String code;
+    /** Written once by the stage that throws, before it throws; read by the edge after. */
+    private volatile Map<String, String> headers = Map.of();
 
     /** Messages are cut to this many characters: one holding a caller's value can never make a huge error body. */
     static final int MAX_MESSAGE = 4096;
@@ -29,6 +33,22 @@ public sealed abstract class ArbiterException extends RuntimeException {
     /** A short machine-readable code, or null. */
     public String code() {
         return code;
+    }
+
+    /**
+     * Response headers this rejection carries to the client (e.g. {@code x-ratelimit-remaining-requests}), lower-case
+     * names; {@code retry-after} is written from the exception's own retry hint, not from here.
+     */
+    public Map<String, String> headers() {
+        return headers;
+    }
+
+    /** Adds a response header for the client (a rate limiter's, a retry hint); returns this exception, to throw. */
+    public ArbiterException withHeader(String name, String value) {
+        var h = new LinkedHashMap<>(headers);
+        h.put(name.toLowerCase(java.util.Locale.ROOT), value);
+        headers = Map.copyOf(h);
+        return this;
     }
 
     /** The request is malformed or asks for something impossible (400). */
