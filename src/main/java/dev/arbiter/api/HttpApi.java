@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.arbiter.config.ServerConfig;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.error.ErrorKind;
+import dev.arbiter.error.Untrusted;
 import dev.arbiter.observe.AccessLog;
 import dev.arbiter.llm.LlmRequest;
 import dev.arbiter.pipeline.Caller;
@@ -123,7 +124,7 @@ public final class HttpApi {
                 throw new ArbiterException.Overloaded("Arbiter is shutting down; retry on another instance",
                         Duration.ofSeconds(1), false);
             }
-            ObjectNode body = readBody(req);
+            ObjectNode body = readBody(req, res);
             Caller caller = Caller.ANONYMOUS;
             LlmRequest request = surface.prepare(surface.decode(body), caller);
             Exchange exchange = Exchange.of(rid, caller, request, deadline(req), forwardedHeaders(req));
@@ -161,7 +162,7 @@ public final class HttpApi {
         res.header(REQUEST_ID, rid);
         inFlight.incrementAndGet();
         try {
-            ObjectNode body = readBody(req);
+            ObjectNode body = readBody(req, res);
             if (!body.has("max_tokens")) body.put("max_tokens", 1);
             LlmRequest request = MessagesCodec.decodeRequest(body);
             var model = registry.resolve(request.model());
@@ -365,21 +366,24 @@ public final class HttpApi {
         return out;
     }
 
-    private ObjectNode readBody(ServerRequest req) {
+    private ObjectNode readBody(ServerRequest req, ServerResponse res) {
         var type = req.headers().first(HeaderNames.CONTENT_TYPE);
         if (type.isPresent() && !type.get().toLowerCase(java.util.Locale.ROOT).contains("json")) {
-            throw new ArbiterException.UnsupportedMediaType("Unsupported Content-Type '" + type.get()
+            throw new ArbiterException.UnsupportedMediaType("Unsupported Content-Type '" + Untrusted.text(type.get(), 100)
                     + "' (expected: application/json)");
         }
         var length = req.headers().contentLength();
-        if (length.isPresent() && length.getAsLong() > server.maxBodyBytes()) throw tooLarge();
+        if (length.isPresent() && length.getAsLong() > server.maxBodyBytes()) throw closing(res, tooLarge());
         byte[] bytes;
         try (InputStream in = req.content().inputStream()) {
             // one more than the limit, so a body without a length that exceeds it is caught
             bytes = Bodies.read(in, length.orElse(-1), (int) Math.min(Integer.MAX_VALUE - 8, server.maxBodyBytes() + 1));
-            if (bytes.length > server.maxBodyBytes()) throw tooLarge();
-        } catch (IOException e) {
-            throw new ArbiterException.BadRequest("Could not read the request body: the connection broke", null);
+            if (bytes.length > server.maxBodyBytes()) throw closing(res, tooLarge());
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof ArbiterException.PayloadTooLarge p) throw p;
+            // a body that could not be read leaves the connection's framing unknown: it is closed after the answer
+            // (the framer also stops reading it; see RequestFramer)
+            throw closing(res, bodyFailure(e));
         }
         if (bytes.length == 0) throw new ArbiterException.BadRequest("The request body is empty (expected: a JSON object)", null);
         JsonNode node;
@@ -405,6 +409,21 @@ public final class HttpApi {
             throw new ArbiterException.BadRequest("The request body must be a JSON object, but got " + Fields.describe(node) + ".", null, "invalid_json");
         }
         return obj;
+    }
+
+    /** What a failed body read is told as: the framer's or the timeout's own error, else a broken connection. */
+    private static ArbiterException bodyFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ArbiterException a) return a;
+            if (t instanceof RequestFramer.Malformed m) return new ArbiterException.BadRequest(m.getMessage(), null, "malformed_body");
+        }
+        return new ArbiterException.BadRequest("Could not read the request body: the connection broke", null, "malformed_body");
+    }
+
+    /** Marks the answer as the connection's last, for an error after which the rest of the input cannot be trusted. */
+    private static ArbiterException closing(ServerResponse res, ArbiterException e) {
+        res.header(HeaderNames.CONNECTION, "close");
+        return e;
     }
 
     private static String firstLine(String s) {

@@ -1,5 +1,6 @@
 package dev.arbiter.cli;
 
+import dev.arbiter.api.GuardedConnections;
 import dev.arbiter.api.HttpApi;
 import dev.arbiter.api.TransportErrors;
 import dev.arbiter.config.ArbiterConfig;
@@ -63,6 +64,10 @@ public final class Gateway implements AutoCloseable {
                 // client's delayed ACK (about 40 ms) arrives.
                 .connectionOptions(o -> o.tcpNoDelay(true))
                 .maxTcpConnections(config.server().effectiveMaxConnections())
+                // Helidon's own HTTP/1 selector is replaced by one that frames requests and times their reads
+                // (request smuggling, HTTP/1.0, slow clients: see GuardedConnections and RequestFramer)
+                .protocolsDiscoverServices(false)
+                .addConnectionSelector(new GuardedConnections(config.server()))
                 // requests Helidon refuses before routing are answered in the API's error format; its messages for
                 // them (e.g. which header is malformed) are passed on where Helidon marks them safe to show
                 .directHandlers(TransportErrors.all())
