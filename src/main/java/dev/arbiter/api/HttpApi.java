@@ -53,6 +53,8 @@ public final class HttpApi {
     static final HeaderName REQUEST_ID = HeaderNames.create("x-request-id");
     private static final HeaderName TIMEOUT = HeaderNames.create("x-arbiter-timeout");
     private static final HeaderName STAINLESS_TIMEOUT = HeaderNames.create("x-stainless-timeout");
+    /** Set by {@link RequestFramer} on a request that came as HTTP/1.0. */
+    private static final HeaderName HTTP10 = HeaderNames.create(RequestFramer.HTTP10);
     private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9._:\\-]{1,128}");
     /** Client headers that stages and providers may read; credentials are never among them. */
     private static final List<HeaderName> FORWARDED = List.of(HeaderNames.create("anthropic-version"),
@@ -113,6 +115,15 @@ public final class HttpApi {
         return inFlight.get();
     }
 
+    /**
+     * Ends the streams still being written (the drain timeout passed): each gets its format's error event and a proper
+     * end, and its access line is written.
+     */
+    public void cutStreams() {
+        streams.cutAll(new ArbiterException.Overloaded("Arbiter is shutting down: the stream was ended when the drain timeout passed",
+                Duration.ofSeconds(1), false));
+    }
+
     private void handle(Surface surface, ServerRequest req, ServerResponse res) {
         String rid = requestId(req);
         res.header(REQUEST_ID, rid);
@@ -136,7 +147,8 @@ public final class HttpApi {
                     res.header("content-type", "application/json");
                     res.send(Json.bytes(surface.encode(c.response(), request, caller, rid)));
                 }
-                case Reply.Streaming s -> streams.write(s.stream(), surface.streamEncoder(request, caller, rid), res, surface, rid);
+                case Reply.Streaming s -> streams.write(s.stream(), surface.streamEncoder(request, caller, rid), res, surface, rid,
+                        req.headers().contains(HTTP10));
             }
         } catch (ArbiterException e) {
             if (!piped) {

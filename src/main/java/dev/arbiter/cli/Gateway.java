@@ -35,6 +35,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Gateway implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+    /** How long streams cut at the drain timeout get to write their end. */
+    private static final Duration CUT_GRACE = Duration.ofSeconds(2);
 
     private final ArbiterConfig config;
     private final ModelRegistry registry;
@@ -129,7 +131,20 @@ public final class Gateway implements AutoCloseable {
                 break;
             }
         }
-        if (api.inFlight() > 0) log.warn("stopping with {} requests still in flight after {}", api.inFlight(), drain);
+        if (api.inFlight() > 0) {
+            log.warn("drain timeout {} passed with {} requests in flight: ending their streams", drain, api.inFlight());
+            api.cutStreams();
+            // the cut streams write their error event, end and access line on their own threads
+            until = System.nanoTime() + CUT_GRACE.toNanos();
+            while (api.inFlight() > 0 && System.nanoTime() < until) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
         server.stop();
         registry.close();
     }
