@@ -88,17 +88,46 @@ public final class HttpApi {
         for (String p : new String[] {"/v1/completions", "/completions"}) r.post(p, (q, s) -> handle(Surface.COMPLETIONS, q, s));
         for (String p : new String[] {"/v1/embeddings", "/embeddings"}) r.post(p, (q, s) -> handle(Surface.EMBEDDINGS, q, s));
         r.post("/v1/messages", (q, s) -> handle(Surface.MESSAGES, q, s));
-        r.post("/v1/messages/count_tokens", this::countTokens);
         r.post("/v1/responses", (q, s) -> handle(responses, q, s));
-        r.get("/v1/responses/{id}", (q, s) -> storedResponse(q, s, false));
-        r.get("/v1/responses/{id}/input_items", (q, s) -> storedResponse(q, s, true));
-        r.delete("/v1/responses/{id}", this::deleteResponse);
-        for (String p : new String[] {"/v1/models", "/models"}) r.get(p, this::models);
+        // the routes above are logged by the pipeline's observe stage (or as rejected); these by logged(...)
+        r.post("/v1/messages/count_tokens", logged(this::countTokens));
+        r.get("/v1/responses/{id}", logged((q, s) -> storedResponse(q, s, false)));
+        r.get("/v1/responses/{id}/input_items", logged((q, s) -> storedResponse(q, s, true)));
+        r.delete("/v1/responses/{id}", logged(this::deleteResponse));
+        for (String p : new String[] {"/v1/models", "/models"}) r.get(p, logged(this::models));
         // model ids may hold slashes (openai/gpt-4o), so the rest of the path is the id
-        for (String p : new String[] {"/v1/models/*", "/models/*"}) r.get(p, this::model);
-        r.get("/healthz", (q, s) -> s.header("content-type", "application/json").send("{\"status\":\"ok\"}"));
-        r.get("/readyz", this::readyz);
-        r.any(this::fallback);
+        for (String p : new String[] {"/v1/models/*", "/models/*"}) r.get(p, logged(this::model));
+        r.get("/healthz", logged((q, s) -> s.header("content-type", "application/json").send("{\"status\":\"ok\"}")));
+        r.get("/readyz", logged(this::readyz));
+        r.any(logged(this::fallback));
+    }
+
+    /** The error code of the answer being written on this thread, for its access line (set by {@link #error}). */
+    private static final ThreadLocal<String> ANSWERED_ERROR = new ThreadLocal<>();
+
+    /**
+     * A route that gives every request a request id (the caller's, when safe) and leaves one access line when answered,
+     * whatever it answered.
+     */
+    private io.helidon.webserver.http.Handler logged(io.helidon.webserver.http.Handler h) {
+        return (req, res) -> {
+            long start = System.nanoTime();
+            String rid = requestId(req);
+            res.header(REQUEST_ID, rid);
+            ANSWERED_ERROR.remove();
+            try {
+                h.handle(req, res);
+            } finally {
+                AccessLog.answered(rid, req.prologue().method().text(), req.path().path(), res.status().code(),
+                        ANSWERED_ERROR.get(), System.nanoTime() - start);
+                ANSWERED_ERROR.remove();
+            }
+        };
+    }
+
+    /** The request id {@link #logged} gave the request. */
+    private static String rid(ServerResponse res) {
+        return res.headers().first(REQUEST_ID).orElseGet(HttpApi::newRequestId);
     }
 
     /** Marks the server ready (config loaded, listening). */
@@ -170,8 +199,7 @@ public final class HttpApi {
      * Arbiter's tokenizer estimate of system, messages and tools; {@code x-arbiter-token-count} says which.
      */
     private void countTokens(ServerRequest req, ServerResponse res) {
-        String rid = requestId(req);
-        res.header(REQUEST_ID, rid);
+        String rid = rid(res);
         inFlight.incrementAndGet();
         try {
             ObjectNode body = readBody(req, res);
@@ -204,8 +232,7 @@ public final class HttpApi {
     }
 
     private void storedResponse(ServerRequest req, ServerResponse res, boolean inputItems) {
-        String rid = requestId(req);
-        res.header(REQUEST_ID, rid);
+        String rid = rid(res);
         String id = req.path().pathParameters().get("id");
         try {
             var stored = responses.find(id, Caller.ANONYMOUS).orElseThrow(() -> ResponsesSurface.notFound(id, "response_id"));
@@ -275,8 +302,7 @@ public final class HttpApi {
     }
 
     private void deleteResponse(ServerRequest req, ServerResponse res) {
-        String rid = requestId(req);
-        res.header(REQUEST_ID, rid);
+        String rid = rid(res);
         String id = req.path().pathParameters().get("id");
         if (!responses.delete(id, Caller.ANONYMOUS)) {
             error(responses, ResponsesSurface.notFound(id, "response_id"), res, rid);
@@ -321,6 +347,7 @@ public final class HttpApi {
     static void error(Surface surface, ArbiterException e, ServerResponse res, String rid) {
         if (res.isSent()) return;
         ErrorKind kind = ErrorKind.of(e);
+        ANSWERED_ERROR.set(e.code() != null ? e.code() : kind.openAiType());
         if (kind.status() >= 500) log.warn("request {} answered {}: {}", rid, kind.status(), e.getMessage());
         res.status(kind.status());
         Duration retryAfter = switch (e) {
@@ -411,9 +438,10 @@ public final class HttpApi {
             if (msg.contains("UTF-8") || msg.contains("UTF8")) {
                 throw new ArbiterException.BadRequest("The request body is not valid UTF-8: " + msg, null, "invalid_encoding");
             }
-            var loc = e.getLocation();
-            throw new ArbiterException.BadRequest("We could not parse the JSON body of your request: " + msg
-                    + (loc == null ? "" : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")"), null, "invalid_json");
+            throw unparsable(msg, e);
+        } catch (com.fasterxml.jackson.databind.exc.MismatchedInputException e) {
+            // readTree fails this way only on data after the value (FAIL_ON_TRAILING_TOKENS); its message names Jackson's types
+            throw unparsable("unexpected data after the JSON value", e);
         } catch (IOException e) {
             throw new ArbiterException.BadRequest("We could not parse the JSON body of your request: " + firstLine(e.getMessage()), null, "invalid_json");
         }
@@ -421,6 +449,16 @@ public final class HttpApi {
             throw new ArbiterException.BadRequest("The request body must be a JSON object, but got " + Fields.describe(node) + ".", null, "invalid_json");
         }
         return obj;
+    }
+
+    /**
+     * A JSON syntax error told with one line and column: Jackson's own message ({@code getOriginalMessage}, without its
+     * {@code [Source: ...; line, column]} suffix) and the location of the error.
+     */
+    private static ArbiterException unparsable(String what, com.fasterxml.jackson.core.JsonProcessingException e) {
+        var loc = e.getLocation();
+        return new ArbiterException.BadRequest("We could not parse the JSON body of your request: " + what
+                + (loc == null ? "" : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")"), null, "invalid_json");
     }
 
     /** What a failed body read is told as: the framer's or the timeout's own error, else a broken connection. */
@@ -466,8 +504,7 @@ public final class HttpApi {
 
     /** One model, as {@code GET /v1/models/{id}} (OpenAI's and Anthropic's retrieve) answers it. */
     private void model(ServerRequest req, ServerResponse res) {
-        String rid = requestId(req);
-        res.header(REQUEST_ID, rid);
+        String rid = rid(res);
         String path = req.path().path();
         String id = path.substring(path.indexOf("/models/") + "/models/".length());
         Surface surface = req.headers().contains(HeaderNames.create("anthropic-version")) ? Surface.MESSAGES : Surface.CHAT;
@@ -490,8 +527,7 @@ public final class HttpApi {
     private void fallback(ServerRequest req, ServerResponse res) {
         String path = req.path().path();
         Method method = req.prologue().method();
-        String rid = requestId(req);
-        res.header(REQUEST_ID, rid);
+        String rid = rid(res);
         Surface surface = path.startsWith("/v1/messages") ? Surface.MESSAGES : Surface.CHAT;
         ArbiterException e = KNOWN_PATHS.contains(path)
                 ? new ArbiterException.MethodNotAllowed("Method " + method.text() + " is not allowed on " + path)
