@@ -61,8 +61,8 @@ class HttpFramingTest {
 
     static JsonNode firstBody(String raw) {
         int start = raw.indexOf("\r\n\r\n") + 4;
-        int end = raw.indexOf("HTTP/1.", start);
-        String body = end < 0 ? raw.substring(start) : raw.substring(start, end);
+        var length = java.util.regex.Pattern.compile("(?i)content-length: (\\d+)").matcher(raw.substring(0, start));
+        String body = length.find() ? raw.substring(start, start + Integer.parseInt(length.group(1))) : raw.substring(start);
         return Json.parse(body.replace("<still open>", ""));
     }
 
@@ -146,5 +146,40 @@ class HttpFramingTest {
         raw = exchange(chatHead("Content-Length: 5\r\nContent-Length: 6\r\n") + "{}{}{}GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", false);
         assertThat(raw).as(raw).startsWith("HTTP/1.1 400");
         assertThat(responses(raw)).isEqualTo(1);
+    }
+
+    @Test
+    void http10_servedWithLength_andClosed() throws Exception {
+        String raw = exchange("GET /healthz HTTP/1.0\r\n\r\n", false);
+        assertThat(raw).as(raw).startsWith("HTTP/1.1 200").contains("Content-Length: ").contains("Connection: close")
+                .doesNotContain("<still open>");
+        String stream = "{\"model\":\"mock-chat\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        raw = exchange("POST /v1/chat/completions HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: "
+                + stream.length() + "\r\n\r\n" + stream, false);
+        assertThat(raw).as(raw).startsWith("HTTP/1.1 200").contains("Content-Length: ").doesNotContainIgnoringCase("transfer-encoding")
+                .contains("data: [DONE]").doesNotContain("<still open>");
+    }
+
+    @Test
+    void http10_keepAliveAskedFor_connectionKept() throws Exception {
+        String get = "GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
+        String raw = exchange(get + get + "GET /healthz HTTP/1.0\r\n\r\n", false);
+        assertThat(responses(raw)).as(raw).isEqualTo(3);
+        assertThat(raw).contains("Connection: keep-alive").doesNotContain("<still open>");
+    }
+
+    @Test
+    void unknownVersion_505_malformedRequestLine_400WithAReason() throws Exception {
+        String raw = exchange("GET /healthz HTTP/2.0\r\nHost: x\r\n\r\n", false);
+        assertThat(raw).as(raw).startsWith("HTTP/1.1 505");
+        assertThat(firstBody(raw).at("/error/code").asText()).isEqualTo("http_version_not_supported");
+        assertThat(firstBody(raw).at("/error/message").asText()).contains("HTTP/2.0");
+        raw = exchange("GET /healthz FOO/1.1\r\nHost: x\r\n\r\n", false);
+        assertThat(raw).as(raw).startsWith("HTTP/1.1 400");
+        assertThat(firstBody(raw).at("/error/code").asText()).isEqualTo("malformed_request");
+        assertThat(firstBody(raw).at("/error/message").asText()).contains("FOO/1.1").doesNotContain("server log");
+        raw = exchange("GARBAGE\r\n\r\n", false);
+        assertThat(raw).as(raw).startsWith("HTTP/1.1 400");
+        assertThat(firstBody(raw).at("/error/message").asText()).contains("expected: METHOD /path HTTP/1.1");
     }
 }
