@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.arbiter.config.ServerConfig;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.error.ErrorKind;
+import dev.arbiter.error.Untrusted;
 import dev.arbiter.observe.AccessLog;
 import dev.arbiter.llm.LlmRequest;
 import dev.arbiter.pipeline.Caller;
@@ -54,6 +55,8 @@ public final class HttpApi {
     private static final HeaderName API_KEY = HeaderNames.create("x-api-key");
     private static final HeaderName TIMEOUT = HeaderNames.create("x-arbiter-timeout");
     private static final HeaderName STAINLESS_TIMEOUT = HeaderNames.create("x-stainless-timeout");
+    /** Set by {@link RequestFramer} on a request that came as HTTP/1.0. */
+    private static final HeaderName HTTP10 = HeaderNames.create(RequestFramer.HTTP10);
     private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9._:\\-]{1,128}");
     /** Client headers that stages and providers may read; credentials are never among them. */
     private static final List<HeaderName> FORWARDED = List.of(HeaderNames.create("anthropic-version"),
@@ -90,17 +93,46 @@ public final class HttpApi {
         for (String p : new String[] {"/v1/completions", "/completions"}) r.post(p, (q, s) -> handle(Surface.COMPLETIONS, q, s));
         for (String p : new String[] {"/v1/embeddings", "/embeddings"}) r.post(p, (q, s) -> handle(Surface.EMBEDDINGS, q, s));
         r.post("/v1/messages", (q, s) -> handle(Surface.MESSAGES, q, s));
-        r.post("/v1/messages/count_tokens", this::countTokens);
         r.post("/v1/responses", (q, s) -> handle(responses, q, s));
-        r.get("/v1/responses/{id}", (q, s) -> storedResponse(q, s, false));
-        r.get("/v1/responses/{id}/input_items", (q, s) -> storedResponse(q, s, true));
-        r.delete("/v1/responses/{id}", this::deleteResponse);
-        for (String p : new String[] {"/v1/models", "/models"}) r.get(p, this::models);
+        // the routes above are logged by the pipeline's observe stage (or as rejected); these by logged(...)
+        r.post("/v1/messages/count_tokens", logged(this::countTokens));
+        r.get("/v1/responses/{id}", logged((q, s) -> storedResponse(q, s, false)));
+        r.get("/v1/responses/{id}/input_items", logged((q, s) -> storedResponse(q, s, true)));
+        r.delete("/v1/responses/{id}", logged(this::deleteResponse));
+        for (String p : new String[] {"/v1/models", "/models"}) r.get(p, logged(this::models));
         // model ids may hold slashes (openai/gpt-4o), so the rest of the path is the id
-        for (String p : new String[] {"/v1/models/*", "/models/*"}) r.get(p, this::model);
-        r.get("/healthz", (q, s) -> s.header("content-type", "application/json").send("{\"status\":\"ok\"}"));
-        r.get("/readyz", this::readyz);
-        r.any(this::fallback);
+        for (String p : new String[] {"/v1/models/*", "/models/*"}) r.get(p, logged(this::model));
+        r.get("/healthz", logged((q, s) -> s.header("content-type", "application/json").send("{\"status\":\"ok\"}")));
+        r.get("/readyz", logged(this::readyz));
+        r.any(logged(this::fallback));
+    }
+
+    /** The error code of the answer being written on this thread, for its access line (set by {@link #error}). */
+    private static final ThreadLocal<String> ANSWERED_ERROR = new ThreadLocal<>();
+
+    /**
+     * A route that gives every request a request id (the caller's, when safe) and leaves one access line when answered,
+     * whatever it answered.
+     */
+    private io.helidon.webserver.http.Handler logged(io.helidon.webserver.http.Handler h) {
+        return (req, res) -> {
+            long start = System.nanoTime();
+            String rid = requestId(req);
+            res.header(REQUEST_ID, rid);
+            ANSWERED_ERROR.remove();
+            try {
+                h.handle(req, res);
+            } finally {
+                AccessLog.answered(rid, req.prologue().method().text(), req.path().path(), res.status().code(),
+                        ANSWERED_ERROR.get(), System.nanoTime() - start);
+                ANSWERED_ERROR.remove();
+            }
+        };
+    }
+
+    /** The request id {@link #logged} gave the request. */
+    private static String rid(ServerResponse res) {
+        return res.headers().first(REQUEST_ID).orElseGet(HttpApi::newRequestId);
     }
 
     /** Marks the server ready (config loaded, listening). */
@@ -117,6 +149,15 @@ public final class HttpApi {
         return inFlight.get();
     }
 
+    /**
+     * Ends the streams still being written (the drain timeout passed): each gets its format's error event and a proper
+     * end, and its access line is written.
+     */
+    public void cutStreams() {
+        streams.cutAll(new ArbiterException.Overloaded("Arbiter is shutting down: the stream was ended when the drain timeout passed",
+                Duration.ofSeconds(1), false));
+    }
+
     private void handle(Surface surface, ServerRequest req, ServerResponse res) {
         String rid = requestId(req);
         res.header(REQUEST_ID, rid);
@@ -128,7 +169,7 @@ public final class HttpApi {
                 throw new ArbiterException.Overloaded("Arbiter is shutting down; retry on another instance",
                         Duration.ofSeconds(1), false);
             }
-            ObjectNode body = readBody(req);
+            ObjectNode body = readBody(req, res);
             Caller caller = caller(req);
             LlmRequest request = surface.prepare(surface.decode(body), caller);
             Exchange exchange = Exchange.of(rid, caller, request, deadline(req), forwardedHeaders(req));
@@ -140,7 +181,8 @@ public final class HttpApi {
                     res.header("content-type", "application/json");
                     res.send(Json.bytes(surface.encode(c.response(), request, caller, rid)));
                 }
-                case Reply.Streaming s -> streams.write(s.stream(), surface.streamEncoder(request, caller, rid), res, surface, rid);
+                case Reply.Streaming s -> streams.write(s.stream(), surface.streamEncoder(request, caller, rid), res, surface, rid,
+                        req.headers().contains(HTTP10));
             }
         } catch (ArbiterException e) {
             if (!piped) {
@@ -162,11 +204,10 @@ public final class HttpApi {
      * Arbiter's tokenizer estimate of system, messages and tools; {@code x-arbiter-token-count} says which.
      */
     private void countTokens(ServerRequest req, ServerResponse res) {
-        String rid = requestId(req);
-        res.header(REQUEST_ID, rid);
+        String rid = rid(res);
         inFlight.incrementAndGet();
         try {
-            ObjectNode body = readBody(req);
+            ObjectNode body = readBody(req, res);
             if (!body.has("max_tokens")) body.put("max_tokens", 1);
             LlmRequest request = MessagesCodec.decodeRequest(body);
             var model = registry.resolve(request.model());
@@ -196,8 +237,7 @@ public final class HttpApi {
     }
 
     private void storedResponse(ServerRequest req, ServerResponse res, boolean inputItems) {
-        String rid = requestId(req);
-        res.header(REQUEST_ID, rid);
+        String rid = rid(res);
         String id = req.path().pathParameters().get("id");
         try {
             var stored = responses.find(id, caller(req)).orElseThrow(() -> ResponsesSurface.notFound(id, "response_id"));
@@ -267,8 +307,7 @@ public final class HttpApi {
     }
 
     private void deleteResponse(ServerRequest req, ServerResponse res) {
-        String rid = requestId(req);
-        res.header(REQUEST_ID, rid);
+        String rid = rid(res);
         String id = req.path().pathParameters().get("id");
         if (!responses.delete(id, caller(req))) {
             error(responses, ResponsesSurface.notFound(id, "response_id"), res, rid);
@@ -313,6 +352,7 @@ public final class HttpApi {
     static void error(Surface surface, ArbiterException e, ServerResponse res, String rid) {
         if (res.isSent()) return;
         ErrorKind kind = ErrorKind.of(e);
+        ANSWERED_ERROR.set(e.code() != null ? e.code() : kind.openAiType());
         if (kind.status() >= 500) log.warn("request {} answered {}: {}", rid, kind.status(), e.getMessage());
         res.status(kind.status());
         Duration retryAfter = switch (e) {
@@ -377,21 +417,24 @@ public final class HttpApi {
         return out;
     }
 
-    private ObjectNode readBody(ServerRequest req) {
+    private ObjectNode readBody(ServerRequest req, ServerResponse res) {
         var type = req.headers().first(HeaderNames.CONTENT_TYPE);
         if (type.isPresent() && !type.get().toLowerCase(java.util.Locale.ROOT).contains("json")) {
-            throw new ArbiterException.UnsupportedMediaType("Unsupported Content-Type '" + type.get()
+            throw new ArbiterException.UnsupportedMediaType("Unsupported Content-Type '" + Untrusted.text(type.get(), 100)
                     + "' (expected: application/json)");
         }
         var length = req.headers().contentLength();
-        if (length.isPresent() && length.getAsLong() > server.maxBodyBytes()) throw tooLarge();
+        if (length.isPresent() && length.getAsLong() > server.maxBodyBytes()) throw closing(res, tooLarge());
         byte[] bytes;
         try (InputStream in = req.content().inputStream()) {
             // one more than the limit, so a body without a length that exceeds it is caught
             bytes = Bodies.read(in, length.orElse(-1), (int) Math.min(Integer.MAX_VALUE - 8, server.maxBodyBytes() + 1));
-            if (bytes.length > server.maxBodyBytes()) throw tooLarge();
-        } catch (IOException e) {
-            throw new ArbiterException.BadRequest("Could not read the request body: the connection broke", null);
+            if (bytes.length > server.maxBodyBytes()) throw closing(res, tooLarge());
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof ArbiterException.PayloadTooLarge p) throw p;
+            // a body that could not be read leaves the connection's framing unknown: it is closed after the answer
+            // (the framer also stops reading it; see RequestFramer)
+            throw closing(res, bodyFailure(e));
         }
         if (bytes.length == 0) throw new ArbiterException.BadRequest("The request body is empty (expected: a JSON object)", null);
         JsonNode node;
@@ -407,9 +450,10 @@ public final class HttpApi {
             if (msg.contains("UTF-8") || msg.contains("UTF8")) {
                 throw new ArbiterException.BadRequest("The request body is not valid UTF-8: " + msg, null, "invalid_encoding");
             }
-            var loc = e.getLocation();
-            throw new ArbiterException.BadRequest("We could not parse the JSON body of your request: " + msg
-                    + (loc == null ? "" : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")"), null, "invalid_json");
+            throw unparsable(msg, e);
+        } catch (com.fasterxml.jackson.databind.exc.MismatchedInputException e) {
+            // readTree fails this way only on data after the value (FAIL_ON_TRAILING_TOKENS); its message names Jackson's types
+            throw unparsable("unexpected data after the JSON value", e);
         } catch (IOException e) {
             throw new ArbiterException.BadRequest("We could not parse the JSON body of your request: " + firstLine(e.getMessage()), null, "invalid_json");
         }
@@ -417,6 +461,31 @@ public final class HttpApi {
             throw new ArbiterException.BadRequest("The request body must be a JSON object, but got " + Fields.describe(node) + ".", null, "invalid_json");
         }
         return obj;
+    }
+
+    /**
+     * A JSON syntax error told with one line and column: Jackson's own message ({@code getOriginalMessage}, without its
+     * {@code [Source: ...; line, column]} suffix) and the location of the error.
+     */
+    private static ArbiterException unparsable(String what, com.fasterxml.jackson.core.JsonProcessingException e) {
+        var loc = e.getLocation();
+        return new ArbiterException.BadRequest("We could not parse the JSON body of your request: " + what
+                + (loc == null ? "" : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")"), null, "invalid_json");
+    }
+
+    /** What a failed body read is told as: the framer's or the timeout's own error, else a broken connection. */
+    private static ArbiterException bodyFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ArbiterException a) return a;
+            if (t instanceof RequestFramer.Malformed m) return new ArbiterException.BadRequest(m.getMessage(), null, "malformed_body");
+        }
+        return new ArbiterException.BadRequest("Could not read the request body: the connection broke", null, "malformed_body");
+    }
+
+    /** Marks the answer as the connection's last, for an error after which the rest of the input cannot be trusted. */
+    private static ArbiterException closing(ServerResponse res, ArbiterException e) {
+        res.header(HeaderNames.CONNECTION, "close");
+        return e;
     }
 
     private static String firstLine(String s) {
@@ -447,8 +516,7 @@ public final class HttpApi {
 
     /** One model, as {@code GET /v1/models/{id}} (OpenAI's and Anthropic's retrieve) answers it. */
     private void model(ServerRequest req, ServerResponse res) {
-        String rid = requestId(req);
-        res.header(REQUEST_ID, rid);
+        String rid = rid(res);
         String path = req.path().path();
         String id = path.substring(path.indexOf("/models/") + "/models/".length());
         Surface surface = req.headers().contains(HeaderNames.create("anthropic-version")) ? Surface.MESSAGES : Surface.CHAT;
@@ -471,8 +539,7 @@ public final class HttpApi {
     private void fallback(ServerRequest req, ServerResponse res) {
         String path = req.path().path();
         Method method = req.prologue().method();
-        String rid = requestId(req);
-        res.header(REQUEST_ID, rid);
+        String rid = rid(res);
         Surface surface = path.startsWith("/v1/messages") ? Surface.MESSAGES : Surface.CHAT;
         ArbiterException e = KNOWN_PATHS.contains(path)
                 ? new ArbiterException.MethodNotAllowed("Method " + method.text() + " is not allowed on " + path)

@@ -27,12 +27,39 @@ final class StreamWriter {
     private static final Logger log = LoggerFactory.getLogger(StreamWriter.class);
     private static final long STALE_NANOS = 5_000_000;
     private final Duration keepAlive;
+    /** Streams being written, so that a shutdown past its drain timeout can end each one properly. */
+    private final java.util.Set<Active> active = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     StreamWriter(Duration keepAlive) {
         this.keepAlive = keepAlive;
     }
 
-    void write(FrameStream stream, StreamEncoder encoder, ServerResponse res, Surface surface, String rid) {
+    /** A stream being written, and why it was cut (null while it runs). */
+    private static final class Active {
+        final FrameStream stream;
+        volatile ArbiterException cut;
+
+        Active(FrameStream stream) {
+            this.stream = stream;
+        }
+    }
+
+    /**
+     * Ends every stream being written: its upstream call is cancelled and the client gets the format's error event
+     * ({@code reason}) and a proper end of the response, written by the stream's own thread.
+     */
+    void cutAll(ArbiterException reason) {
+        for (Active a : active) {
+            a.cut = reason;
+            a.stream.close();
+        }
+    }
+
+    /**
+     * Writes {@code stream} to the client. An HTTP/1.0 client ({@code http10}) cannot read chunked encoding, and Helidon
+     * streams an answer of unknown length only chunked, so for it the events are gathered and sent with a length.
+     */
+    void write(FrameStream stream, StreamEncoder encoder, ServerResponse res, Surface surface, String rid, boolean http10) {
         try (stream) {
             Frame first;
             try {
@@ -47,27 +74,38 @@ final class StreamWriter {
             res.header("content-type", "text/event-stream; charset=utf-8");
             res.header("cache-control", "no-cache");
             res.header("x-accel-buffering", "no");
-            Sink sink = new Sink(res.outputStream(), stream);
+            var gathered = http10 ? new java.io.ByteArrayOutputStream() : null;
+            Sink sink = new Sink(http10 ? gathered : res.outputStream(), stream);
             // checked on the shared watchdog's tick rather than a timer per stream, which would wake a thread
             // for every stream; the write itself goes to a virtual thread, since a client may not be reading
-            Watchdog.Armed timer = Watchdog.shared().every(() -> sink.keepAliveIfDue(encoder.keepAlive(), keepAlive));
+            Watchdog.Armed timer = http10 ? null : Watchdog.shared().every(() -> sink.keepAliveIfDue(encoder.keepAlive(), keepAlive));
+            Active self = new Active(stream);
+            active.add(self);
             try {
                 // each frame is written as it comes and flushed unless the next one is already here, so a burst
                 // from the upstream leaves in one write while a token that came alone is not held back
                 sink.send(encoder.encode(first), !stream.ready());
-                boolean ok = true;
+                ArbiterException failure = null;
                 try {
-                    while (stream.hasNext()) sink.send(encoder.encode(stream.next()), !stream.ready());
+                    while (self.cut == null && stream.hasNext()) sink.send(encoder.encode(stream.next()), !stream.ready());
                 } catch (ArbiterException e) {
-                    ok = false;
-                    log.warn("request {}: stream failed after it started: {}", rid, e.getMessage());
-                    sink.send(encoder.error(e), true);
+                    failure = e;
+                } catch (RuntimeException e) {
+                    if (self.cut == null) throw e;   // a stream cut at shutdown may end in any exception
                 }
-                if (ok) sink.send(encoder.finish(), true);
+                if (self.cut != null) failure = self.cut;
+                if (failure != null) {
+                    log.warn("request {}: stream failed after it started: {}", rid, failure.getMessage());
+                    sink.send(encoder.error(failure), true);
+                } else {
+                    sink.send(encoder.finish(), true);
+                }
+                if (http10) res.send(gathered.toByteArray());
             } catch (UncheckedIOException e) {
                 log.info("request {}: client went away mid-stream; upstream call cancelled", rid);
             } finally {
-                timer.close();
+                active.remove(self);
+                if (timer != null) timer.close();
                 sink.close();
             }
         }

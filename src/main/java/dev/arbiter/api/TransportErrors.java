@@ -20,6 +20,9 @@ import org.slf4j.LoggerFactory;
 public final class TransportErrors implements DirectHandler {
     private static final Logger log = LoggerFactory.getLogger(TransportErrors.class);
     private static final int MAX_DETAIL = 200;
+    /** How Helidon's HTTP/1 connection words a refusal whose message it does not show. */
+    private static final String UNSAFE_PREFIX = "Bad request, see server log";
+    private static final java.util.regex.Pattern VERSION = java.util.regex.Pattern.compile("HTTP/[0-9](\\.[0-9])?");
 
     /** This handler for every kind of transport-level refusal. */
     public static io.helidon.webserver.http.DirectHandlers all() {
@@ -43,8 +46,37 @@ public final class TransportErrors implements DirectHandler {
             log.warn("request {} {} refused by the HTTP server with {}: {}", detail(req.method()), detail(req.path()), status.code(), message);
             return answer(req, status, headers, "Arbiter could not handle the request", "internal_error", false);
         }
+        if (type == EventType.BAD_REQUEST && (message == null || message.startsWith(UNSAFE_PREFIX))) {
+            return unexplained(req, headers);
+        }
         String text = message == null || message.isBlank() ? status.reasonPhrase() : detail(message);
         return answer(req, status, headers, text, code(status), type.keepAlive() && status.code() < 500);
+    }
+
+    /**
+     * A request Helidon refused without a message it marks safe to show ("Bad request, see server log", though its log
+     * says nothing above DEBUG): the request line and version are told apart from what it does hand over. For a
+     * version it does not serve, Helidon's {@code Http1Prologue} hands the whole request line as the "protocol";
+     * for a line it could not split, nothing.
+     */
+    private static TransportResponse unexplained(TransportRequest req, ServerResponseHeaders headers) {
+        String protocol = req.protocolVersion() == null ? "" : req.protocolVersion();
+        if (protocol.isEmpty()) {
+            return answer(req, Status.BAD_REQUEST_400, headers,
+                    "Malformed HTTP request line (expected: METHOD /path HTTP/1.1)", "malformed_request", false);
+        }
+        if (!protocol.equals("HTTP/1.1")) {
+            String line = protocol.endsWith("/") ? protocol.substring(0, protocol.length() - 1) : protocol;
+            String version = line.substring(line.lastIndexOf(' ') + 1);
+            if (VERSION.matcher(version).matches()) {
+                return answer(req, Status.HTTP_VERSION_NOT_SUPPORTED_505, headers, "HTTP version " + detail(version)
+                        + " is not supported (expected: HTTP/1.1 or HTTP/1.0)", "http_version_not_supported", false);
+            }
+            return answer(req, Status.BAD_REQUEST_400, headers, "Malformed HTTP request line: '" + detail(version)
+                    + "' is not an HTTP version (expected: METHOD /path HTTP/1.1)", "malformed_request", false);
+        }
+        return answer(req, Status.BAD_REQUEST_400, headers,
+                "Malformed HTTP request: the request target or a header field is invalid", "malformed_request", false);
     }
 
     private static TransportResponse answer(TransportRequest req, Status status, ServerResponseHeaders headers, String message,
@@ -71,10 +103,8 @@ public final class TransportErrors implements DirectHandler {
         };
     }
 
-    /** What the caller sent, quoted back at most {@link #MAX_DETAIL} characters long and printable. */
+    /** What the caller sent, quoted back escaped and at most {@link #MAX_DETAIL} characters long. */
     private static String detail(String s) {
-        if (s == null) return "";
-        String d = s.length() > MAX_DETAIL ? s.substring(0, MAX_DETAIL) + "..." : s;
-        return d.codePoints().allMatch(c -> c >= ' ' && c != 0x7f) ? d : HttpApi.headerValue(d);
+        return s == null ? "" : dev.arbiter.error.Untrusted.text(s, MAX_DETAIL);
     }
 }

@@ -1,5 +1,6 @@
 package dev.arbiter.cli;
 
+import dev.arbiter.api.GuardedConnections;
 import dev.arbiter.api.HttpApi;
 import dev.arbiter.api.TransportErrors;
 import dev.arbiter.config.ArbiterConfig;
@@ -36,6 +37,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Gateway implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+    /** How long streams cut at the drain timeout get to write their end. */
+    private static final Duration CUT_GRACE = Duration.ofSeconds(2);
 
     private final ArbiterConfig config;
     private final ModelRegistry registry;
@@ -66,6 +69,10 @@ public final class Gateway implements AutoCloseable {
                 // client's delayed ACK (about 40 ms) arrives.
                 .connectionOptions(o -> o.tcpNoDelay(true))
                 .maxTcpConnections(config.server().effectiveMaxConnections())
+                // Helidon's own HTTP/1 selector is replaced by one that frames requests and times their reads
+                // (request smuggling, HTTP/1.0, slow clients: see GuardedConnections and RequestFramer)
+                .protocolsDiscoverServices(false)
+                .addConnectionSelector(new GuardedConnections(config.server()))
                 // requests Helidon refuses before routing are answered in the API's error format; its messages for
                 // them (e.g. which header is malformed) are passed on where Helidon marks them safe to show
                 .directHandlers(TransportErrors.all())
@@ -127,7 +134,20 @@ public final class Gateway implements AutoCloseable {
                 break;
             }
         }
-        if (api.inFlight() > 0) log.warn("stopping with {} requests still in flight after {}", api.inFlight(), drain);
+        if (api.inFlight() > 0) {
+            log.warn("drain timeout {} passed with {} requests in flight: ending their streams", drain, api.inFlight());
+            api.cutStreams();
+            // the cut streams write their error event, end and access line on their own threads
+            until = System.nanoTime() + CUT_GRACE.toNanos();
+            while (api.inFlight() > 0 && System.nanoTime() < until) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
         server.stop();
         registry.close();
     }

@@ -153,8 +153,11 @@ public final class ConfigLoader {
                 n.duration("request-timeout", d.requestTimeout()),
                 n.duration("drain-timeout", d.drainTimeout()),
                 n.duration("keep-alive-interval", d.keepAliveInterval()),
-                n.integer("max-connections", d.maxConnections())));
-        n.rejectUnknown("one of host, port, max-body-bytes, max-json-depth, max-string-bytes, request-timeout, drain-timeout, keep-alive-interval, max-connections");
+                n.integer("max-connections", d.maxConnections()),
+                n.duration("header-timeout", d.headerTimeout()),
+                n.duration("body-idle-timeout", d.bodyIdleTimeout()),
+                n.duration("idle-timeout", d.idleTimeout())));
+        n.rejectUnknown("one of host, port, max-body-bytes, max-json-depth, max-string-bytes, request-timeout, drain-timeout, keep-alive-interval, max-connections, header-timeout, body-idle-timeout, idle-timeout");
         return c;
     }
 

@@ -11,11 +11,19 @@ import java.time.Duration;
  * @param requestTimeout total deadline of a request; a client's {@code x-arbiter-timeout} may only shorten it
  * @param drainTimeout how long in-flight requests may run on at shutdown
  * @param keepAliveInterval how often a silent stream gets an SSE keep-alive
+ * @param maxConnections most client connections held open at once (0: from the open-file limit)
+ * @param headerTimeout longest a request head may take to arrive, from its first byte (from the connection's start
+ *                      for its first request); past it the connection is closed (nginx's {@code client_header_timeout})
+ * @param bodyIdleTimeout longest a request body may go without a byte; past it the request gets 408 and the connection
+ *                        closes (nginx's {@code client_body_timeout})
+ * @param idleTimeout longest a kept-alive connection may wait for its next request (nginx's {@code keepalive_timeout})
  */
 public record ServerConfig(String host, int port, long maxBodyBytes, int maxJsonDepth, int maxStringBytes,
-                           Duration requestTimeout, Duration drainTimeout, Duration keepAliveInterval, int maxConnections) {
+                           Duration requestTimeout, Duration drainTimeout, Duration keepAliveInterval, int maxConnections,
+                           Duration headerTimeout, Duration bodyIdleTimeout, Duration idleTimeout) {
     public static final ServerConfig DEFAULT = new ServerConfig("0.0.0.0", 8080, 16L * 1024 * 1024, 64,
-            8 * 1024 * 1024, Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(15), 0);
+            8 * 1024 * 1024, Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(15), 0,
+            Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(75));
 
     public ServerConfig {
         ConfigException.require(host != null && !host.isBlank(), "server.host", host, "a host name or address");
@@ -27,6 +35,9 @@ public record ServerConfig(String host, int port, long maxBodyBytes, int maxJson
         ConfigException.require(drainTimeout != null && !drainTimeout.isNegative(), "server.drain-timeout", drainTimeout, "a duration >= 0");
         ConfigException.require(positive(keepAliveInterval), "server.keep-alive-interval", keepAliveInterval, "a positive duration");
         ConfigException.require(maxConnections >= 0, "server.max-connections", maxConnections, ">= 0 (0: from the open-file limit)");
+        ConfigException.require(positive(headerTimeout), "server.header-timeout", headerTimeout, "a positive duration");
+        ConfigException.require(positive(bodyIdleTimeout), "server.body-idle-timeout", bodyIdleTimeout, "a positive duration");
+        ConfigException.require(positive(idleTimeout), "server.idle-timeout", idleTimeout, "a positive duration");
     }
 
     /**
@@ -47,11 +58,11 @@ public record ServerConfig(String host, int port, long maxBodyBytes, int maxJson
 
     public ServerConfig withHost(String newHost) {
         return new ServerConfig(newHost, port, maxBodyBytes, maxJsonDepth, maxStringBytes, requestTimeout, drainTimeout,
-                keepAliveInterval, maxConnections);
+                keepAliveInterval, maxConnections, headerTimeout, bodyIdleTimeout, idleTimeout);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, maxBodyBytes, maxJsonDepth, maxStringBytes, requestTimeout,
-                drainTimeout, keepAliveInterval, maxConnections);
+                drainTimeout, keepAliveInterval, maxConnections, headerTimeout, bodyIdleTimeout, idleTimeout);
     }
 }

@@ -97,6 +97,13 @@ public sealed abstract class ArbiterException extends RuntimeException {
         }
     }
 
+    /** The client sent its request too slowly: its body stalled past the server's timeout (408). */
+    public static final class RequestTimeout extends ArbiterException {
+        public RequestTimeout(String message) {
+            super(message, null, "request_timeout");
+        }
+    }
+
     /** The HTTP method is not served on this path (405). */
     public static final class MethodNotAllowed extends ArbiterException {
         public MethodNotAllowed(String message) {

@@ -15,6 +15,7 @@ public record ErrorKind(int status, String openAiType, String anthropicType) {
             case ArbiterException.MethodNotAllowed m -> new ErrorKind(405, "invalid_request_error", "invalid_request_error");
             case ArbiterException.PayloadTooLarge p -> new ErrorKind(413, "invalid_request_error", "request_too_large");
             case ArbiterException.UnsupportedMediaType u -> new ErrorKind(415, "invalid_request_error", "invalid_request_error");
+            case ArbiterException.RequestTimeout t -> new ErrorKind(408, "invalid_request_error", "invalid_request_error");
             case ArbiterException.Overloaded o -> o.rateLimited()
                     ? new ErrorKind(429, "rate_limit_error", "rate_limit_error")
                     : new ErrorKind(503, "server_error", "overloaded_error");

@@ -38,7 +38,19 @@ public final class AccessLog implements OutcomeSink {
      */
     public static void rejected(String requestId, String path, int status, String error, long nanos) {
         if (!log.isInfoEnabled()) return;
-        log.info("id=" + requestId + " path=" + Untrusted.text(path, MAX_FIELD) + " status=" + status + " error=" + Untrusted.text(error, MAX_FIELD)
+        log.info("id=" + requestId + " path=" + Untrusted.text(path) + " status=" + status + " error=" + Untrusted.text(error)
                 + " ms=" + nanos / 1000 / 1000.0);
+    }
+
+    /**
+     * The line of a request answered outside the pipeline (models, health, stored responses, token counts, unknown
+     * URLs and methods); {@code error} is null when it succeeded. The caller's method and path are escaped and bounded.
+     */
+    public static void answered(String requestId, String method, String path, int status, String error, long nanos) {
+        if (!log.isInfoEnabled()) return;
+        var sb = new StringBuilder(120).append("id=").append(requestId).append(" method=").append(Untrusted.text(method, 32))
+                .append(" path=").append(Untrusted.text(path)).append(" status=").append(status);
+        if (error != null) sb.append(" error=").append(Untrusted.text(error));
+        log.info(sb.append(" ms=").append(nanos / 1000 / 1000.0).toString());
     }
 }

@@ -34,6 +34,11 @@ public final class Fixture implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(5)).build();
 
     public Fixture(MockConfig upstreamConfig, String extraServerYaml, String extraModelsYaml) {
+        this(upstreamConfig, extraServerYaml, extraModelsYaml, "");
+    }
+
+    /** {@code serverKeys}: more lines of the {@code server:} block, each indented by two spaces. */
+    public Fixture(MockConfig upstreamConfig, String extraServerYaml, String extraModelsYaml, String serverKeys) {
         this.upstream = MockUpstream.start("127.0.0.1", 0, upstreamConfig);
         String base = "http://127.0.0.1:" + upstream.port();
         String yaml = """
@@ -44,7 +49,7 @@ public final class Fixture implements AutoCloseable {
                   max-json-depth: 32
                   drain-timeout: 5s
                   keep-alive-interval: 1s
-                %s
+                %s%s
                 models:
                   - name: chat-openai
                     deployments: [{name: up-openai, provider: openai, base-url: "%s/v1", api-key: "%s",
@@ -65,7 +70,7 @@ public final class Fixture implements AutoCloseable {
                     embeddings: true
                     deployments: [{name: mock, provider: mock}]
                 %s
-                """.formatted(extraServerYaml, base, OPENAI_KEY, base, ANTHROPIC_KEY, base, OPENAI_KEY, base, OPENAI_KEY, extraModelsYaml.replace("{UPSTREAM}", base));
+                """.formatted(serverKeys, extraServerYaml, base, OPENAI_KEY, base, ANTHROPIC_KEY, base, OPENAI_KEY, base, OPENAI_KEY, extraModelsYaml.replace("{UPSTREAM}", base));
         ArbiterConfig cfg = new ConfigLoader(k -> null)
                 .parse(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)), "fixture.yaml");
         this.gateway = Gateway.start(cfg, List.of(outcomes::add));
