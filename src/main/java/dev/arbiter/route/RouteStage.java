@@ -20,11 +20,15 @@ public final class RouteStage implements Stage {
     public Reply apply(Exchange exchange, Chain next) {
         var req = exchange.request();
         ModelRegistry.Model model = registry.resolve(req.model());
-        if (model.embeddings() != (req.operation() == Operation.EMBEDDING)) {
+        boolean embedding = req.operation() == Operation.EMBEDDING;
+        // a model that passes the client's model name on serves embeddings too: the name picks the upstream's model
+        if (model.embeddings() ? !embedding : embedding && !model.passesNamesThrough()) {
             throw new ArbiterException.BadRequest(model.embeddings()
                     ? "The model '" + req.model() + "' is an embedding model; use /v1/embeddings."
                     : "The model '" + req.model() + "' does not support embeddings.", "model", "model_not_supported");
         }
+        String upstreamName = registry.catalog().upstreamModel(model, req.model());
+        if (!upstreamName.equals(req.model())) exchange = exchange.withRequest(req.withModel(upstreamName));
         return next.proceed(exchange.with(Deployment.CHOSEN, selector.select(model, exchange)));
     }
 }
