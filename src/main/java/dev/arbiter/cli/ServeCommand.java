@@ -67,18 +67,15 @@ final class ServeCommand implements Callable<Integer> {
 
     /** The {@code --upstream} URL, or one problem line naming the flag (the generated config is not the user's). */
     static URI upstreamUrl(String value) {
-        String expected = "an absolute http(s) URL, e.g. " + (value.contains("://") ? "http://127.0.0.1:8000/v1"
-                : "http://" + value.strip());
         try {
             URI u = new URI(value.strip());
-            if (("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null
-                    && !value.contains("\"")) {
-                return u.getPath() != null && u.getPath().endsWith("/") ? new URI(u.toString().replaceAll("/+$", "")) : u;
-            }
+            if (("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null) return u;
         } catch (URISyntaxException e) {
             // reported below, as the value the flag was given
         }
-        throw new ConfigException(ConfigException.problem("--upstream", Untrusted.text(value), expected));
+        String example = value.contains("://") ? "http://127.0.0.1:8000/v1" : "http://" + value.strip();
+        throw new ConfigException(ConfigException.problem("--upstream", Untrusted.text(value),
+                "an absolute http(s) URL, e.g. " + Untrusted.text(example)));
     }
 
     /**
@@ -93,7 +90,7 @@ final class ServeCommand implements Callable<Integer> {
                 return name.replaceAll("[^A-Za-z0-9._:\\[\\]-]", "-");
             }
         } catch (IllegalArgumentException e) {
-            // an invalid URL is reported by the config check of base-url
+            // an invalid URL is reported by upstreamUrl
         }
         return "upstream";
     }

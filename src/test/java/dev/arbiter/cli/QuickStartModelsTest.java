@@ -88,6 +88,7 @@ class QuickStartModelsTest {
     void embeddings_arePassedToTheUpstreamUnderTheClientsModelName() throws Exception {
         MockUpstream m = mock();
         Gateway g = quickStart("http://127.0.0.1:" + m.port() + "/v1");
+        get(g, "/v1/models");   // waits for the start-up listing, so that the mock's last request is the embedding
         var r = post(g, "/v1/embeddings", "{\"model\":\"mock-embedding\",\"input\":\"hello\"}");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(Json.parse(r.body()).path("data").path(0).path("embedding").isArray()).isTrue();
