@@ -34,7 +34,9 @@ fi
 export JAVA_HOME
 export PATH="$JAVA_HOME/bin:$PATH"
 # Maven 3.8 on Java 25 warns about its own use of sun.misc.Unsafe; the warning says nothing about Arbiter.
-export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
+# Maven 3.8's console library (jansi) writes a colour reset (ESC[0m) to stdout and stderr as it starts and stops,
+# even in batch mode with colour off, so a log or pipe read raw codes before the first line; noreset stops that.
+export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow} -Djansi.noreset=true"
 
 if ! command -v mvn >/dev/null 2>&1; then
   echo "Arbiter builds with Apache Maven 3.8+ and found no 'mvn' on the PATH: 'apt-get install maven'." >&2

@@ -501,7 +501,7 @@ public final class HttpApi {
     private void models(ServerRequest req, ServerResponse res) {
         ObjectNode o = Json.object().put("object", "list");
         ArrayNode data = o.putArray("data");
-        for (ModelRegistry.Model m : registry.models()) data.add(modelObject(m));
+        for (String id : registry.catalog().ids()) data.add(modelObject(id));
         o.put("has_more", false);
         firstAndLast(o, data);   // Anthropic's list names them
         res.header("content-type", "application/json");
@@ -509,9 +509,9 @@ public final class HttpApi {
     }
 
     /** A model as both OpenAI's ({@code object}, {@code created}, {@code owned_by}) and Anthropic's model objects read. */
-    private static ObjectNode modelObject(ModelRegistry.Model m) {
-        return Json.object().put("id", m.name()).put("object", "model").put("created", 0).put("owned_by", "arbiter")
-                .put("type", "model").put("display_name", m.name()).put("created_at", "1970-01-01T00:00:00Z").put("lifecycle", "active");
+    private static ObjectNode modelObject(String id) {
+        return Json.object().put("id", id).put("object", "model").put("created", 0).put("owned_by", "arbiter")
+                .put("type", "model").put("display_name", id).put("created_at", "1970-01-01T00:00:00Z").put("lifecycle", "active");
     }
 
     /** One model, as {@code GET /v1/models/{id}} (OpenAI's and Anthropic's retrieve) answers it. */
@@ -521,9 +521,9 @@ public final class HttpApi {
         String id = path.substring(path.indexOf("/models/") + "/models/".length());
         Surface surface = req.headers().contains(HeaderNames.create("anthropic-version")) ? Surface.MESSAGES : Surface.CHAT;
         try {
-            ModelRegistry.Model m = registry.resolve(id);
+            registry.resolve(id);   // 404 unless served; the answer names the id asked for, as OpenAI's does
             res.header("content-type", "application/json");
-            res.send(Json.bytes(modelObject(m)));
+            res.send(Json.bytes(modelObject(id)));
         } catch (ArbiterException e) {
             error(surface, e, res, rid);
         }

@@ -19,8 +19,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Open-loop load test: the same requests sent straight to an upstream and through the gateway,",
-                "in alternating phases at a fixed rate; reports latency percentiles and the latency the gateway adds.",
+        // picocli starts a new line at each element: one element per paragraph, never per wrapped source line
+        description = {"Open-loop load test: the same requests sent straight to an upstream and through the gateway, "
+                + "in alternating phases at a fixed rate; reports latency percentiles and the latency the gateway adds.",
                 "bench/run.sh starts a mock-upstream and a gateway on loopback and runs this against them."})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--rate", defaultValue = "1000", description = "Requests per second within a phase (default: ${DEFAULT-VALUE})")
@@ -58,7 +59,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--list", description = "List the scenarios and exit")
     boolean list;
 
-    @Option(names = "--client", defaultValue = "raw", description = "raw (minimal keep-alive socket client) or jdk (java.net.http) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--client", defaultValue = "raw", description = "raw (minimal keep-alive socket client) or jdk (the JDK's HTTP client) (default: ${DEFAULT-VALUE})")
     String client;
 
     @Option(names = "--max-in-flight", defaultValue = "2000", description = "Requests of one scenario outstanding at once before new ones count as errors (default: ${DEFAULT-VALUE})")

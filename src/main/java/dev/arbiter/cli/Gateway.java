@@ -102,6 +102,7 @@ public final class Gateway implements AutoCloseable {
                     + " (is another process using that port?)");
         }
         g.api.ready();
+        g.registry.catalog().warm();
         return g;
     }
 

@@ -23,6 +23,9 @@ public final class Main implements Runnable {
         // poller thread is measured on two cores only; larger machines keep the JDK's count of them.
         defaultProperty("jdk.pollerMode", "1");
         if (Runtime.getRuntime().availableProcessors() <= 4) defaultProperty("jdk.readPollers", "1");
+        // Logging is set up first, on this thread: a library that logs from another thread while SLF4J is still
+        // initialising has its lines queued and replayed, with three lines of SLF4J warnings about it.
+        org.slf4j.LoggerFactory.getILoggerFactory();
         org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
         org.slf4j.bridge.SLF4JBridgeHandler.install();
         int code = new CommandLine(new Main()).execute(args);

@@ -11,8 +11,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "mock-upstream", mixinStandardHelpOptions = true,
-        description = {"Run Arbiter's fake LLM server (OpenAI chat/completions/embeddings and Anthropic messages)",
-                "for tests, demos and benchmarks. Answers are deterministic and labelled as fake."})
+        description = "Run Arbiter's fake LLM server (OpenAI chat/completions/embeddings and Anthropic messages) "
+                + "for tests, demos and benchmarks. Answers are deterministic and labelled as fake.")
 final class MockUpstreamCommand implements Callable<Integer> {
     @Option(names = {"-p", "--port"}, defaultValue = "9090", description = "Port (default: ${DEFAULT-VALUE}; 0 = any free port)")
     int port;

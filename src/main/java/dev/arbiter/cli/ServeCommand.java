@@ -3,11 +3,18 @@ package dev.arbiter.cli;
 import dev.arbiter.config.ArbiterConfig;
 import dev.arbiter.config.ConfigException;
 import dev.arbiter.config.ConfigLoader;
+import dev.arbiter.error.Untrusted;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -15,13 +22,17 @@ import picocli.CommandLine.Option;
 final class ServeCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Option(names = {"-c", "--config"}, description = "YAML config file (default: built-in mock models, plus OpenAI/Anthropic when their API keys are set)")
     Path config;
 
     @Option(names = {"-p", "--port"}, description = "Port to listen on (default: server.port, 8080)")
     Integer port;
 
-    @Option(names = "--host", description = "Address to listen on (default: server.host, 0.0.0.0)")
+    @Option(names = "--host", description = "Address to listen on, e.g. 0.0.0.0 for all interfaces (default: server.host, "
+            + "127.0.0.1: this machine only)")
     String host;
 
     @Option(names = "--upstream", description = "Quick start without a config file: serve every model name clients send "
@@ -37,6 +48,7 @@ final class ServeCommand implements Callable<Integer> {
 
     /** The config that {@code --upstream} stands for: one model that takes every name, sent on unchanged. */
     String quickStart() {
+        URI url = upstreamUrl(upstream);
         String provider = switch (upstreamApi) {
             case "openai", "chat" -> "provider: openai, api: chat";
             case "responses" -> "provider: openai, api: responses";
@@ -50,7 +62,20 @@ final class ServeCommand implements Callable<Integer> {
                     aliases: ["*"]
                     deployments:
                       - {name: "%s", %s, model: "*", base-url: "%s"%s}
-                """.formatted(deploymentName(upstream), provider, upstream.replace("\"", ""), key);
+                """.formatted(deploymentName(upstream), provider, url, key);
+    }
+
+    /** The {@code --upstream} URL, or one problem line naming the flag (the generated config is not the user's). */
+    static URI upstreamUrl(String value) {
+        try {
+            URI u = new URI(value.strip());
+            if (("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null) return u;
+        } catch (URISyntaxException e) {
+            // reported below, as the value the flag was given
+        }
+        String example = value.contains("://") ? "http://127.0.0.1:8000/v1" : "http://" + value.strip();
+        throw new ConfigException(ConfigException.problem("--upstream", Untrusted.text(value),
+                "an absolute http(s) URL, e.g. " + Untrusted.text(example)));
     }
 
     /**
@@ -65,30 +90,52 @@ final class ServeCommand implements Callable<Integer> {
                 return name.replaceAll("[^A-Za-z0-9._:\\[\\]-]", "-");
             }
         } catch (IllegalArgumentException e) {
-            // an invalid URL is reported by the config check of base-url
+            // an invalid URL is reported by upstreamUrl
         }
         return "upstream";
+    }
+
+    /** The configuration to serve: the file, the quick start or the built-in default, with the flags applied. */
+    ArbiterConfig config(ConfigLoader loader) {
+        ArbiterConfig cfg = upstream != null
+                ? loader.parse(new ByteArrayInputStream(quickStart().getBytes(StandardCharsets.UTF_8)), "--upstream")
+                : config == null ? loader.loadDefault() : loader.load(config);
+        if (port != null) cfg = cfg.withServer(cfg.server().withPort(port));
+        if (host != null) cfg = cfg.withServer(cfg.server().withHost(host));
+        return cfg;
+    }
+
+    /**
+     * The start-up line. On a loopback address it says so, and how to listen on every interface: Arbiter has no client
+     * authentication yet, so it serves only this machine unless told otherwise.
+     */
+    static String listeningLine(String host, int port, List<String> models) {
+        String where = host.contains(":") ? "[" + host + "]" : host;
+        String scope = loopback(host) ? " (this machine only; set server.host or --host 0.0.0.0 to listen on all interfaces)" : "";
+        return "Arbiter listening on http://" + where + ":" + port + scope + " serving " + models;
+    }
+
+    private static boolean loopback(String host) {
+        return host.equals("localhost") || host.startsWith("127.") || host.equals("::1") || host.equals("[::1]");
     }
 
     @Override
     public Integer call() throws InterruptedException {
         ArbiterConfig cfg;
-        try {
-            var loader = ConfigLoader.fromSystemEnv();
-            if (upstream != null && config != null) {
-                System.err.println("Use either --config or --upstream, not both.");
-                return 2;
-            }
-            cfg = upstream != null ? loader.parse(new java.io.ByteArrayInputStream(quickStart().getBytes(
-                    java.nio.charset.StandardCharsets.UTF_8)), "--upstream")
-                    : config == null ? loader.loadDefault() : loader.load(config);
-        } catch (ConfigException e) {
-            System.err.println("Invalid configuration:");
-            e.problems().forEach(p -> System.err.println("  " + p));
+        var err = spec.commandLine().getErr();
+        if (upstream != null && config != null) {
+            err.println("Use either --config or --upstream, not both.");
+            err.flush();
             return 2;
         }
-        if (port != null) cfg = cfg.withServer(cfg.server().withPort(port));
-        if (host != null) cfg = cfg.withServer(cfg.server().withHost(host));
+        try {
+            cfg = config(ConfigLoader.fromSystemEnv());
+        } catch (ConfigException e) {
+            err.println("Invalid configuration:");
+            e.problems().forEach(p -> err.println("  " + p));
+            err.flush();
+            return 2;
+        }
         Gateway gateway;
         try {
             gateway = Gateway.start(cfg);
@@ -104,8 +151,7 @@ final class ServeCommand implements Callable<Integer> {
             dev.arbiter.observe.Logs.stop();
             stopped.countDown();
         }, "arbiter-shutdown"));
-        log.info("Arbiter listening on http://{}:{} serving {}", cfg.server().host(), gateway.port(),
-                gateway.registry().models().stream().map(m -> m.name()).toList());
+        log.info(listeningLine(cfg.server().host(), gateway.port(), gateway.registry().models().stream().map(m -> m.name()).toList()));
         stopped.await();
         return 0;
     }

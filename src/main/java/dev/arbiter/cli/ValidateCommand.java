@@ -5,25 +5,34 @@ import dev.arbiter.config.ConfigException;
 import dev.arbiter.config.ConfigLoader;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "validate", mixinStandardHelpOptions = true, description = "Check a config file without starting.")
 final class ValidateCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Option(names = {"-c", "--config"}, required = true, description = "YAML config file")
     Path config;
 
     @Override
     public Integer call() {
+        var out = spec.commandLine().getOut();
+        var err = spec.commandLine().getErr();
         try {
             ArbiterConfig cfg = ConfigLoader.fromSystemEnv().load(config);
-            System.out.println(config + ": OK (" + cfg.models().size() + " models, "
+            out.println(config + ": OK (" + cfg.models().size() + " models, "
                     + cfg.models().stream().mapToInt(m -> m.deployments().size()).sum() + " deployments)");
             return 0;
         } catch (ConfigException e) {
-            System.err.println(config + ": " + e.problems().size() + " problem(s)");
-            e.problems().forEach(p -> System.err.println("  " + p));
+            err.println(config + ": " + e.problems().size() + " problem(s)");
+            e.problems().forEach(p -> err.println("  " + p));
             return 2;
+        } finally {
+            out.flush();
+            err.flush();
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.arbiter.config;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /** An invalid configuration: every problem found, each as {@code path: value (expected: ...)}. */
@@ -27,5 +28,22 @@ public final class ConfigException extends RuntimeException {
     /** Throws when {@code ok} is false; used by the config records' compact constructors. */
     public static void require(boolean ok, String path, Object value, String expected) {
         if (!ok) throw new ConfigException(problem(path, value, expected));
+    }
+
+    /**
+     * The checks of one record's compact constructor, collected: a record with several bad fields reports every one
+     * of them ({@code weight: -1} must not hide a bad {@code base-url}). End with {@link #throwIfAny()}.
+     */
+    public static final class Checks {
+        private final List<String> problems = new ArrayList<>();
+
+        public Checks require(boolean ok, String path, Object value, String expected) {
+            if (!ok) problems.add(problem(path, value, expected));
+            return this;
+        }
+
+        public void throwIfAny() {
+            if (!problems.isEmpty()) throw new ConfigException(problems);
+        }
     }
 }

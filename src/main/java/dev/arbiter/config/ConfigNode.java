@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
  * all at once, named by path, so the walking is done here by hand.
  */
 final class ConfigNode {
+    private static final Pattern ENV_REFERENCE = Pattern.compile("\\$\\{[A-Za-z_][A-Za-z0-9_]*}");
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?");
 
     private final JsonNode node;
@@ -101,8 +102,7 @@ final class ConfigNode {
     }
 
     int integer(String key, int dflt) {
-        Long v = scalar(key, (long) dflt, "an integer", n -> n.canConvertToLong() && n.isIntegralNumber() ? n.asLong()
-                : n.isTextual() && n.asText().matches("-?\\d+") ? Long.parseLong(n.asText()) : null);
+        Long v = scalar(key, (long) dflt, "an integer", ConfigNode::parseLong);
         if (v > Integer.MAX_VALUE || v < Integer.MIN_VALUE) {
             problem(at(key), v, "an integer of at most " + Integer.MAX_VALUE);
             return dflt;
@@ -115,12 +115,11 @@ final class ConfigNode {
     }
 
     long longValue(String key, long dflt) {
-        return scalar(key, dflt, "an integer", n -> n.isIntegralNumber() ? n.asLong()
-                : n.isTextual() && n.asText().matches("-?\\d+") ? Long.parseLong(n.asText()) : null);
+        return scalar(key, dflt, "an integer", ConfigNode::parseLong);
     }
 
     double number(String key, double dflt) {
-        return scalar(key, dflt, "a number", n -> n.isNumber() ? n.asDouble() : parseDouble(n));
+        return scalar(key, dflt, "a number", ConfigNode::parseDouble);
     }
 
     Double optionalNumber(String key) {
@@ -128,8 +127,7 @@ final class ConfigNode {
     }
 
     boolean bool(String key, boolean dflt) {
-        return scalar(key, dflt, "true or false", n -> n.isBoolean() ? n.asBoolean()
-                : n.isTextual() && (n.asText().equals("true") || n.asText().equals("false")) ? Boolean.parseBoolean(n.asText()) : null);
+        return scalar(key, dflt, "true or false", ConfigNode::parseBoolean);
     }
 
     Duration duration(String key, Duration dflt) {
@@ -144,7 +142,7 @@ final class ConfigNode {
             return u.getPath() != null && u.getPath().endsWith("/")
                     ? new URI(s.substring(0, s.length() - 1)) : u;
         } catch (Exception e) {
-            problem(at(key), s, "a URL");
+            problem(at(key), s, "an absolute http(s) URL");
             return null;
         }
     }
@@ -171,13 +169,41 @@ final class ConfigNode {
         return v;
     }
 
-    private static Double parseDouble(JsonNode n) {
-        if (!n.isTextual()) return null;
+    // The parsers return null for a value of the wrong type, which scalar() reports as a problem. They are
+    // plain methods on purpose: a conditional expression mixing long and Long unboxes its null and throws.
+
+    /** An integer that fits a long: a YAML integer, or a string of digits (e.g. from an environment variable). */
+    private static Long parseLong(JsonNode n) {
+        if (n.isIntegralNumber()) {
+            if (!n.canConvertToLong()) return null;
+            return n.asLong();
+        }
+        if (!n.isTextual() || !n.asText().trim().matches("-?\\d{1,19}")) return null;
         try {
-            return Double.parseDouble(n.asText());
+            return Long.parseLong(n.asText().trim());
         } catch (NumberFormatException e) {
             return null;
         }
+    }
+
+    private static Double parseDouble(JsonNode n) {
+        double d;
+        if (n.isNumber()) d = n.asDouble();
+        else if (!n.isTextual()) return null;
+        else {
+            try {
+                d = Double.parseDouble(n.asText().trim());
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+        return Double.isFinite(d) ? d : null;
+    }
+
+    private static Boolean parseBoolean(JsonNode n) {
+        if (n.isBoolean()) return n.asBoolean();
+        if (n.isTextual() && (n.asText().equals("true") || n.asText().equals("false"))) return Boolean.parseBoolean(n.asText());
+        return null;
     }
 
     static Duration parseDuration(JsonNode n) {
@@ -197,12 +223,17 @@ final class ConfigNode {
     }
 
     void problem(String where, Object value, String expected) {
-        problems.add(ConfigException.problem(where, describe(value), expected));
+        problems.add(ConfigException.problem(where, describe(where, value), expected));
     }
 
-    private static Object describe(Object value) {
-        if (value instanceof JsonNode j) return j.isTextual() ? j.asText() : j.toString();
-        return value;
+    /**
+     * A value as a problem line shows it; a credential's value never (a mistyped {@code api-key: [sk-...]} is still
+     * a key), only a reference to the environment variable that should hold it.
+     */
+    private static Object describe(String where, Object value) {
+        String text = value instanceof JsonNode j ? (j.isTextual() ? j.asText() : j.toString()) : String.valueOf(value);
+        if (Secret.heldBy(where) && !ENV_REFERENCE.matcher(text).matches()) return "(hidden)";
+        return text.isEmpty() ? "\"\"" : text;
     }
 
     /** Reports every key of this mapping that no one read: unknown keys are errors. */
@@ -218,7 +249,12 @@ final class ConfigNode {
         try {
             return ctor.get();
         } catch (ConfigException e) {
-            for (String p : e.problems()) problems.add(qualify(p));
+            for (String p : e.problems()) {
+                String q = qualify(p);
+                // a value already reported as unreadable (then replaced by null or its default) is not reported twice
+                String where = q.contains(": ") ? q.substring(0, q.indexOf(": ") + 2) : q;
+                if (problems.stream().noneMatch(old -> old.startsWith(where))) problems.add(q);
+            }
             return null;
         }
     }

@@ -47,27 +47,31 @@ public record DeploymentConfig(String name, String provider, String model, URI b
         api = api == null ? ("anthropic".equals(provider) ? "messages" : "chat") : api;
         hostedTools = hostedTools == null ? "drop" : hostedTools;
         anthropicBeta = anthropicBeta == null ? null : List.copyOf(anthropicBeta);
-        ConfigException.require(Set.of("drop", "reject").contains(hostedTools), "hosted-tools", hostedTools, "drop or reject");
-        ConfigException.require("anthropic".equals(provider) ? api.equals("messages")
-                        : "openai".equals(provider) ? Set.of("chat", "responses").contains(api) : api.equals("chat"),
-                "api", api, "chat or responses for provider openai; messages for anthropic; chat for azure and mock");
         price = price == null ? PriceConfig.FREE : price;
-        ConfigException.require(name != null && !name.isBlank(), "deployment.name", name, "a non-empty name");
-        ConfigException.require(PROVIDERS.contains(provider), "provider", provider, "one of azure, anthropic, mock, openai");
-        ConfigException.require(model != null && !model.isBlank(), "model", model, "the upstream model name");
-        ConfigException.require(weight >= 0, "weight", weight, ">= 0");
-        ConfigException.require(contextWindow == null || contextWindow > 0, "context-window", contextWindow, "> 0");
-        ConfigException.require(ServerConfig.positive(connectTimeout), "connect-timeout", connectTimeout, "a positive duration");
-        ConfigException.require(ServerConfig.positive(timeout), "timeout", timeout, "a positive duration");
-        ConfigException.require(maxInFlight >= 0, "max-in-flight", maxInFlight, ">= 0 (0 = no limit)");
+        boolean known = provider != null && PROVIDERS.contains(provider);
+        // every check runs, so one bad field does not hide the next
+        var checks = new ConfigException.Checks();
+        checks.require(name != null && !name.isBlank(), "deployment.name", name, "a non-empty name");
+        checks.require(known, "provider", provider, "one of azure, anthropic, mock, openai");
+        checks.require(!known || ("anthropic".equals(provider) ? api.equals("messages")
+                        : "openai".equals(provider) ? Set.of("chat", "responses").contains(api) : api.equals("chat")),
+                "api", api, "chat or responses for provider openai; messages for anthropic; chat for azure and mock");
+        checks.require(Set.of("drop", "reject").contains(hostedTools), "hosted-tools", hostedTools, "drop or reject");
+        checks.require(model != null && !model.isBlank(), "model", model, "the upstream model name");
+        checks.require(weight >= 0, "weight", weight, ">= 0");
+        checks.require(contextWindow == null || contextWindow > 0, "context-window", contextWindow, "> 0");
+        checks.require(ServerConfig.positive(connectTimeout), "connect-timeout", connectTimeout, "a positive duration");
+        checks.require(ServerConfig.positive(timeout), "timeout", timeout, "a positive duration");
+        checks.require(maxInFlight >= 0, "max-in-flight", maxInFlight, ">= 0 (0 = no limit)");
         if (!"mock".equals(provider)) {
-            ConfigException.require(baseUrl != null && baseUrl.isAbsolute()
+            checks.require(baseUrl != null && baseUrl.isAbsolute()
                             && ("http".equals(baseUrl.getScheme()) || "https".equals(baseUrl.getScheme())),
                     "base-url", baseUrl, "an absolute http(s) URL");
         }
         if ("azure".equals(provider)) {
-            ConfigException.require(apiVersion != null && !apiVersion.isBlank(), "api-version", apiVersion,
+            checks.require(apiVersion != null && !apiVersion.isBlank(), "api-version", apiVersion,
                     "Azure's api-version, e.g. 2024-10-21");
         }
+        checks.throwIfAny();
     }
 }

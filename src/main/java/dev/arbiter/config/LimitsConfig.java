@@ -10,8 +10,10 @@ public record LimitsConfig(int maxInFlight, int maxQueued, Duration queueTimeout
     public static final LimitsConfig DEFAULT = new LimitsConfig(1024, 1024, Duration.ofSeconds(2));
 
     public LimitsConfig {
-        ConfigException.require(maxInFlight >= 1, "limits.max-in-flight", maxInFlight, ">= 1");
-        ConfigException.require(maxQueued >= 0, "limits.max-queued", maxQueued, ">= 0");
-        ConfigException.require(queueTimeout != null && !queueTimeout.isNegative(), "limits.queue-timeout", queueTimeout, "a duration >= 0");
+        var checks = new ConfigException.Checks();
+        checks.require(maxInFlight >= 1, "limits.max-in-flight", maxInFlight, ">= 1");
+        checks.require(maxQueued >= 0, "limits.max-queued", maxQueued, ">= 0");
+        checks.require(queueTimeout != null && !queueTimeout.isNegative(), "limits.queue-timeout", queueTimeout, "a duration >= 0");
+        checks.throwIfAny();
     }
 }

@@ -12,9 +12,11 @@ public record ModelConfig(String name, List<String> aliases, boolean embeddings,
     public ModelConfig {
         aliases = aliases == null ? List.of() : List.copyOf(aliases);
         deployments = deployments == null ? List.of() : List.copyOf(deployments);
-        ConfigException.require(name != null && !name.isBlank(), "name", name, "a non-empty model name");
-        ConfigException.require(!deployments.isEmpty(), "deployments", "[]", "at least one deployment");
-        ConfigException.require(deployments.stream().anyMatch(d -> d.weight() > 0),
+        var checks = new ConfigException.Checks();
+        checks.require(name != null && !name.isBlank(), "name", name, "a non-empty model name");
+        checks.require(!deployments.isEmpty(), "deployments", "[]", "at least one deployment");
+        checks.require(deployments.stream().anyMatch(d -> d.weight() > 0),
                 "deployments", "all weights 0", "at least one deployment with weight > 0");
+        checks.throwIfAny();
     }
 }

@@ -7,10 +7,12 @@ public record PriceConfig(double input, double output, Double cacheRead, Double 
     public static final PriceConfig FREE = new PriceConfig(0, 0, null, null);
 
     public PriceConfig {
-        ConfigException.require(input >= 0, "price.input", input, ">= 0");
-        ConfigException.require(output >= 0, "price.output", output, ">= 0");
-        ConfigException.require(cacheRead == null || cacheRead >= 0, "price.cache-read", cacheRead, ">= 0");
-        ConfigException.require(cacheWrite == null || cacheWrite >= 0, "price.cache-write", cacheWrite, ">= 0");
+        var checks = new ConfigException.Checks();
+        checks.require(input >= 0, "price.input", input, ">= 0");
+        checks.require(output >= 0, "price.output", output, ">= 0");
+        checks.require(cacheRead == null || cacheRead >= 0, "price.cache-read", cacheRead, ">= 0");
+        checks.require(cacheWrite == null || cacheWrite >= 0, "price.cache-write", cacheWrite, ">= 0");
+        checks.throwIfAny();
     }
 
     public double cacheReadPrice() {

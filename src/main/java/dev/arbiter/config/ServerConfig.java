@@ -21,23 +21,29 @@ import java.time.Duration;
 public record ServerConfig(String host, int port, long maxBodyBytes, int maxJsonDepth, int maxStringBytes,
                            Duration requestTimeout, Duration drainTimeout, Duration keepAliveInterval, int maxConnections,
                            Duration headerTimeout, Duration bodyIdleTimeout, Duration idleTimeout) {
-    public static final ServerConfig DEFAULT = new ServerConfig("0.0.0.0", 8080, 16L * 1024 * 1024, 64,
+    /**
+     * Loopback only unless a host is set: Arbiter holds upstream keys and has no client authentication of its own,
+     * so by default it serves only this machine.
+     */
+    public static final ServerConfig DEFAULT = new ServerConfig("127.0.0.1", 8080, 16L * 1024 * 1024, 64,
             8 * 1024 * 1024, Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(15), 0,
             Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(75));
 
     public ServerConfig {
-        ConfigException.require(host != null && !host.isBlank(), "server.host", host, "a host name or address");
-        ConfigException.require(port >= 0 && port <= 65535, "server.port", port, "0..65535");
-        ConfigException.require(maxBodyBytes >= 1024, "server.max-body-bytes", maxBodyBytes, ">= 1024");
-        ConfigException.require(maxJsonDepth >= 4 && maxJsonDepth <= 1000, "server.max-json-depth", maxJsonDepth, "4..1000");
-        ConfigException.require(maxStringBytes >= 1024, "server.max-string-bytes", maxStringBytes, ">= 1024");
-        ConfigException.require(positive(requestTimeout), "server.request-timeout", requestTimeout, "a positive duration");
-        ConfigException.require(drainTimeout != null && !drainTimeout.isNegative(), "server.drain-timeout", drainTimeout, "a duration >= 0");
-        ConfigException.require(positive(keepAliveInterval), "server.keep-alive-interval", keepAliveInterval, "a positive duration");
-        ConfigException.require(maxConnections >= 0, "server.max-connections", maxConnections, ">= 0 (0: from the open-file limit)");
-        ConfigException.require(positive(headerTimeout), "server.header-timeout", headerTimeout, "a positive duration");
-        ConfigException.require(positive(bodyIdleTimeout), "server.body-idle-timeout", bodyIdleTimeout, "a positive duration");
-        ConfigException.require(positive(idleTimeout), "server.idle-timeout", idleTimeout, "a positive duration");
+        var checks = new ConfigException.Checks();
+        checks.require(host != null && !host.isBlank(), "server.host", host, "a host name or address");
+        checks.require(port >= 0 && port <= 65535, "server.port", port, "0..65535");
+        checks.require(maxBodyBytes >= 1024, "server.max-body-bytes", maxBodyBytes, ">= 1024");
+        checks.require(maxJsonDepth >= 4 && maxJsonDepth <= 1000, "server.max-json-depth", maxJsonDepth, "4..1000");
+        checks.require(maxStringBytes >= 1024, "server.max-string-bytes", maxStringBytes, ">= 1024");
+        checks.require(positive(requestTimeout), "server.request-timeout", requestTimeout, "a positive duration");
+        checks.require(drainTimeout != null && !drainTimeout.isNegative(), "server.drain-timeout", drainTimeout, "a duration >= 0");
+        checks.require(positive(keepAliveInterval), "server.keep-alive-interval", keepAliveInterval, "a positive duration");
+        checks.require(maxConnections >= 0, "server.max-connections", maxConnections, ">= 0 (0: from the open-file limit)");
+        checks.require(positive(headerTimeout), "server.header-timeout", headerTimeout, "a positive duration");
+        checks.require(positive(bodyIdleTimeout), "server.body-idle-timeout", bodyIdleTimeout, "a positive duration");
+        checks.require(positive(idleTimeout), "server.idle-timeout", idleTimeout, "a positive duration");
+        checks.throwIfAny();
     }
 
     /**

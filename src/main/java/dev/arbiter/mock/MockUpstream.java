@@ -133,7 +133,9 @@ public final class MockUpstream {
 
     private MockUpstream(String host, int port, MockEngine engine) {
         this.engine = engine;
-        this.server = WebServer.builder().host(host).port(port).connectionOptions(o -> o.tcpNoDelay(true))
+        // no Helidon shutdown hook: mock-upstream stops the server itself (and Helidon's hook loads its logging
+        // set-up, which prints a notice that no Helidon logging implementation is on the classpath)
+        this.server = WebServer.builder().host(host).port(port).shutdownHook(false).connectionOptions(o -> o.tcpNoDelay(true))
                 .maxTcpConnections(dev.arbiter.config.ServerConfig.DEFAULT.effectiveMaxConnections()).routing(r -> r
                 .addFilter((chain, req, res) -> {
                     res.header(LABEL);

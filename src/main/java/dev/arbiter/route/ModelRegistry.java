@@ -21,12 +21,25 @@ import java.util.function.Function;
  * ({@code claude-*}, {@code *}) that matches.
  */
 public final class ModelRegistry implements AutoCloseable {
-    /** A logical model at run time. */
-    public record Model(String name, boolean embeddings, List<Deployment> deployments) {}
+    /**
+     * A logical model at run time.
+     *
+     * @param catchAll whether it takes every name no other model claims (alias {@code *})
+     */
+    public record Model(String name, boolean embeddings, List<Deployment> deployments, boolean catchAll) {
+        /**
+         * Whether every deployment sends the client's own model name upstream ({@code model: "*"}): the name then picks
+         * the upstream's model, chat or embedding alike, and the upstream decides what it serves.
+         */
+        public boolean passesNamesThrough() {
+            return deployments.stream().allMatch(d -> DeploymentConfig.ANY_MODEL.equals(d.upstreamModel()));
+        }
+    }
 
     private final List<Model> models;
     private final Map<String, Model> byName = new HashMap<>();
     private final List<Map.Entry<String, Model>> wildcards = new ArrayList<>();
+    private final ModelCatalog catalog;
 
     public ModelRegistry(ArbiterConfig config, Function<DeploymentConfig, Provider> providers) {
         var list = new ArrayList<Model>();
@@ -39,7 +52,7 @@ public final class ModelRegistry implements AutoCloseable {
                         : null;
                 deployments.add(new Deployment(mc.name(), dc, providers.apply(dc), limiter));
             }
-            Model m = new Model(mc.name(), mc.embeddings(), List.copyOf(deployments));
+            Model m = new Model(mc.name(), mc.embeddings(), List.copyOf(deployments), mc.aliases().contains("*"));
             list.add(m);
             byName.put(mc.name(), m);
             for (String alias : mc.aliases()) {
@@ -49,10 +62,16 @@ public final class ModelRegistry implements AutoCloseable {
         }
         wildcards.sort(Comparator.comparingInt((Map.Entry<String, Model> e) -> e.getKey().length()).reversed());
         this.models = List.copyOf(list);
+        this.catalog = new ModelCatalog(this, System::nanoTime);
     }
 
     public List<Model> models() {
         return models;
+    }
+
+    /** The model names clients see listed, and the upstream name a catch-all model's own name stands for. */
+    public ModelCatalog catalog() {
+        return catalog;
     }
 
     public Optional<Model> find(String name) {
@@ -76,6 +95,7 @@ public final class ModelRegistry implements AutoCloseable {
 
     @Override
     public void close() {
+        catalog.close();
         for (Model m : models) for (Deployment d : m.deployments()) d.provider().close();
     }
 }

@@ -25,11 +25,15 @@ public final class RouteStage implements Stage {
     public Reply apply(Exchange exchange, Chain next) {
         var req = exchange.request();
         ModelRegistry.Model model = registry.resolve(req.model());
-        if (model.embeddings() != (req.operation() == Operation.EMBEDDING)) {
+        boolean embedding = req.operation() == Operation.EMBEDDING;
+        // a model that passes the client's model name on serves embeddings too: the name picks the upstream's model
+        if (model.embeddings() ? !embedding : embedding && !model.passesNamesThrough()) {
             throw new ArbiterException.BadRequest(model.embeddings()
                     ? "The model '" + Untrusted.text(req.model()) + "' is an embedding model; use /v1/embeddings."
                     : "The model '" + Untrusted.text(req.model()) + "' does not support embeddings.", "model", "model_not_supported");
         }
+        String upstreamName = registry.catalog().upstreamModel(model, req.model());
+        if (!upstreamName.equals(req.model())) exchange = exchange.withRequest(req.withModel(upstreamName));
         var ranked = selector.rank(model, exchange);
         var plan = new Plan(model, ranked, selector.name());
         exchange.trace().decided(new Trace.Decision(selector.name(), model.name(), ranked.stream().map(Deployment::name).toList(),

@@ -133,4 +133,71 @@ class ConfigLoaderTest {
         var cfg = new ConfigLoader(env::get).load(java.nio.file.Path.of("config/arbiter.example.yaml"));
         assertThat(cfg.models()).isNotEmpty();
     }
+
+    @Test
+    void parse_wrongTypedNumbersAndBooleans_reportedAsProblemLinesNotExceptions() {
+        // each used to throw a NullPointerException out of a conditional that unboxed null
+        String[][] cases = {
+                {"server: {port: x}", "server.port: x (expected: an integer)"},
+                {"server: {port: 8080.5}", "server.port: 8080.5 (expected: an integer)"},
+                {"server: {port: \"\"}", "server.port: \"\" (expected: an integer)"},
+                {"server: {port: [1]}", "server.port: [1] (expected: an integer)"},
+                {"server: {max-body-bytes: lots}", "server.max-body-bytes: lots (expected: an integer)"},
+                {"server: {max-body-bytes: \"99999999999999999999\"}", "server.max-body-bytes: 99999999999999999999 (expected: an integer)"},
+                {"server: {max-body-bytes: 99999999999999999999}", "server.max-body-bytes: 99999999999999999999 (expected: an integer)"},
+                {"models: [{name: m, embeddings: maybe, deployments: [{provider: mock}]}]", "models[0].embeddings: maybe (expected: true or false)"},
+                {"models: [{name: m, deployments: [{provider: mock, weight: 1.5}]}]", "models[0].deployments[0].weight: 1.5 (expected: an integer)"},
+                {"models: [{name: m, deployments: [{provider: mock, price: {input: Infinity}}]}]", "models[0].deployments[0].price.input: Infinity (expected: a number)"},
+        };
+        for (String[] c : cases) {
+            String yaml = c[0].startsWith("models") ? c[0] : c[0] + "\nmodels: [{name: m, deployments: [{provider: mock}]}]";
+            assertThat(problems(yaml).problems()).as(c[0]).containsExactly(c[1]);
+        }
+    }
+
+    @Test
+    void parse_deploymentWithSeveralBadFields_reportsEveryOne() {
+        var e = problems("""
+                models:
+                  - name: x
+                    deployments: [{provider: openai, model: m, base-url: "not a url", weight: -1, max-in-flight: -2}]
+                """);
+        assertThat(e.problems()).containsExactlyInAnyOrder(
+                "models[0].deployments[0].weight: -1 (expected: >= 0)",
+                "models[0].deployments[0].max-in-flight: -2 (expected: >= 0 (0 = no limit))",
+                "models[0].deployments[0].base-url: not a url (expected: an absolute http(s) URL)");
+    }
+
+    @Test
+    void parse_deploymentWithoutProvider_reportedNotThrown() {
+        var e = problems("models: [{name: x, deployments: [{model: m, base-url: \"http://127.0.0.1:1\"}]}]");
+        assertThat(e.problems()).anySatisfy(p -> assertThat(p).contains("provider: null (expected: one of azure, anthropic, mock, openai)"));
+    }
+
+    @Test
+    void parse_mistypedSecret_neverShowsItsValue() {
+        var e = problems("""
+                reasoning: {key: [hunter2-reasoning]}
+                models:
+                  - name: x
+                    deployments:
+                      - provider: openai
+                        base-url: http://127.0.0.1:1/v1
+                        api-key: ["sk-SECRET-999"]
+                        headers: {x-goog-api-key: [AIza-header-secret], x-trace: [not-secret-but-a-header]}
+                """);
+        String all = String.join("\n", e.problems());
+        assertThat(all).doesNotContain("sk-SECRET-999", "hunter2-reasoning", "AIza-header-secret", "not-secret-but-a-header")
+                .contains("models[0].deployments[0].api-key: (hidden) (expected: a string)")
+                .contains("reasoning.key: (hidden) (expected: a string)")
+                .contains("models[0].deployments[0].headers.x-goog-api-key: (hidden) (expected: a string)");
+    }
+
+    @Test
+    void secretHeldBy_namesLikeCredentials_hiddenOthersShown() {
+        assertThat(java.util.List.of("api-key", "reasoning.key", "x.access_token", "client-secret", "password", "x.Authorization",
+                "m.headers.x-anything", "apikey", "bearer")).allMatch(Secret::heldBy);
+        assertThat(java.util.List.of("server.port", "mock.output-tokens", "keep-alive-interval", "models[0].name", "monkey"))
+                .noneMatch(Secret::heldBy);
+    }
 }
