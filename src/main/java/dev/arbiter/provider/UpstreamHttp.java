@@ -327,6 +327,11 @@ public final class UpstreamHttp implements AutoCloseable {
                 return new ArbiterException.Upstream(0, "could not connect to upstream " + label, "upstream_unreachable", null);
             }
             if (t instanceof HttpTimeoutException || t instanceof java.net.SocketTimeoutException) return timeout(deadline);
+            if (t instanceof javax.net.ssl.SSLHandshakeException) {
+                log.warn("upstream {}: TLS handshake failed: {}", label, t.toString());
+                return new ArbiterException.Upstream(0, "TLS handshake with upstream " + label + " failed (is its certificate"
+                        + " trusted? see the deployment's tls.ca-file)", "upstream_tls_error", null);
+            }
         }
         if (deadline.passed()) return timeout(deadline);
         log.warn("upstream {} failed: {}", label, String.valueOf(cause));
