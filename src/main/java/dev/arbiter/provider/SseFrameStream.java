@@ -16,7 +16,7 @@ import java.util.NoSuchElementException;
  * last {@code next()}, never as a silent end.
  */
 final class SseFrameStream implements FrameStream {
-    private final UpstreamHttp.OpenStream open;
+    private final OpenStream open;
     private final SseReader reader;
     private final StreamDecoder decoder;
     private final WireFormat format;
@@ -24,7 +24,7 @@ final class SseFrameStream implements FrameStream {
     private SseEvent pending;
     private boolean ended;
 
-    SseFrameStream(UpstreamHttp.OpenStream open, StreamDecoder decoder, WireFormat format, String label) {
+    SseFrameStream(OpenStream open, StreamDecoder decoder, WireFormat format, String label) {
         this.open = open;
         this.reader = new SseReader(open.body(), open.maxEventBytes());
         this.decoder = decoder;

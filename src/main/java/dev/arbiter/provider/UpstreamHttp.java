@@ -145,8 +145,8 @@ public final class UpstreamHttp implements AutoCloseable {
     @Override
     public void close() {
         if (evictor != null) evictor.shutdown();
-        if (pool != null) pool.close(org.apache.hc.core5.io.CloseMode.GRACEFUL);
-        if (client != null) client.close();
+        if (pool != null) pool.close(org.apache.hc.core5.io.CloseMode.IMMEDIATE);
+        if (client != null) client.shutdownNow();   // close() would wait for abandoned exchanges
     }
 
     /**
@@ -239,7 +239,7 @@ public final class UpstreamHttp implements AutoCloseable {
         }
     }
 
-    private static void closeQuietly(AutoCloseable c) {
+    static void closeQuietly(AutoCloseable c) {
         try {
             c.close();
         } catch (Exception e) {
@@ -283,7 +283,7 @@ public final class UpstreamHttp implements AutoCloseable {
      * POSTs JSON and returns the body as a stream once the upstream answered with a success status. The
      * returned stream closes itself at the deadline; closing it cancels the upstream call.
      */
-    public OpenStream postStream(URI uri, Map<String, String> headers, JsonNode body, Deadline deadline, Duration timeout) {
+    OpenStream postStream(URI uri, Map<String, String> headers, JsonNode body, Deadline deadline, Duration timeout) {
         Answer a = send(uri, headers, Json.bytes(body), deadline.cap(timeout), deadline, true);
         if (a.status() >= 400) throw upstreamError(a, readAll(a, deadline, MAX_ERROR_BODY));
         if (!a.contentType().startsWith("text/event-stream")) {
@@ -352,70 +352,5 @@ public final class UpstreamHttp implements AutoCloseable {
 
     public String label() {
         return label;
-    }
-
-    /**
-     * An upstream response body being streamed. Closing it (from any thread) aborts the upstream exchange;
-     * it closes itself when the request's deadline passes.
-     */
-    public static final class OpenStream implements AutoCloseable {
-        private final InputStream body;
-        private final AutoCloseable closer;
-        private final Watchdog.Armed deadlineTimer;
-        private final Deadline deadline;
-        private final String label;
-        private final int maxEventBytes;
-        private final UpstreamErrors errors;
-        private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
-
-        OpenStream(InputStream body, AutoCloseable closer, Deadline deadline, String label, int maxEventBytes,
-                   UpstreamErrors errors) {
-            this.body = body;
-            this.closer = closer;
-            this.deadline = deadline;
-            this.label = label;
-            this.maxEventBytes = maxEventBytes;
-            this.errors = errors;
-            this.deadlineTimer = Watchdog.shared().arm(deadline, this::close);
-        }
-
-        public InputStream body() {
-            return body;
-        }
-
-        /** The largest event the upstream may send (the deployment's {@code max-event-bytes}). */
-        int maxEventBytes() {
-            return maxEventBytes;
-        }
-
-        /** The upstream's error text with the gateway's secrets masked, as it may be passed on or logged. */
-        String masked(String upstreamText) {
-            return errors.mask(upstreamText);
-        }
-
-        /** The error to report for a read that failed: the deadline, a cancellation or a broken upstream. */
-        public ArbiterException failure(IOException e) {
-            if (deadline.passed()) return new ArbiterException.DeadlineExceeded("request deadline exceeded while streaming from upstream " + label);
-            if (closed.get()) return new ArbiterException.Upstream(0, "stream from upstream " + label + " was cancelled", "cancelled", null);
-            if (e instanceof dev.arbiter.api.SseReader.EventTooLarge tooLarge) {
-                close();   // the rest of the event is not read: the connection cannot be reused
-                log.warn("stream from upstream {} sent an event over its max-event-bytes ({})", label, tooLarge.max());
-                return new ArbiterException.Upstream(502, "stream from upstream " + label + " sent an event larger than "
-                        + "Arbiter accepts (max-event-bytes: " + tooLarge.max() + ")", "upstream_response_too_large", null);
-            }
-            log.warn("stream from upstream {} broke: {}", label, e.toString());
-            return new ArbiterException.Upstream(502, "stream from upstream " + label + " broke off", "upstream_stream_error", null);
-        }
-
-        public boolean closed() {
-            return closed.get();
-        }
-
-        @Override
-        public void close() {
-            if (!closed.compareAndSet(false, true)) return;
-            deadlineTimer.close();
-            closeQuietly(closer);
-        }
     }
 }
