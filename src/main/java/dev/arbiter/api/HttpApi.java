@@ -360,7 +360,11 @@ public final class HttpApi {
             case ArbiterException.Upstream u -> u.retryAfter();
             default -> null;
         };
-        if (retryAfter != null) res.header("retry-after", Long.toString(Math.max(1, (retryAfter.toMillis() + 999) / 1000)));
+        if (retryAfter != null) {
+            // whole seconds, rounded up, as RFC 9110 has it; and the exact wait as OpenAI's SDKs read it first
+            res.header("retry-after", Long.toString(Math.max(1, (retryAfter.toMillis() + 999) / 1000)));
+            res.header("retry-after-ms", Long.toString(retryAfter.toMillis()));
+        }
         e.headers().forEach((name, value) -> res.header(name, headerValue(value)));
         res.header("content-type", "application/json");
         res.send(Json.bytes(surface.error(e)));

@@ -19,6 +19,7 @@ import dev.arbiter.provider.AttemptPolicy;
 import dev.arbiter.provider.AttemptStage;
 import dev.arbiter.provider.OpenAiProvider;
 import dev.arbiter.provider.Provider;
+import dev.arbiter.provider.SecretMask;
 import dev.arbiter.reasoning.ReasoningEnvelope;
 import dev.arbiter.route.DeploymentSelector;
 import dev.arbiter.route.ModelRegistry;
@@ -49,7 +50,8 @@ public final class Gateway implements AutoCloseable {
         this.config = config;
         ReasoningEnvelope.install(config.reasoning().envelope());
         LongSupplier nanos = System::nanoTime;
-        this.registry = new ModelRegistry(config, Gateway::provider);
+        SecretMask secrets = SecretMask.of(config);
+        this.registry = new ModelRegistry(config, d -> provider(d, secrets));
         var sinks = new ArrayList<OutcomeSink>();
         sinks.add(new AccessLog());
         sinks.addAll(extraSinks);
@@ -81,10 +83,10 @@ public final class Gateway implements AutoCloseable {
                 .build();
     }
 
-    static Provider provider(DeploymentConfig d) {
+    static Provider provider(DeploymentConfig d, SecretMask secrets) {
         return switch (d.provider()) {
-            case "openai", "azure" -> new OpenAiProvider(d);
-            case "anthropic" -> new AnthropicProvider(d);
+            case "openai", "azure" -> new OpenAiProvider(d, secrets);
+            case "anthropic" -> new AnthropicProvider(d, secrets);
             case "mock" -> new MockProvider(d.mock());
             default -> throw new IllegalArgumentException("unknown provider " + d.provider());
         };

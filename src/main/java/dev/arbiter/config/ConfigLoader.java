@@ -212,14 +212,26 @@ public final class ConfigLoader {
         for (String k : h.fieldNames()) headers.put(k, h.string(k, ""));
         MockConfig mock = mock(d.child("mock"));
         Duration timeout = d.duration("timeout", Duration.ofMinutes(10));
+        TlsConfig tls = tls(d.child("tls"));
         var dc = d.build(() -> new DeploymentConfig(name, provider, model, d.uri("base-url"), key,
                 d.integer("weight", 1), price, d.optionalInteger("context-window"),
                 d.duration("connect-timeout", Duration.ofSeconds(10)), timeout, d.integer("max-in-flight", 0),
                 d.string("api-version", null), headers, mock == null ? MockConfig.DEFAULT : mock, d.string("api", null),
-                d.string("hosted-tools", null), d.has("anthropic-beta") ? d.strings("anthropic-beta") : d.markUnset("anthropic-beta")));
+                d.string("hosted-tools", null), d.has("anthropic-beta") ? d.strings("anthropic-beta") : d.markUnset("anthropic-beta"),
+                d.integer("max-response-bytes", DeploymentConfig.DEFAULT_MAX_RESPONSE_BYTES),
+                d.integer("max-event-bytes", DeploymentConfig.DEFAULT_MAX_EVENT_BYTES), tls));
         d.rejectUnknown("one of name, provider, model, base-url, api-key, weight, price, context-window, connect-timeout, "
-                + "timeout, max-in-flight, api-version, headers, mock, api, hosted-tools, anthropic-beta");
+                + "timeout, max-in-flight, api-version, headers, mock, api, hosted-tools, anthropic-beta, max-response-bytes, "
+                + "max-event-bytes, tls");
         return dc;
+    }
+
+    private static TlsConfig tls(ConfigNode t) {
+        if (!t.present()) return null;
+        String caFile = t.string("ca-file", null);
+        var c = t.build(() -> new TlsConfig(caFile == null ? null : Path.of(caFile)));
+        t.rejectUnknown("ca-file");
+        return c;
     }
 
     private Secret apiKey(ConfigNode d) {

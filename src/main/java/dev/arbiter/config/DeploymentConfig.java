@@ -25,21 +25,40 @@ import java.util.Set;
  *     {@code drop} them and name them in the {@code x-arbiter-dropped-tools} header, or {@code reject} with 400
  * @param anthropicBeta the {@code anthropic-beta} flags forwarded to this (Anthropic) deployment; null forwards
  *     every flag the client sent. Flags are never sent to other providers.
+ * @param maxResponseBytes the largest non-streamed answer read from the upstream (502 above), so one huge body
+ *     cannot exhaust the gateway's memory
+ * @param maxEventBytes the largest server-sent event (and any one line of it) read from the upstream's stream
+ *     (502, or the stream's error event, above)
+ * @param tls how an HTTPS upstream's certificate is checked; null for the JVM's default trust store
  */
 public record DeploymentConfig(String name, String provider, String model, URI baseUrl, Secret apiKey, int weight,
                                PriceConfig price, Integer contextWindow, Duration connectTimeout, Duration timeout,
                                int maxInFlight, String apiVersion, Map<String, String> headers, MockConfig mock,
-                               String api, String hostedTools, List<String> anthropicBeta) {
+                               String api, String hostedTools, List<String> anthropicBeta, int maxResponseBytes,
+                               int maxEventBytes, TlsConfig tls) {
 
     public static final Set<String> PROVIDERS = Set.of("openai", "azure", "anthropic", "mock");
     /** The upstream model name that means "whatever model the client asked for". */
     public static final String ANY_MODEL = "*";
+    public static final int DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+    public static final int DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024;
+    /** Upper bound of both byte limits: a Java array's, with room to read one byte past the limit. */
+    private static final int MAX_BYTES_LIMIT = 1024 * 1024 * 1024;
 
     public DeploymentConfig(String name, String provider, String model, URI baseUrl, Secret apiKey, int weight,
                             PriceConfig price, Integer contextWindow, Duration connectTimeout, Duration timeout,
                             int maxInFlight, String apiVersion, Map<String, String> headers, MockConfig mock) {
         this(name, provider, model, baseUrl, apiKey, weight, price, contextWindow, connectTimeout, timeout, maxInFlight,
                 apiVersion, headers, mock, null, null, null);
+    }
+
+    public DeploymentConfig(String name, String provider, String model, URI baseUrl, Secret apiKey, int weight,
+                            PriceConfig price, Integer contextWindow, Duration connectTimeout, Duration timeout,
+                            int maxInFlight, String apiVersion, Map<String, String> headers, MockConfig mock,
+                            String api, String hostedTools, List<String> anthropicBeta) {
+        this(name, provider, model, baseUrl, apiKey, weight, price, contextWindow, connectTimeout, timeout, maxInFlight,
+                apiVersion, headers, mock, api, hostedTools, anthropicBeta, DEFAULT_MAX_RESPONSE_BYTES,
+                DEFAULT_MAX_EVENT_BYTES, null);
     }
 
     public DeploymentConfig {
@@ -63,10 +82,16 @@ public record DeploymentConfig(String name, String provider, String model, URI b
         checks.require(ServerConfig.positive(connectTimeout), "connect-timeout", connectTimeout, "a positive duration");
         checks.require(ServerConfig.positive(timeout), "timeout", timeout, "a positive duration");
         checks.require(maxInFlight >= 0, "max-in-flight", maxInFlight, ">= 0 (0 = no limit)");
+        checks.require(maxResponseBytes >= 1024 && maxResponseBytes <= MAX_BYTES_LIMIT, "max-response-bytes",
+                maxResponseBytes, "from 1024 to " + MAX_BYTES_LIMIT);
+        checks.require(maxEventBytes >= 1024 && maxEventBytes <= MAX_BYTES_LIMIT, "max-event-bytes",
+                maxEventBytes, "from 1024 to " + MAX_BYTES_LIMIT);
         if (!"mock".equals(provider)) {
             checks.require(baseUrl != null && baseUrl.isAbsolute()
                             && ("http".equals(baseUrl.getScheme()) || "https".equals(baseUrl.getScheme())),
                     "base-url", baseUrl, "an absolute http(s) URL");
+            checks.require(tls == null || baseUrl == null || "https".equals(baseUrl.getScheme()), "tls", "(set)",
+                    "no tls settings for an http:// base-url");
         }
         if ("azure".equals(provider)) {
             checks.require(apiVersion != null && !apiVersion.isBlank(), "api-version", apiVersion,

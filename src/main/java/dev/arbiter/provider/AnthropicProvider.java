@@ -35,9 +35,15 @@ public final class AnthropicProvider implements Provider {
     private final UpstreamHttp http;
     private final URI messages;
 
+    /** A provider that masks only this deployment's own secrets in upstream text. */
     public AnthropicProvider(DeploymentConfig config) {
+        this(config, SecretMask.of(java.util.List.of(config)));
+    }
+
+    /** @param secrets the gateway's configured secrets, masked in any upstream text logged or passed on */
+    public AnthropicProvider(DeploymentConfig config, SecretMask secrets) {
         this.config = config;
-        this.http = new UpstreamHttp(config.name(), config.connectTimeout(), "https".equals(config.baseUrl().getScheme()));
+        this.http = new UpstreamHttp(config, secrets);
         this.messages = messagesUri(config.baseUrl());
     }
 
@@ -183,5 +189,10 @@ public final class AnthropicProvider implements Provider {
                         c.stopSequence(), c.logprobs()))
                 .toList();
         return new LlmResponse(r.id(), r.model(), r.created(), choices, r.usage(), r.format(), r.raw());
+    }
+
+    @Override
+    public void close() {
+        http.close();
     }
 }

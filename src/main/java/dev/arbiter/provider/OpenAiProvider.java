@@ -38,14 +38,20 @@ public final class OpenAiProvider implements Provider {
     private final boolean responsesApi;
     private final boolean developerRole;
 
+    /** A provider that masks only this deployment's own secrets in upstream text. */
     public OpenAiProvider(DeploymentConfig config) {
+        this(config, SecretMask.of(java.util.List.of(config)));
+    }
+
+    /** @param secrets the gateway's configured secrets, masked in any upstream text logged or passed on */
+    public OpenAiProvider(DeploymentConfig config, SecretMask secrets) {
         this.config = config;
         this.azure = "azure".equals(config.provider());
         this.providerName = config.provider();
         this.responsesApi = "responses".equals(config.api());
         String host = config.baseUrl().getHost() == null ? "" : config.baseUrl().getHost();
         this.developerRole = azure || host.equals("api.openai.com");
-        this.http = new UpstreamHttp(config.name(), config.connectTimeout(), "https".equals(config.baseUrl().getScheme()));
+        this.http = new UpstreamHttp(config, secrets);
     }
 
     @Override
@@ -140,5 +146,10 @@ public final class OpenAiProvider implements Provider {
             else h.put("authorization", "Bearer " + config.apiKey().reveal());
         }
         return h;
+    }
+
+    @Override
+    public void close() {
+        http.close();
     }
 }

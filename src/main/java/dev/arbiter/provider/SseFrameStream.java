@@ -16,7 +16,7 @@ import java.util.NoSuchElementException;
  * last {@code next()}, never as a silent end.
  */
 final class SseFrameStream implements FrameStream {
-    private final UpstreamHttp.OpenStream open;
+    private final OpenStream open;
     private final SseReader reader;
     private final StreamDecoder decoder;
     private final WireFormat format;
@@ -24,9 +24,9 @@ final class SseFrameStream implements FrameStream {
     private SseEvent pending;
     private boolean ended;
 
-    SseFrameStream(UpstreamHttp.OpenStream open, StreamDecoder decoder, WireFormat format, String label) {
+    SseFrameStream(OpenStream open, StreamDecoder decoder, WireFormat format, String label) {
         this.open = open;
-        this.reader = new SseReader(open.body());
+        this.reader = new SseReader(open.body(), open.maxEventBytes());
         this.decoder = decoder;
         this.format = format;
         this.label = label;
@@ -64,7 +64,19 @@ final class SseFrameStream implements FrameStream {
         if (!hasNext()) throw new NoSuchElementException();
         SseEvent e = pending;
         pending = null;
+        // an upstream's error event may quote a key: masked before the decoder logs it or a same-format client gets it
+        if (isError(e)) {
+            String masked = open.masked(e.data());
+            if (!masked.equals(e.data())) e = new SseEvent(e.event(), masked, e.comment());
+        }
         return new Frame(format, e, decoder.decode(e));
+    }
+
+    /** An error event of any of the formats: Anthropic's and Responses' {@code error}, {@code response.failed}, a chat error chunk. */
+    private static boolean isError(SseEvent e) {
+        return "error".equals(e.event()) || "response.failed".equals(e.event())
+                || e.data().startsWith("{\"error\"") || e.data().startsWith("{\"type\":\"error\"")
+                || e.data().startsWith("{\"type\":\"response.failed\"");
     }
 
     @Override

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.arbiter.api.Bodies;
 import dev.arbiter.api.Json;
+import dev.arbiter.config.DeploymentConfig;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.pipeline.Deadline;
 import dev.arbiter.pipeline.Watchdog;
@@ -40,43 +41,53 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * HTTP to one upstream (Apache HttpClient for plain HTTP, the JDK client for TLS): JSON in, JSON or an SSE byte
- * stream out, every call bounded by the request's deadline and the deployment's timeout, and cancellable. Upstream error bodies are logged (with
- * anything that looks like a key masked) and summarised for the caller, never echoed whole.
+ * stream out, every call bounded by the request's deadline and the deployment's timeout, and cancellable; answers
+ * bounded by the deployment's {@code max-response-bytes} and {@code max-event-bytes}. Upstream error bodies are
+ * logged (with every configured secret and anything that looks like a key masked) and summarised for the caller,
+ * never echoed whole. A plain-HTTP request that a pooled connection's upstream had silently closed is sent once more
+ * on a new connection (see {@link UpstreamConnections}).
  */
-public final class UpstreamHttp {
+public final class UpstreamHttp implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(UpstreamHttp.class);
     private static final int MAX_ERROR_BODY = 64 * 1024;
-    private static final int MAX_BODY = 256 * 1024 * 1024;
-    private static final Pattern KEYLIKE = Pattern.compile("(sk-|sk-ant-|key-|Bearer\\s+)[A-Za-z0-9_\\-*.]{6,}");
     private static final ContentType JSON = ContentType.create("application/json");
     /** Upper bound of pooled connections per upstream; the gateway's own in-flight limits bound it first. */
     private static final int MAX_CONNECTIONS = 4096;
 
     private final HttpClient client;
+    private final PoolingHttpClientConnectionManager pool;
+    private final IdleConnectionEvictor evictor;
     private final CloseableHttpClient plain;
+    /** The same pool, always on a new connection: for the one retry after a pooled connection proved dead. */
+    private final CloseableHttpClient plainFresh;
     private final String label;
+    private final int maxResponseBytes;
+    private final int maxEventBytes;
+    private final UpstreamErrors errors;
 
     /**
-     * @param label the deployment name, used in messages to callers and logs
-     * @param secure whether the upstream is reached over TLS
+     * @param config the deployment: its name (used in messages to callers and logs), base URL, connect timeout,
+     *     TLS settings and answer bounds
+     * @param secrets the gateway's secrets, masked in any upstream text logged or passed on
      */
-    public UpstreamHttp(String label, Duration connectTimeout, boolean secure) {
-        this.label = label;
+    public UpstreamHttp(DeploymentConfig config, SecretMask secrets) {
+        this.label = config.name();
+        this.maxResponseBytes = config.maxResponseBytes();
+        this.maxEventBytes = config.maxEventBytes();
+        this.errors = new UpstreamErrors(label, secrets);
+        boolean secure = "https".equals(config.baseUrl().getScheme());
+        Duration connectTimeout = config.connectTimeout();
         // Plain-HTTP upstreams (vLLM, llama.cpp, Ollama on the next host) are where the gateway's own cost shows, so
         // they get Apache HttpClient's classic (blocking) client: the whole exchange runs on the request's virtual
         // thread, with no hand-off to other threads. Measured in bench/run.sh against the alternatives: the JDK
@@ -84,16 +95,32 @@ public final class UpstreamHttp {
         // Helidon's WebClient starts a monitor thread on every pooled connection after each call (a 101 ms timed
         // read loop that the next call must stop), which together cost more CPU than the rest of the gateway.
         // Pooled connections idle for over a second are checked before reuse, since local servers such as uvicorn
-        // close idle keep-alive connections after a few seconds. TLS upstreams keep the JDK client for HTTP/2.
+        // close idle keep-alive connections after a few seconds; one that dies sooner is retried on a new connection
+        // (UpstreamConnections). TLS upstreams keep the JDK client for HTTP/2.
         // The minimal client: the exchange itself, none of the full client's protocol chain (redirects, cookies,
         // authentication, retries, decompression are all off anyway, and that chain re-parsed the request path on
         // every call, measured at an eighth of the gateway's allocation).
-        this.plain = secure ? null : HttpClients.createMinimal(pool(connectTimeout));
-        this.client = !secure ? null : HttpClient.newBuilder()
-                .connectTimeout(connectTimeout)
-                .version(HttpClient.Version.HTTP_2)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
+        if (secure) {
+            this.pool = null;
+            this.evictor = null;
+            this.plain = null;
+            this.plainFresh = null;
+            var b = HttpClient.newBuilder()
+                    .connectTimeout(connectTimeout)
+                    .version(HttpClient.Version.HTTP_2)
+                    .followRedirects(HttpClient.Redirect.NEVER);
+            if (config.tls() != null) b.sslContext(UpstreamTls.context(config.tls()));
+            this.client = b.build();
+        } else {
+            this.client = null;
+            this.pool = pool(connectTimeout);
+            // a burst opens as many connections as it has calls in flight; those idle for 30 s are closed
+            this.evictor = new IdleConnectionEvictor(pool, TimeValue.ofSeconds(30));
+            evictor.start();
+            var connections = new UpstreamConnections(pool);
+            this.plain = HttpClients.createMinimal(connections);
+            this.plainFresh = HttpClients.createMinimal(connections.fresh());
+        }
     }
 
     private static PoolingHttpClientConnectionManager pool(Duration connectTimeout) {
@@ -111,14 +138,23 @@ public final class UpstreamHttp {
                         .setValidateAfterInactivity(TimeValue.ofSeconds(1))
                         .build())
                 .build();
-        // a burst opens as many connections as it has calls in flight; those idle for 30 s are closed
-        new IdleConnectionEvictor(pool, TimeValue.ofSeconds(30)).start();
         return pool;
     }
 
-    /** An upstream's answer whose body has not been read yet; closing {@code closer} abandons the exchange. */
-    private record Answer(int status, Optional<String> retryAfter, String contentType, long contentLength, InputStream body,
-                          AutoCloseable closer) {}
+    /** Closes the pooled connections; for the gateway's shutdown. */
+    @Override
+    public void close() {
+        if (evictor != null) evictor.shutdown();
+        if (pool != null) pool.close(org.apache.hc.core5.io.CloseMode.IMMEDIATE);
+        if (client != null) client.shutdownNow();   // close() would wait for abandoned exchanges
+    }
+
+    /**
+     * An upstream's answer whose body has not been read yet; closing {@code closer} abandons the exchange. The retry
+     * headers are null when absent.
+     */
+    private record Answer(int status, String retryAfter, String retryAfterMs, String contentType, long contentLength,
+                          InputStream body, AutoCloseable closer) {}
 
     private Answer send(URI uri, Map<String, String> headers, byte[] body, Duration limit, Deadline deadline, boolean stream) {
         if (limit.isNegative() || limit.isZero()) {
@@ -126,30 +162,19 @@ public final class UpstreamHttp {
         }
         String accept = stream ? "text/event-stream" : "application/json";
         if (plain != null) {
-            HttpUriRequestBase req = body == null ? new HttpGet(uri) : new HttpPost(uri);
-            req.setConfig(RequestConfig.custom().setResponseTimeout(Timeout.of(limit)).build());
-            req.setHeader("accept", accept);
-            req.setHeader("user-agent", "arbiter");
-            headers.forEach(req::setHeader);
-            if (body != null) req.setEntity(new ByteArrayEntity(body, JSON));
-            // the socket timeout bounds each read, not the whole wait: an upstream trickling its status line and
-            // headers would outlast the deadline without this
-            try (var guard = Watchdog.shared().arm(deadline, req::cancel)) {
-                ClassicHttpResponse res = plain.executeOpen(new HttpHost(uri.getScheme(), uri.getHost(), uri.getPort()), req, null);
-                HttpEntity entity = res.getEntity();
-                Header retryAfter = res.getFirstHeader("retry-after");
-                Header type = res.getFirstHeader("content-type");
-                // cancel() drops the connection unless the body was read to its end, which already returned it to
-                // the pool; it is safe from any thread, so a deadline timer or a client disconnect can abort a read
-                return new Answer(res.getCode(), Optional.ofNullable(retryAfter).map(Header::getValue),
-                        type == null ? "" : type.getValue(), entity == null ? 0 : entity.getContentLength(),
-                        entity == null ? InputStream.nullInputStream() : entity.getContent(),
-                        () -> {
-                            req.cancel();
-                            res.close();
-                        });
-            } catch (IOException | RuntimeException e) {
-                throw transport(e, deadline);
+            HttpHost host = new HttpHost(uri.getScheme(), uri.getHost(), uri.getPort());
+            HttpUriRequestBase req = request(uri, headers, body, limit, accept);
+            try {
+                return open(plain, host, req, deadline);
+            } catch (UpstreamConnections.StaleConnection stale) {
+                if (req.isCancelled() || deadline.passed()) throw transport(stale.getCause(), deadline);
+                // nothing of an answer arrived on a connection the upstream had closed: it never saw this request
+                log.debug("upstream {}: {}; sending again on a new connection", label, stale.getMessage());
+                try {
+                    return open(plainFresh, host, request(uri, headers, body, limit, accept), deadline);
+                } catch (UpstreamConnections.StaleConnection impossible) {
+                    throw transport(impossible.getCause(), deadline);   // a new connection is never reused
+                }
             }
         }
         var b = HttpRequest.newBuilder(uri).timeout(limit).header("accept", accept);
@@ -157,9 +182,48 @@ public final class UpstreamHttp {
         else b.GET();
         headers.forEach(b::header);
         HttpResponse<InputStream> res = await(client.sendAsync(b.build(), HttpResponse.BodyHandlers.ofInputStream()), limit, deadline);
-        return new Answer(res.statusCode(), res.headers().firstValue("retry-after"),
-                res.headers().firstValue("content-type").orElse(""), res.headers().firstValueAsLong("content-length").orElse(-1),
-                res.body(), res.body());
+        var h = res.headers();
+        return new Answer(res.statusCode(), h.firstValue("retry-after").orElse(null), h.firstValue("retry-after-ms").orElse(null),
+                h.firstValue("content-type").orElse(""), h.firstValueAsLong("content-length").orElse(-1), res.body(), res.body());
+    }
+
+    private static HttpUriRequestBase request(URI uri, Map<String, String> headers, byte[] body, Duration limit, String accept) {
+        HttpUriRequestBase req = body == null ? new HttpGet(uri) : new HttpPost(uri);
+        req.setConfig(RequestConfig.custom().setResponseTimeout(Timeout.of(limit)).build());
+        req.setHeader("accept", accept);
+        req.setHeader("user-agent", "arbiter");
+        headers.forEach(req::setHeader);
+        if (body != null) req.setEntity(new ByteArrayEntity(body, JSON));
+        return req;
+    }
+
+    /** Runs one plain-HTTP exchange up to the answer's head; a reused connection found dead comes out as such. */
+    private Answer open(CloseableHttpClient http, HttpHost host, HttpUriRequestBase req, Deadline deadline)
+            throws UpstreamConnections.StaleConnection {
+        // the socket timeout bounds each read, not the whole wait: an upstream trickling its status line and
+        // headers would outlast the deadline without this
+        try (var guard = Watchdog.shared().arm(deadline, req::cancel)) {
+            ClassicHttpResponse res = http.executeOpen(host, req, null);
+            HttpEntity entity = res.getEntity();
+            Header type = res.getFirstHeader("content-type");
+            // cancel() drops the connection unless the body was read to its end, which already returned it to
+            // the pool; it is safe from any thread, so a deadline timer or a client disconnect can abort a read
+            return new Answer(res.getCode(), value(res.getFirstHeader("retry-after")), value(res.getFirstHeader("retry-after-ms")),
+                    type == null ? "" : type.getValue(), entity == null ? 0 : entity.getContentLength(),
+                    entity == null ? InputStream.nullInputStream() : entity.getContent(),
+                    () -> {
+                        req.cancel();
+                        res.close();
+                    });
+        } catch (UpstreamConnections.StaleConnection e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw transport(e, deadline);
+        }
+    }
+
+    private static String value(Header h) {
+        return h == null ? null : h.getValue();
     }
 
     /** Reads a whole (non-streamed) answer, giving up at the deadline. */
@@ -175,7 +239,7 @@ public final class UpstreamHttp {
         }
     }
 
-    private static void closeQuietly(AutoCloseable c) {
+    static void closeQuietly(AutoCloseable c) {
         try {
             c.close();
         } catch (Exception e) {
@@ -184,9 +248,25 @@ public final class UpstreamHttp {
     }
 
     private ObjectNode complete(Answer a, Deadline deadline) {
-        byte[] bytes = readAll(a, deadline, a.status() >= 400 ? MAX_ERROR_BODY : MAX_BODY);
-        if (a.status() >= 400) throw upstreamError(a.status(), a.retryAfter(), bytes);
+        if (a.status() >= 400) throw upstreamError(a, readAll(a, deadline, MAX_ERROR_BODY));
+        if (a.contentLength() > maxResponseBytes) {
+            closeQuietly(a.closer());
+            throw tooLarge("an answer of " + a.contentLength() + " bytes");
+        }
+        // one byte past the bound tells a body over it from one that fills it exactly
+        byte[] bytes = readAll(a, deadline, maxResponseBytes + 1);
+        if (bytes.length > maxResponseBytes) throw tooLarge("an answer of more than " + maxResponseBytes + " bytes");
         return parseObject(bytes);
+    }
+
+    private ArbiterException tooLarge(String what) {
+        log.warn("upstream {} sent {}, over its max-response-bytes", label, what);
+        return new ArbiterException.Upstream(502, "upstream " + label + " sent " + what + ", more than Arbiter accepts "
+                + "(max-response-bytes: " + maxResponseBytes + ")", "upstream_response_too_large", null);
+    }
+
+    private ArbiterException upstreamError(Answer a, byte[] body) {
+        return errors.upstreamError(a.status(), a.retryAfter(), a.retryAfterMs(), body);
     }
 
     /** POSTs JSON and returns the parsed JSON answer, or throws the mapped upstream error. */
@@ -203,16 +283,17 @@ public final class UpstreamHttp {
      * POSTs JSON and returns the body as a stream once the upstream answered with a success status. The
      * returned stream closes itself at the deadline; closing it cancels the upstream call.
      */
-    public OpenStream postStream(URI uri, Map<String, String> headers, JsonNode body, Deadline deadline, Duration timeout) {
+    OpenStream postStream(URI uri, Map<String, String> headers, JsonNode body, Deadline deadline, Duration timeout) {
         Answer a = send(uri, headers, Json.bytes(body), deadline.cap(timeout), deadline, true);
-        if (a.status() >= 400) throw upstreamError(a.status(), a.retryAfter(), readAll(a, deadline, MAX_ERROR_BODY));
+        if (a.status() >= 400) throw upstreamError(a, readAll(a, deadline, MAX_ERROR_BODY));
         if (!a.contentType().startsWith("text/event-stream")) {
             byte[] got = readAll(a, deadline, MAX_ERROR_BODY);
-            log.warn("upstream {} answered a stream request with content-type '{}': {}", label, a.contentType(), mask(got));
+            log.warn("upstream {} answered a stream request with content-type '{}': {}", label,
+                    dev.arbiter.error.Untrusted.text(a.contentType()), errors.forLog(got));
             throw new ArbiterException.Upstream(502, "upstream " + label + " did not answer with an event stream",
                     "upstream_bad_response", null);
         }
-        return new OpenStream(a.body(), a.closer(), deadline, label);
+        return new OpenStream(a.body(), a.closer(), deadline, label, maxEventBytes, errors);
     }
 
     private <T> HttpResponse<T> await(CompletableFuture<HttpResponse<T>> f, Duration limit, Deadline deadline) {
@@ -246,6 +327,11 @@ public final class UpstreamHttp {
                 return new ArbiterException.Upstream(0, "could not connect to upstream " + label, "upstream_unreachable", null);
             }
             if (t instanceof HttpTimeoutException || t instanceof java.net.SocketTimeoutException) return timeout(deadline);
+            if (t instanceof javax.net.ssl.SSLHandshakeException) {
+                log.warn("upstream {}: TLS handshake failed: {}", label, t.toString());
+                return new ArbiterException.Upstream(0, "TLS handshake with upstream " + label + " failed (is its certificate"
+                        + " trusted? see the deployment's tls.ca-file)", "upstream_tls_error", null);
+            }
         }
         if (deadline.passed()) return timeout(deadline);
         log.warn("upstream {} failed: {}", label, String.valueOf(cause));
@@ -260,101 +346,11 @@ public final class UpstreamHttp {
         } catch (IOException e) {
             // fall through
         }
-        log.warn("upstream {} answered with a body that is not a JSON object: {}", label, mask(body));
+        log.warn("upstream {} answered with a body that is not a JSON object: {}", label, errors.forLog(body));
         throw new ArbiterException.Upstream(502, "upstream " + label + " answered with a malformed body", "upstream_bad_response", null);
-    }
-
-    /** Maps an upstream error status and body to what the caller sees; the body itself goes to the log. */
-    ArbiterException upstreamError(int status, Optional<String> retryAfterHeader, byte[] body) {
-        String masked = mask(body);
-        log.warn("upstream {} answered HTTP {}: {}", label, status, masked);
-        Duration retryAfter = retryAfterHeader.map(UpstreamHttp::parseRetryAfter).orElse(null);
-        String detail = null;
-        if (status == 400 || status == 404 || status == 413 || status == 422) {
-            try {
-                JsonNode n = Json.MAPPER.readTree(body);
-                JsonNode err = n.path("error");
-                String m = err.isTextual() ? err.asText() : Json.text(err, "message");
-                if (m == null) m = Json.text(n, "message");
-                if (m != null) detail = KEYLIKE.matcher(m.length() > 500 ? m.substring(0, 500) + "..." : m).replaceAll("****");
-            } catch (IOException | RuntimeException e) {
-                // no readable detail
-            }
-        }
-        String what = switch (status) {
-            case 401, 403 -> "rejected Arbiter's credentials";
-            case 429 -> "is rate limiting";
-            case 529, 503 -> "is overloaded";
-            default -> status >= 500 ? "failed" : "rejected the request";
-        };
-        String msg = "upstream " + label + " " + what + " (HTTP " + status + ")" + (detail == null ? "" : ": " + detail);
-        return new ArbiterException.Upstream(status, msg, "upstream_http_" + status, retryAfter);
-    }
-
-    static Duration parseRetryAfter(String v) {
-        try {
-            return Duration.ofMillis(Math.round(Double.parseDouble(v.trim()) * 1000));
-        } catch (NumberFormatException e) {
-            try {
-                var at = ZonedDateTime.parse(v.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
-                Duration d = Duration.between(ZonedDateTime.now(at.getZone()), at);
-                return d.isNegative() ? Duration.ZERO : d;
-            } catch (RuntimeException e2) {
-                return null;
-            }
-        }
-    }
-
-    static String mask(byte[] body) {
-        String s = new String(body, 0, Math.min(body.length, 2000), java.nio.charset.StandardCharsets.UTF_8);
-        return KEYLIKE.matcher(s).replaceAll("****");
     }
 
     public String label() {
         return label;
-    }
-
-    /**
-     * An upstream response body being streamed. Closing it (from any thread) aborts the upstream exchange;
-     * it closes itself when the request's deadline passes.
-     */
-    public static final class OpenStream implements AutoCloseable {
-        private final InputStream body;
-        private final AutoCloseable closer;
-        private final Watchdog.Armed deadlineTimer;
-        private final Deadline deadline;
-        private final String label;
-        private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
-
-        OpenStream(InputStream body, AutoCloseable closer, Deadline deadline, String label) {
-            this.body = body;
-            this.closer = closer;
-            this.deadline = deadline;
-            this.label = label;
-            this.deadlineTimer = Watchdog.shared().arm(deadline, this::close);
-        }
-
-        public InputStream body() {
-            return body;
-        }
-
-        /** The error to report for a read that failed: the deadline, a cancellation or a broken upstream. */
-        public ArbiterException failure(IOException e) {
-            if (deadline.passed()) return new ArbiterException.DeadlineExceeded("request deadline exceeded while streaming from upstream " + label);
-            if (closed.get()) return new ArbiterException.Upstream(0, "stream from upstream " + label + " was cancelled", "cancelled", null);
-            log.warn("stream from upstream {} broke: {}", label, e.toString());
-            return new ArbiterException.Upstream(502, "stream from upstream " + label + " broke off", "upstream_stream_error", null);
-        }
-
-        public boolean closed() {
-            return closed.get();
-        }
-
-        @Override
-        public void close() {
-            if (!closed.compareAndSet(false, true)) return;
-            deadlineTimer.close();
-            closeQuietly(closer);
-        }
     }
 }

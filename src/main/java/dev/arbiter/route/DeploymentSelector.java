@@ -4,6 +4,7 @@ import dev.arbiter.pipeline.Exchange;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.LongUnaryOperator;
 
 /**
  * Ranks a logical model's deployments for one request: the first is tried first, the rest are the order in which
@@ -24,11 +25,18 @@ public interface DeploymentSelector {
         return rank(model, exchange).getFirst();
     }
 
-    /**
-     * Draws by weight without replacement: the first with probability weight / total, the next among the rest the
-     * same way, and so on, from a thread-local random.
-     */
+    /** {@link #weighted} drawing from a thread-local random. */
     static DeploymentSelector weightedRandom() {
+        return weighted(bound -> ThreadLocalRandom.current().nextLong(bound));
+    }
+
+    /**
+     * Ranks by weight, drawing without replacement: first each deployment with the share of its weight in the model's
+     * total, then the next among the rest the same way, and so on; deployments of weight 0 come last (standbys for
+     * fallback, never chosen first while another has weight). {@code draw} returns a uniformly random number from 0
+     * (inclusive) to its argument (exclusive); it is called from many threads at once (tests pass a seeded one).
+     */
+    static DeploymentSelector weighted(LongUnaryOperator draw) {
         return new DeploymentSelector() {
             @Override
             public List<Deployment> rank(ModelRegistry.Model model, Exchange exchange) {
@@ -36,13 +44,12 @@ public interface DeploymentSelector {
                 if (ds.size() == 1) return ds;
                 var left = new ArrayList<>(ds);
                 var out = new ArrayList<Deployment>(ds.size());
-                var random = ThreadLocalRandom.current();
                 while (left.size() > 1) {
-                    int total = 0;
+                    long total = 0;
                     for (Deployment d : left) total += d.config().weight();
-                    int pick = left.size() - 1;
+                    int pick = 0;
                     if (total > 0) {
-                        int r = random.nextInt(total);
+                        long r = draw.applyAsLong(total);
                         for (int i = 0; i < left.size(); i++) {
                             r -= left.get(i).config().weight();
                             if (r < 0) {

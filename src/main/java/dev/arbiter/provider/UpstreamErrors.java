@@ -1,0 +1,113 @@
+package dev.arbiter.provider;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.arbiter.api.Json;
+import dev.arbiter.error.ArbiterException;
+import dev.arbiter.error.Untrusted;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What one upstream's error answers become: the caller gets Arbiter's summary (with the upstream's own message for
+ * a request it rejected, and its retry hint), the log gets the body; both with every configured secret and anything
+ * key-like masked, and escaped and bounded as untrusted text.
+ */
+final class UpstreamErrors {
+    private static final Logger log = LoggerFactory.getLogger(UpstreamHttp.class);
+    /** How much of an upstream body goes into a log line. */
+    private static final int LOGGED_CHARS = 2000;
+    /** How much of an upstream's own message reaches the caller. */
+    private static final int DETAIL_CHARS = 500;
+    /** Longest retry hint passed on; a larger one is taken as this. */
+    private static final Duration MAX_RETRY_AFTER = Duration.ofDays(1);
+
+    private final String label;
+    private final SecretMask secrets;
+
+    UpstreamErrors(String label, SecretMask secrets) {
+        this.label = label;
+        this.secrets = secrets;
+    }
+
+    /**
+     * Maps an upstream error status and body to what the caller sees; the body itself goes to the log.
+     *
+     * @param retryAfter the upstream's {@code Retry-After} header (seconds or an HTTP date), or null
+     * @param retryAfterMs the upstream's {@code retry-after-ms} header (OpenAI, Azure), or null; preferred when both
+     */
+    ArbiterException upstreamError(int status, String retryAfter, String retryAfterMs, byte[] body) {
+        log.warn("upstream {} answered HTTP {}: {}", label, status, forLog(body));
+        String detail = null;
+        if (status == 400 || status == 404 || status == 413 || status == 422) {
+            try {
+                JsonNode n = Json.MAPPER.readTree(body);
+                JsonNode err = n.path("error");
+                String m = err.isTextual() ? err.asText() : Json.text(err, "message");
+                if (m == null) m = Json.text(n, "message");
+                if (m != null) detail = Untrusted.text(secrets.mask(m), DETAIL_CHARS);
+            } catch (IOException | RuntimeException e) {
+                // no readable detail
+            }
+        }
+        String what = switch (status) {
+            case 401, 403 -> "rejected Arbiter's credentials";
+            case 429 -> "is rate limiting";
+            case 529, 503 -> "is overloaded";
+            default -> status >= 500 ? "failed" : "rejected the request";
+        };
+        String msg = "upstream " + label + " " + what + " (HTTP " + status + ")" + (detail == null ? "" : ": " + detail);
+        return new ArbiterException.Upstream(status, msg, "upstream_http_" + status, retryAfter(retryAfter, retryAfterMs));
+    }
+
+    /** Upstream text with the gateway's secrets and anything key-like masked (not yet escaped or bounded). */
+    String mask(String upstreamText) {
+        return secrets.mask(upstreamText);
+    }
+
+    /** An upstream body (or the start of it) as a log line may show it. */
+    String forLog(byte[] body) {
+        // the whole (bounded) body is masked before it is cut, so a cut cannot leave part of a secret showing
+        return Untrusted.text(secrets.mask(new String(body, StandardCharsets.UTF_8)), LOGGED_CHARS);
+    }
+
+    /** The wait an upstream asked for: {@code retry-after-ms} if it is valid, else {@code Retry-After}; null if neither. */
+    static Duration retryAfter(String header, String msHeader) {
+        Duration ms = msHeader == null ? null : millis(msHeader);
+        if (ms != null) return ms;
+        return header == null ? null : parseRetryAfter(header);
+    }
+
+    private static Duration millis(String v) {
+        try {
+            double d = Double.parseDouble(v.trim());
+            return Double.isFinite(d) && d >= 0 ? bounded(Math.round(d)) : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** {@code Retry-After} as delay-seconds or an HTTP date (RFC 9110 10.2.3); null if it is neither. */
+    static Duration parseRetryAfter(String v) {
+        try {
+            double d = Double.parseDouble(v.trim());
+            return Double.isFinite(d) && d >= 0 ? bounded(Math.round(d * 1000)) : null;
+        } catch (NumberFormatException e) {
+            try {
+                var at = ZonedDateTime.parse(v.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
+                Duration d = Duration.between(ZonedDateTime.now(at.getZone()), at);
+                return d.isNegative() ? Duration.ZERO : d.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : d;
+            } catch (RuntimeException e2) {
+                return null;
+            }
+        }
+    }
+
+    private static Duration bounded(long millis) {
+        return millis > MAX_RETRY_AFTER.toMillis() ? MAX_RETRY_AFTER : Duration.ofMillis(millis);
+    }
+}

@@ -1,0 +1,52 @@
+package dev.arbiter.route;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.arbiter.config.DeploymentConfig;
+import dev.arbiter.mock.MockConfig;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class DeploymentSelectorTest {
+    private static Deployment deployment(String name, int weight) {
+        var config = new DeploymentConfig(name, "mock", "m", null, null, weight, null, null, Duration.ofSeconds(1),
+                Duration.ofSeconds(1), 0, null, null, MockConfig.DEFAULT);
+        return new Deployment("model", config, null, null);
+    }
+
+    private static Map<String, Integer> draws(DeploymentSelector selector, ModelRegistry.Model model, int n) {
+        var counts = new HashMap<String, Integer>();
+        for (int i = 0; i < n; i++) counts.merge(selector.select(model, null).name(), 1, Integer::sum);
+        return counts;
+    }
+
+    @Test
+    void weighted_threeToOne_splitsThreeToOneWithinFiveSigma() {
+        var model = new ModelRegistry.Model("model", false, List.of(deployment("a", 3), deployment("b", 1)), false);
+        int n = 40_000;
+        // binomial: mean 30000, sigma sqrt(n * 0.75 * 0.25) = 86.6
+        for (long seed : new long[] {1, 15, 42}) {
+            var counts = draws(DeploymentSelector.weighted(new SplittableRandom(seed)::nextLong), model, n);
+            assertThat(counts.get("a")).as("seed %d: %s", seed, counts).isBetween(30_000 - 433, 30_000 + 433);
+            assertThat(counts.get("a") + counts.get("b")).isEqualTo(n);
+        }
+        var counts = draws(DeploymentSelector.weightedRandom(), model, n);
+        assertThat(counts.get("a")).as("thread-local random: %s", counts).isBetween(30_000 - 433, 30_000 + 433);
+    }
+
+    @Test
+    void weighted_zeroWeight_neverChosen_everyDrawMapsToADeployment() {
+        var model = new ModelRegistry.Model("model", false,
+                List.of(deployment("zero", 0), deployment("a", 2), deployment("zero-too", 0), deployment("b", 1)), false);
+        for (long r = 0; r < 3; r++) {
+            long fixed = r;
+            String chosen = DeploymentSelector.weighted(bound -> fixed).select(model, null).name();
+            assertThat(chosen).isEqualTo(r < 2 ? "a" : "b");
+        }
+        assertThat(draws(DeploymentSelector.weightedRandom(), model, 3000)).doesNotContainKeys("zero", "zero-too");
+    }
+}
