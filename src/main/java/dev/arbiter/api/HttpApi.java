@@ -382,6 +382,7 @@ public final class HttpApi {
             throw new ArbiterException.BadRequest("Could not read the request body: the connection broke", null);
         }
         if (bytes.length == 0) throw new ArbiterException.BadRequest("The request body is empty (expected: a JSON object)", null);
+        Utf8.requireValid(bytes);
         JsonNode node;
         try {
             node = mapper.readTree(bytes);
