@@ -317,7 +317,7 @@ public final class HttpApi {
         };
         if (retryAfter != null) res.header("retry-after", Long.toString(Math.max(1, (retryAfter.toMillis() + 999) / 1000)));
         res.header("content-type", "application/json");
-        res.send(Json.bytes(surface.error(e)));
+        res.send(Json.bytes(surface.error(e, rid)));
     }
 
     private String requestId(ServerRequest req) {
