@@ -25,6 +25,16 @@ public final class ChatCodec {
             "tool_choice", "parallel_tool_calls", "max_tokens", "max_completion_tokens", "temperature", "top_p", "stop",
             "response_format", "reasoning_effort", "user");
 
+    /**
+     * OpenAI's bounds on the fields that multiply an answer ({@code n} choices, {@code best_of} candidates,
+     * log probabilities per token) or a batch (embedding inputs, completion prompts): checked here so that no
+     * request can make a backend, the in-process mock above all, build an answer without bound.
+     */
+    static final int MAX_N = 128;
+    static final int MAX_BEST_OF = 20;
+    static final int MAX_LOGPROBS = 20;
+    static final int MAX_INPUTS = 2048;
+
     private ChatCodec() {}
 
     public static LlmRequest decodeRequest(ObjectNode body) {
@@ -44,6 +54,9 @@ public final class ChatCodec {
         }
         Integer max = Fields.optionalInt(body, "max_completion_tokens", "max_completion_tokens", 1);
         if (max == null) max = Fields.optionalInt(body, "max_tokens", "max_tokens", 1);
+        Fields.optionalInt(body, "n", "n", 1, MAX_N);
+        Fields.optionalBool(body, "logprobs", "logprobs");
+        Fields.optionalInt(body, "top_logprobs", "top_logprobs", 0, MAX_LOGPROBS);
         return LlmRequest.builder(Operation.CHAT, WireFormat.OPENAI_CHAT)
                 .model(model)
                 .stream(stream)
@@ -209,6 +222,10 @@ public final class ChatCodec {
         if (prompt == null) throw Fields.missing("prompt");
         if (!prompt.isTextual() && !prompt.isArray()) throw Fields.invalidType("prompt", "a string or an array", prompt);
         if (prompt.isArray() && prompt.isEmpty()) throw Fields.invalidValue("prompt", "expected a non-empty array.");
+        if (!tokenIds(prompt)) Fields.maxLength(prompt, "prompt", MAX_INPUTS);
+        Fields.optionalInt(body, "n", "n", 1, MAX_N);
+        Fields.optionalInt(body, "best_of", "best_of", 1, MAX_BEST_OF);
+        Fields.optionalInt(body, "logprobs", "logprobs", 0, MAX_LOGPROBS);
         String text = prompt.isTextual() ? prompt.asText() : prompt.get(0).isTextual() ? prompt.get(0).asText() : null;
         boolean stream = Boolean.TRUE.equals(Fields.optionalBool(body, "stream", "stream"));
         JsonNode so = Fields.present(body, "stream_options");
@@ -231,6 +248,12 @@ public final class ChatCodec {
                 .build();
     }
 
+    /** An array of token ids is one input, however long; any other array is a batch of inputs. */
+    private static boolean tokenIds(JsonNode array) {
+        for (JsonNode x : array) if (!x.isIntegralNumber()) return false;
+        return true;
+    }
+
     public static LlmRequest decodeEmbedding(ObjectNode body) {
         String model = Fields.requiredString(body, "model", "model");
         JsonNode input = Fields.present(body, "input");
@@ -238,6 +261,7 @@ public final class ChatCodec {
         if (!input.isTextual() && !input.isArray()) throw Fields.invalidType("input", "a string or an array", input);
         if (input.isArray()) {
             if (input.isEmpty()) throw Fields.invalidValue("input", "expected a non-empty array.");
+            if (!tokenIds(input)) Fields.maxLength(input, "input", MAX_INPUTS);
             for (int i = 0; i < input.size(); i++) {
                 JsonNode e = input.get(i);
                 if (!e.isTextual() && !e.isIntegralNumber() && !e.isArray()) {

@@ -26,15 +26,16 @@ public final class ErrorBodies {
         return o;
     }
 
-    /** Anthropic's {@code {"type":"error","error":{"type","message"}}}. */
-    public static ObjectNode anthropic(ArbiterException e, ErrorKind kind) {
-        return anthropic(e.getMessage(), kind.anthropicType());
+    /** Anthropic's {@code {"type":"error","error":{"type","message"},"request_id"}}. */
+    public static ObjectNode anthropic(ArbiterException e, ErrorKind kind, String requestId) {
+        return anthropic(e.getMessage(), kind.anthropicType(), requestId);
     }
 
-    /** Anthropic's error body from its parts. */
-    public static ObjectNode anthropic(String message, String type) {
+    /** Anthropic's error body from its parts; {@code request_id} is Arbiter's request id ({@code x-request-id}). */
+    public static ObjectNode anthropic(String message, String type, String requestId) {
         ObjectNode o = Json.object().put("type", "error");
         o.putObject("error").put("type", type).put("message", message);
+        o.put("request_id", requestId);
         return o;
     }
 }

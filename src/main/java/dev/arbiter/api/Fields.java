@@ -67,6 +67,26 @@ public final class Fields {
         return v.asInt();
     }
 
+    /** An integer from {@code min} to {@code max}, refused outside in OpenAI's wording and codes. */
+    public static Integer optionalInt(JsonNode obj, String field, String path, int min, int max) {
+        JsonNode v = present(obj, field);
+        if (v == null) return null;
+        if (!v.isIntegralNumber()) throw invalidType(path, "an integer", v);
+        if (v.canConvertToInt() && v.asInt() >= min && v.asInt() <= max) return v.asInt();
+        boolean above = v.bigIntegerValue().compareTo(java.math.BigInteger.valueOf(max)) > 0;
+        throw new ArbiterException.BadRequest("Invalid '" + path + "': integer " + (above ? "above maximum" : "below minimum")
+                + " value. Expected a value " + (above ? "<= " + max : ">= " + min) + ", but got " + v.asText() + " instead.",
+                path, above ? "integer_above_max_value" : "integer_below_min_value");
+    }
+
+    /** Refuses an array of more than {@code max} elements, in OpenAI's wording. */
+    public static void maxLength(JsonNode array, String path, int max) {
+        if (array != null && array.isArray() && array.size() > max) {
+            throw new ArbiterException.BadRequest("Invalid '" + path + "': array too long. Expected an array with maximum length "
+                    + max + ", but got an array with length " + array.size() + " instead.", path, "array_above_max_length");
+        }
+    }
+
     public static Double optionalNumber(JsonNode obj, String field, String path, double min, double max) {
         JsonNode v = present(obj, field);
         if (v == null) return null;

@@ -367,7 +367,7 @@ public final class HttpApi {
         }
         e.headers().forEach((name, value) -> res.header(name, headerValue(value)));
         res.header("content-type", "application/json");
-        res.send(Json.bytes(surface.error(e)));
+        res.send(Json.bytes(surface.error(e, rid)));
     }
 
     /** The caller, from the credential the client sent (a keyed hash of it), anonymous without one. */
@@ -441,6 +441,7 @@ public final class HttpApi {
             throw closing(res, bodyFailure(e));
         }
         if (bytes.length == 0) throw new ArbiterException.BadRequest("The request body is empty (expected: a JSON object)", null);
+        Utf8.requireValid(bytes);
         JsonNode node;
         try {
             node = mapper.readTree(bytes);

@@ -54,7 +54,7 @@ final class MessagesBlocks {
 
     private static ObjectNode block(Part p, boolean own, boolean response, String path) {
         ObjectNode b = switch (p) {
-            case Part.Text t -> t.text().isEmpty() ? null : typed("text").put("text", t.text());
+            case Part.Text t -> t.text().isEmpty() ? null : response ? textBlock(t.text()) : typed("text").put("text", t.text());
             case Part.Image i -> image(i, path);
             case Part.File f -> document(f, own, path);
             case Part.ToolCall c -> toolUse(c.id(), c.name(), input(c, response, path));
@@ -79,6 +79,13 @@ final class MessagesBlocks {
             case Part.Reasoning r -> r.extra();
             case Part.Opaque o -> null;
         };
+    }
+
+    /** A text block of an answer: Anthropic's schema requires {@code citations}, null when there are none. */
+    static ObjectNode textBlock(String text) {
+        ObjectNode b = typed("text").put("text", text);
+        b.putNull("citations");
+        return b;
     }
 
     private static ObjectNode typed(String type) {

@@ -353,17 +353,49 @@ public final class MessagesCodec {
         FinishReason reason = choice == null || choice.finishReason() == null ? FinishReason.STOP : choice.finishReason();
         out.put("stop_reason", reason.toAnthropic());
         out.put("stop_sequence", choice == null ? null : choice.stopSequence());
+        out.set("stop_details", stopDetails(reason));
+        out.putNull("container");
         out.set("usage", usageJson(r.usage()));
         return out;
     }
 
-    /** Usage as Anthropic reports it: {@code input_tokens} excludes what was read from or written to the cache. */
+    /**
+     * {@code stop_details}, which Anthropic's schema requires (nullable) on a message and in {@code message_delta}:
+     * a refusal's details, whose category and explanation Arbiter does not know, else null.
+     */
+    static JsonNode stopDetails(FinishReason reason) {
+        if (reason != FinishReason.REFUSAL) return Json.NODES.nullNode();
+        return Json.object().put("type", "refusal").putNull("category").putNull("explanation");
+    }
+
+    /**
+     * Usage as Anthropic reports it on a message: {@code input_tokens} excludes what was read from or written to
+     * the cache. The fields the schema requires but Arbiter cannot know for another format's answer (the cache
+     * writes by lifetime, server tool use, service tier, inference region) are null.
+     */
     static ObjectNode usageJson(Usage u) {
+        ObjectNode o = usageCounts(u.uncachedInputTokens(), u.cacheWriteTokens(), u.cacheReadTokens(), u.outputTokens());
+        o.putNull("cache_creation");
+        o.putNull("server_tool_use");
+        o.putNull("service_tier");
+        o.putNull("inference_geo");
+        return o;
+    }
+
+    /** Usage as {@code message_delta} reports it (the schema's MessageDeltaUsage); null usage has only output tokens. */
+    static ObjectNode deltaUsageJson(Usage u) {
+        ObjectNode o = u == null ? Json.object().putNull("input_tokens").putNull("cache_creation_input_tokens")
+                .putNull("cache_read_input_tokens").put("output_tokens", 0)
+                : usageCounts(u.uncachedInputTokens(), u.cacheWriteTokens(), u.cacheReadTokens(), u.outputTokens());
+        return o.putNull("server_tool_use");
+    }
+
+    static ObjectNode usageCounts(long input, long cacheWrite, long cacheRead, long output) {
         return Json.object()
-                .put("input_tokens", u.uncachedInputTokens())
-                .put("cache_creation_input_tokens", u.cacheWriteTokens())
-                .put("cache_read_input_tokens", u.cacheReadTokens())
-                .put("output_tokens", u.outputTokens());
+                .put("input_tokens", input)
+                .put("cache_creation_input_tokens", cacheWrite)
+                .put("cache_read_input_tokens", cacheRead)
+                .put("output_tokens", output);
     }
 
     /** A message id for an answer from another format: {@code msg_} and the upstream's id, tidied. */

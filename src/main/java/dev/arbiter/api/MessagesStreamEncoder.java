@@ -117,7 +117,7 @@ public final class MessagesStreamEncoder implements StreamEncoder {
         switch (e) {
             case StreamEvent.Started s -> start(s.inputTokens(), out);
             case StreamEvent.TextDelta t when t.choice() == 0 && !t.text().isEmpty() -> {
-                open(Open.TEXT, block("text").put("text", ""), out);
+                open(Open.TEXT, MessagesBlocks.textBlock(""), out);
                 delta(block("text_delta").put("text", t.text()), out);
             }
             case StreamEvent.ReasoningDelta r when r.choice() == 0 && !r.text().isEmpty() -> {
@@ -173,11 +173,9 @@ public final class MessagesStreamEncoder implements StreamEncoder {
         message.putArray("content");
         message.putNull("stop_reason");
         message.putNull("stop_sequence");
-        message.putObject("usage")
-                .put("input_tokens", inputTokens > 0 ? inputTokens : estimatedInputTokens.getAsLong())
-                .put("cache_creation_input_tokens", 0)
-                .put("cache_read_input_tokens", 0)
-                .put("output_tokens", 1);
+        message.putNull("stop_details");
+        message.putNull("container");
+        message.set("usage", MessagesCodec.usageJson(Usage.of(inputTokens > 0 ? inputTokens : estimatedInputTokens.getAsLong(), 1)));
         ObjectNode json = Json.object().put("type", "message_start");
         json.set("message", message);
         out.add(SseEvent.named("message_start", Json.string(json)));
@@ -214,8 +212,10 @@ public final class MessagesStreamEncoder implements StreamEncoder {
         if (deltaSent) return;
         deltaSent = true;
         ObjectNode json = Json.object().put("type", "message_delta");
-        json.putObject("delta").put("stop_reason", reason.toAnthropic()).put("stop_sequence", stopSequence);
-        json.set("usage", usage == null ? Json.object().put("output_tokens", 0) : MessagesCodec.usageJson(usage));
+        ObjectNode delta = json.putObject("delta").put("stop_reason", reason.toAnthropic()).put("stop_sequence", stopSequence);
+        delta.set("stop_details", MessagesCodec.stopDetails(reason));
+        delta.putNull("container");
+        json.set("usage", MessagesCodec.deltaUsageJson(usage));
         out.add(SseEvent.named("message_delta", Json.string(json)));
     }
 

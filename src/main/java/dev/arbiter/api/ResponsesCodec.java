@@ -52,6 +52,7 @@ public final class ResponsesCodec {
                 && Fields.present(body, "prompt") == null) {
             throw Fields.missing("input");
         }
+        Fields.optionalInt(body, "top_logprobs", "top_logprobs", 0, ChatCodec.MAX_LOGPROBS);
         ObjectNode reasoning = optionalObject(body, "reasoning");
         ObjectNode text = optionalObject(body, "text");
         return LlmRequest.builder(Operation.CHAT, WireFormat.OPENAI_RESPONSES)

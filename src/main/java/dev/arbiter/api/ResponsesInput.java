@@ -8,7 +8,9 @@ import dev.arbiter.llm.Part;
 import dev.arbiter.llm.Role;
 import dev.arbiter.llm.WireFormat;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -17,6 +19,11 @@ import java.util.Set;
  * their order, until an item of another turn comes; consecutive tool outputs gather in one TOOL message. So a
  * reasoning item stays directly before the calls it led to, and a chat backend gets one assistant message
  * with all its tool calls, followed by their results.
+ *
+ * <p>A tool output without {@code call_id} (Codex CLI sends one for its goal feature, named and namespaced, after
+ * a call of another name) is not refused: it answers the most recent unanswered call of its name, or, with no such
+ * call, reads as user text naming the tool, placed after the run of tool outputs it came in so that every call
+ * is still followed directly by its results. A Responses upstream gets the client's own item either way (raw).
  */
 final class ResponsesInput {
     private ResponsesInput() {}
@@ -25,6 +32,7 @@ final class ResponsesInput {
         if (input.isTextual()) return List.of(Message.text(Role.USER, input.asText()));
         if (!input.isArray()) throw Fields.invalidType(path, "a string or an array", input);
         var turns = new Turns();
+        var open = new OpenCalls();
         for (int i = 0; i < input.size(); i++) {
             String p = path + "[" + i + "]";
             ObjectNode item = Fields.object(input.get(i), p);
@@ -36,15 +44,20 @@ final class ResponsesInput {
             }
             switch (type) {
                 case "message" -> message(item, p, turns);
-                case "function_call" -> turns.assistant(functionCall(item, p), null);
-                case "custom_tool_call" -> turns.assistant(new Part.CustomToolCall(
-                        Fields.requiredString(item, "call_id", p + ".call_id"), customName(item, p),
-                        Fields.requiredString(item, "input", p + ".input"),
-                        Fields.extras(item, Set.of("type", "call_id", "name", "input"))), null);
+                case "function_call" -> {
+                    Part.ToolCall c = functionCall(item, p);
+                    open.called(c.name(), c.id());
+                    turns.assistant(c, null);
+                }
+                case "custom_tool_call" -> {
+                    var c = new Part.CustomToolCall(Fields.requiredString(item, "call_id", p + ".call_id"),
+                            customName(item, p), Fields.requiredString(item, "input", p + ".input"),
+                            Fields.extras(item, Set.of("type", "call_id", "name", "input")));
+                    open.called(c.name(), c.id());
+                    turns.assistant(c, null);
+                }
                 case "reasoning" -> turns.assistant(reasoning(item, p), null);
-                case "function_call_output", "custom_tool_call_output" -> turns.tool(new Part.ToolResult(
-                        Fields.requiredString(item, "call_id", p + ".call_id"), output(item, p), false,
-                        type.equals("custom_tool_call_output"), Fields.extras(item, Set.of("type", "call_id", "output"))));
+                case "function_call_output", "custom_tool_call_output" -> toolOutput(item, p, open, turns);
                 default -> {
                     Part opaque = new Part.Opaque(WireFormat.OPENAI_RESPONSES, type, item);
                     if (type.endsWith("_output")) turns.tool(opaque);
@@ -76,7 +89,31 @@ final class ResponsesInput {
         }
     }
 
-    private static Part functionCall(ObjectNode item, String p) {
+    private static void toolOutput(ObjectNode item, String p, OpenCalls open, Turns turns) {
+        boolean custom = "custom_tool_call_output".equals(Json.text(item, "type"));
+        List<Part> output = output(item, p);
+        ObjectNode extra = Fields.extras(item, Set.of("type", "call_id", "output"));
+        String callId = Fields.optionalString(item, "call_id", p + ".call_id");
+        String namespace = Fields.optionalString(item, "namespace", p + ".namespace");
+        String name = Fields.optionalString(item, "name", p + ".name");
+        if (callId == null && name != null) callId = open.answerLatest(ResponsesTools.flatName(namespace, name));
+        if (callId != null) {
+            open.answered(callId);
+            turns.tool(new Part.ToolResult(callId, output, false, custom, extra));
+            return;
+        }
+        String label = name == null ? "(unnamed)" : namespace == null || namespace.isEmpty() ? name : namespace + "." + name;
+        var parts = new ArrayList<Part>(output.size() + 1);
+        var text = new StringBuilder("Output of tool ").append(label).append(':');
+        for (Part part : output) {
+            if (part instanceof Part.Text t) text.append('\n').append(t.text());
+            else parts.add(part);
+        }
+        parts.addFirst(Part.Text.of(text.toString()));
+        turns.afterTools(parts);
+    }
+
+    private static Part.ToolCall functionCall(ObjectNode item, String p) {
         String namespace = Fields.optionalString(item, "namespace", p + ".namespace");
         return new Part.ToolCall(Fields.requiredString(item, "call_id", p + ".call_id"),
                 ResponsesTools.flatName(namespace, Fields.requiredString(item, "name", p + ".name")),
@@ -168,12 +205,35 @@ final class ResponsesInput {
                 Fields.extras(part, Set.of("type", "file_id", "filename", "file_data", "file_url")));
     }
 
-    /** Turns being gathered: the open assistant turn and the open run of tool outputs. */
+    /** Calls not yet answered, by flat tool name, oldest first. */
+    private static final class OpenCalls {
+        private final Map<String, List<String>> byName = new HashMap<>();
+        private final Map<String, String> nameById = new HashMap<>();
+
+        void called(String name, String id) {
+            byName.computeIfAbsent(name, k -> new ArrayList<>()).add(id);
+            nameById.put(id, name);
+        }
+
+        void answered(String id) {
+            String name = nameById.remove(id);
+            if (name != null) byName.get(name).remove(id);
+        }
+
+        /** The most recent unanswered call of {@code name}, or null. */
+        String answerLatest(String name) {
+            List<String> ids = byName.get(name);
+            return ids == null || ids.isEmpty() ? null : ids.getLast();
+        }
+    }
+
+    /** Turns being gathered: the open assistant turn, the open run of tool outputs and the text to follow it. */
     private static final class Turns {
         private final List<Message> out = new ArrayList<>();
         private List<Part> assistant;
         private ObjectNode assistantExtra;
         private List<Part> tool;
+        private List<Part> afterTools;
 
         void assistant(Part p, ObjectNode extra) {
             flushTool();
@@ -186,6 +246,13 @@ final class ResponsesInput {
             flushAssistant();
             if (tool == null) tool = new ArrayList<>();
             tool.add(p);
+        }
+
+        /** User parts that come after the current run of tool outputs, so no call is parted from its result. */
+        void afterTools(List<Part> parts) {
+            flushAssistant();
+            if (afterTools == null) afterTools = new ArrayList<>();
+            afterTools.addAll(parts);
         }
 
         void other(Message m) {
@@ -208,9 +275,10 @@ final class ResponsesInput {
         }
 
         private void flushTool() {
-            if (tool == null) return;
-            out.add(new Message(Role.TOOL, tool, null, null));
+            if (tool != null) out.add(new Message(Role.TOOL, tool, null, null));
+            if (afterTools != null) out.add(new Message(Role.USER, afterTools, null, null));
             tool = null;
+            afterTools = null;
         }
     }
 

@@ -27,9 +27,10 @@ interface Surface {
 
     boolean anthropicErrors();
 
-    default ObjectNode error(ArbiterException e) {
+    /** The error body for this endpoint's clients; Anthropic's names the request ({@code request_id}). */
+    default ObjectNode error(ArbiterException e, String requestId) {
         ErrorKind kind = ErrorKind.of(e);
-        return anthropicErrors() ? ErrorBodies.anthropic(e, kind) : ErrorBodies.openAi(e, kind);
+        return anthropicErrors() ? ErrorBodies.anthropic(e, kind, requestId) : ErrorBodies.openAi(e, kind);
     }
 
     /** A stateless endpoint made of functions. */

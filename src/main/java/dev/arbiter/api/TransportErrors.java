@@ -85,7 +85,7 @@ public final class TransportErrors implements DirectHandler {
         String path = req.path() == null ? "" : req.path();
         int st = status.code();
         ObjectNode body = path.startsWith("/v1/messages")
-                ? ErrorBodies.anthropic(message, st >= 500 ? "api_error" : st == 413 ? "request_too_large" : "invalid_request_error")
+                ? ErrorBodies.anthropic(message, st >= 500 ? "api_error" : st == 413 ? "request_too_large" : "invalid_request_error", rid)
                 : ErrorBodies.openAi(message, st >= 500 && st != 505 ? "server_error" : "invalid_request_error", null, code);
         AccessLog.rejected(rid, detail(path), status.code(), code, 0);
         headers.set(HeaderNames.CONTENT_TYPE, "application/json");

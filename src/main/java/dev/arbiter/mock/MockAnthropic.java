@@ -12,6 +12,9 @@ import java.util.List;
  * its {@code signature} a {@link MockSigner} token over the real text either way), then a text block or a single
  * {@code tool_use} block whose id is the engine's with the {@code toolu_} prefix Anthropic uses. Usage always carries
  * {@code cache_creation_input_tokens} and {@code cache_read_input_tokens}; {@code input_tokens} is the uncached rest.
+ * Every field the API's schema requires is written, null where unused ({@code stop_details}, {@code container}, a
+ * text block's {@code citations}, {@code usage.server_tool_use} and {@code inference_geo}), in messages,
+ * {@code message_start}, content blocks and {@code message_delta}; an error body carries a {@code request_id}.
  */
 final class MockAnthropic {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
@@ -23,10 +26,35 @@ final class MockAnthropic {
         return "toolu_" + call.id().substring(call.id().indexOf('_') + 1);
     }
 
+    /** A message's usage, with every field of the schema's Usage: cache writes all of the default 5-minute lifetime. */
     private static ObjectNode usage(MockAnthropicRequest req, MockPromptCache.Hit hit, long out) {
+        ObjectNode u = counts(req, hit, out);
+        u.putObject("cache_creation").put("ephemeral_1h_input_tokens", 0).put("ephemeral_5m_input_tokens", hit.writeTokens());
+        u.putNull("server_tool_use");
+        u.put("service_tier", "standard");
+        u.putNull("inference_geo");
+        return u;
+    }
+
+    /** {@code message_delta}'s usage (the schema's MessageDeltaUsage): the final counts. */
+    private static ObjectNode deltaUsage(MockAnthropicRequest req, MockPromptCache.Hit hit, long out) {
+        ObjectNode u = counts(req, hit, out);
+        u.putNull("server_tool_use");
+        return u;
+    }
+
+    private static ObjectNode counts(MockAnthropicRequest req, MockPromptCache.Hit hit, long out) {
         long uncached = Math.max(0, req.inputTokens() - hit.readTokens() - hit.writeTokens());
         return F.objectNode().put("input_tokens", uncached).put("cache_creation_input_tokens", hit.writeTokens())
                 .put("cache_read_input_tokens", hit.readTokens()).put("output_tokens", out);
+    }
+
+    /** The fields every message has, before its usage; Anthropic's schema requires them, null when unused. */
+    private static void tail(ObjectNode message, String stopReason) {
+        message.put("stop_reason", stopReason);
+        message.putNull("stop_sequence");
+        message.putNull("stop_details");
+        message.putNull("container");
     }
 
     private static String signature(MockAnthropicRequest req, MockAnswer.Alternative alt, MockSigner signer) {
@@ -42,8 +70,7 @@ final class MockAnthropic {
                     .put("signature", signature(req, alt, signer));
         }
         content.add(answerBlock(alt, true));
-        o.put("stop_reason", alt.finish().anthropic());
-        o.putNull("stop_sequence");
+        tail(o, alt.finish().anthropic());
         o.set("usage", usage(req, hit, alt.outputTokens()));
         return MockWire.bytes(o);
     }
@@ -55,7 +82,7 @@ final class MockAnthropic {
             block.put("type", "tool_use").put("id", toolId(alt.toolCall())).put("name", alt.toolCall().name());
             block.set("input", complete ? MockWire.parse(alt.toolCall().arguments()) : F.objectNode());
         } else {
-            block.put("type", "text").put("text", complete ? alt.text() : "");
+            block.put("type", "text").put("text", complete ? alt.text() : "").putNull("citations");
         }
         return block;
     }
@@ -74,8 +101,7 @@ final class MockAnthropic {
         ObjectNode m = start.putObject("message").put("id", id).put("type", "message").put("role", "assistant")
                 .put("model", req.model());
         m.putArray("content");
-        m.putNull("stop_reason");
-        m.putNull("stop_sequence");
+        tail(m, null);
         m.set("usage", usage(req, hit, 1));
         s.add(event("message_start", start));
         int index = 0;
@@ -97,8 +123,8 @@ final class MockAnthropic {
         }
         s.add(event("content_block_stop", blockEvent("content_block_stop", index)));
         ObjectNode delta = F.objectNode().put("type", "message_delta");
-        delta.putObject("delta").put("stop_reason", alt.finish().anthropic()).putNull("stop_sequence");
-        delta.putObject("usage").put("output_tokens", alt.outputTokens());
+        tail(delta.putObject("delta"), alt.finish().anthropic());
+        delta.set("usage", deltaUsage(req, hit, alt.outputTokens()));
         s.add(event("message_delta", delta));
         s.add(event("message_stop", F.objectNode().put("type", "message_stop")));
         return s.malformed(MockWire.sse("content_block_delta",
@@ -135,6 +161,7 @@ final class MockAnthropic {
         };
         ObjectNode o = F.objectNode().put("type", "error");
         o.putObject("error").put("type", type).put("message", message);
+        o.put("request_id", "req_mock" + java.util.UUID.randomUUID().toString().replace("-", ""));
         return MockWire.bytes(o);
     }
 }

@@ -99,8 +99,9 @@ public final class MockEngine {
      * @param toolsAllowed false when the tool choice is "none"
      * @param namedTool the tool the choice forces, or null for the first offered
      * @param afterToolResult the last message carries a tool result
-     * @param maxTokens the request's output limit, {@link Integer#MAX_VALUE} when it sets none
-     * @param n the number of alternatives
+     * @param maxTokens the request's output limit, {@link Integer#MAX_VALUE} when it sets none; capped so that the
+     *     {@code n} alternatives together stay within {@link MockLimits#MAX_ANSWER_TOKENS}
+     * @param n the number of alternatives, 1..{@link MockLimits#MAX_N}
      * @param reasoningTokens the length of the reasoning before each answer, 0 for none
      * @param userText the texts of the last user message that is not only tool results (the one a person typed),
      *     joined by newlines: where the engine looks for a {@link MockDirective}
@@ -113,8 +114,8 @@ public final class MockEngine {
         public Prompt {
             text = text == null ? "" : text;
             tools = tools == null ? List.of() : List.copyOf(tools);
-            maxTokens = Math.max(1, maxTokens);
-            n = Math.max(1, n);
+            n = MockLimits.n(n);
+            maxTokens = Math.min(Math.max(1, maxTokens), MockLimits.tokensPerChoice(n));
             reasoningTokens = Math.max(0, reasoningTokens);
             userText = userText == null ? "" : userText;
             toolResult = toolResult == null ? "" : toolResult;

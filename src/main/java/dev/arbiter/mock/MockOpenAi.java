@@ -50,7 +50,7 @@ final class MockOpenAi {
             results.addFirst(MockWire.texts(messages.get(i).get("content")));
         }
         return new Prompt(text.toString(), tools, allowed, named.isTextual() ? named.asText() : null,
-                "tool".equals(lastRole) || "function".equals(lastRole), max, intOr(body, "n", 1), reasoning, user,
+                "tool".equals(lastRole) || "function".equals(lastRole), max, MockLimits.n(body), reasoning, user,
                 String.join("\n", results));
     }
 

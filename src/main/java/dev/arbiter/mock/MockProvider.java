@@ -72,8 +72,13 @@ public final class MockProvider implements Provider {
         pause(engine.sleeper(), plan.latency().toNanos(), exchange.deadline(), () -> false, label);
         if (!stream && plan.fault() instanceof Fault.Malformed) throw malformed(label);
         String model = deployment.upstreamModel();
-        if (req.operation() == Operation.EMBEDDING) return new Reply.Complete(embeddings(req, model), servedBy);
-        List<MockAnswer> answers = answers(req);
+        List<MockAnswer> answers;
+        try {
+            if (req.operation() == Operation.EMBEDDING) return new Reply.Complete(embeddings(req, model), servedBy);
+            answers = answers(req);
+        } catch (MockLimits.Exceeded e) {
+            throw new ArbiterException.BadRequest(e.getMessage(), e.param);
+        }
         if (!stream) return new Reply.Complete(response(answers, model), servedBy);
         String id = engine.nextId("chatcmpl-");
         return new Reply.Streaming(new Stream(frames(id, model, answers, engine.signer()), plan, engine.sleeper(),
@@ -110,8 +115,10 @@ public final class MockProvider implements Provider {
         int n = n(req);
         int max = req.maxTokens() == null ? Integer.MAX_VALUE : req.maxTokens();
         if (req.operation() == Operation.COMPLETION && req.input() != null) {
+            List<MockEngine.Input> prompts = MockEngine.inputs(req.input());
+            max = Math.min(max, MockLimits.tokensPerChoice(MockLimits.choices(prompts.size(), n)));
             var out = new ArrayList<MockAnswer>();
-            for (MockEngine.Input in : MockEngine.inputs(req.input())) {
+            for (MockEngine.Input in : prompts) {
                 out.add(engine.answer(new Prompt(in.text(), List.of(), true, null, false, max, n)));
             }
             return out;
@@ -169,10 +176,12 @@ public final class MockProvider implements Provider {
         return req.thinkingBudget() != null || adaptive ? MockEngine.reasoningTokens(null) : 0;
     }
 
+    /** The number of choices a chat or completion asks for; the other formats have no {@code n}. */
     private static int n(LlmRequest req) {
+        if (req.format() != WireFormat.OPENAI_CHAT) return 1;
         JsonNode n = req.extra().get("n");
         if (n == null && req.raw() != null) n = req.raw().get("n");
-        return n != null && n.canConvertToInt() ? Math.max(1, n.asInt()) : 1;
+        return n == null || n.isNull() ? 1 : n.canConvertToInt() ? n.asInt() : Integer.MAX_VALUE;
     }
 
     private LlmResponse response(List<MockAnswer> answers, String model) {
@@ -223,7 +232,9 @@ public final class MockProvider implements Provider {
                 : req.raw() == null ? null : req.raw().get("encoding_format");
         boolean base64 = fmt != null && "base64".equals(fmt.asText());
         List<MockEngine.Input> inputs = MockEngine.inputs(input);
-        var raw = MockOpenAi.embeddings(model, inputs, Math.clamp(dims, 1, 8192), base64);
+        dims = Math.clamp(dims, 1, 8192);
+        MockLimits.embeddings(inputs.size(), dims);
+        var raw = MockOpenAi.embeddings(model, inputs, dims, base64);
         long tokens = raw.path("usage").path("prompt_tokens").asLong();
         return new LlmResponse(null, model, engine.epochSecond(), List.of(), Usage.of(tokens, 0), WireFormat.OPENAI_CHAT, raw);
     }

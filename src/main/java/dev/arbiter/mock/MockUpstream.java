@@ -235,10 +235,12 @@ public final class MockUpstream {
     }
 
     private Output completion(JsonNode body) {
-        int n = MockOpenAi.intOr(body, "n", 1);
-        int max = MockOpenAi.intOr(body, "max_tokens", Integer.MAX_VALUE);
+        int n = MockLimits.n(body);
+        List<MockEngine.Input> prompts = MockOpenAi.completionPrompts(body);
+        int max = Math.min(MockOpenAi.intOr(body, "max_tokens", Integer.MAX_VALUE),
+                MockLimits.tokensPerChoice(MockLimits.choices(prompts.size(), n)));
         var answers = new ArrayList<MockAnswer>();
-        for (MockEngine.Input in : MockOpenAi.completionPrompts(body)) {
+        for (MockEngine.Input in : prompts) {
             answers.add(engine.answer(new MockEngine.Prompt(in.text(), List.of(), true, null, false, max, n)));
         }
         String id = engine.nextId("cmpl-");
@@ -251,7 +253,9 @@ public final class MockUpstream {
         int dims = MockOpenAi.intOr(body, "dimensions", engine.config().embeddingDimensions());
         if (dims < 1 || dims > 8192) throw new IllegalArgumentException("dimensions: " + dims + " (expected: 1..8192)");
         boolean base64 = "base64".equals(body.path("encoding_format").asText());
-        return Output.json(MockWire.bytes(MockOpenAi.embeddings(model(body), MockEngine.inputs(body.get("input")), dims, base64)));
+        List<MockEngine.Input> inputs = MockEngine.inputs(body.get("input"));
+        MockLimits.embeddings(inputs.size(), dims);
+        return Output.json(MockWire.bytes(MockOpenAi.embeddings(model(body), inputs, dims, base64)));
     }
 
     private Output responses(JsonNode body) {

@@ -334,12 +334,12 @@ class MessagesCodecTest {
             {"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929",
              "content":[
               {"type":"thinking","thinking":"The user wants the file read.","signature":"EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxB"},
-              {"type":"text","text":"I'll read it."},
+              {"type":"text","text":"I'll read it.","citations":null},
               {"type":"tool_use","id":"toolu_01A09q90qw90lq917835lq9","name":"Read","input":{"file_path":"/tmp/x.txt","limit":20}}],
-             "stop_reason":"tool_use","stop_sequence":null,
+             "stop_reason":"tool_use","stop_sequence":null,"stop_details":null,"container":null,
              "usage":{"input_tokens":12,"cache_creation_input_tokens":300,"cache_read_input_tokens":2000,
                       "cache_creation":{"ephemeral_5m_input_tokens":300,"ephemeral_1h_input_tokens":0},
-                      "output_tokens":89,"service_tier":"standard"}}""";
+                      "output_tokens":89,"server_tool_use":null,"service_tier":"standard","inference_geo":null}}""";
 
     @Test
     void decodeResponse_capturedShape_mapsPartsStopAndUsageIncludingCache() {
@@ -377,7 +377,8 @@ class MessagesCodecTest {
         ObjectNode encoded = MessagesCodec.encodeResponse(translated, "claude-sonnet-4-5-20250929");
 
         ObjectNode expected = body.deepCopy();
-        ((ObjectNode) expected.get("usage")).remove(List.of("cache_creation", "service_tier"));
+        // what only Anthropic knows is null in a translated answer, still present as the schema requires
+        ((ObjectNode) expected.get("usage")).putNull("cache_creation").putNull("service_tier");
         assertThat(wire(encoded)).isEqualTo(expected);
         ObjectMappers.jsonMapper().readValue(Json.string(encoded), com.anthropic.models.messages.Message.class).validate();
     }
@@ -401,8 +402,27 @@ class MessagesCodecTest {
                  {"type":"redacted_thinking","data":"secret"},
                  {"type":"tool_use","id":"call_7","name":"apply_patch","input":{"input":"*** Begin Patch"}}]"""));
         assertThat(encoded.get("stop_reason").asText()).isEqualTo("max_tokens");
-        assertThat(wire(encoded.get("usage"))).isEqualTo(Json.parse(
-                "{\"input_tokens\":60,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":40,\"output_tokens\":5}"));
+        assertThat(wire(encoded.get("usage"))).isEqualTo(Json.parse("""
+                {"input_tokens":60,"cache_creation_input_tokens":0,"cache_read_input_tokens":40,"output_tokens":5,
+                 "cache_creation":null,"server_tool_use":null,"service_tier":null,"inference_geo":null}"""));
+        assertThat(encoded.get("stop_details").isNull()).isTrue();
+        assertThat(encoded.get("container").isNull()).isTrue();
+    }
+
+    @Test
+    void encodeResponse_refusal_stopDetailsOfTypeRefusalTheSdkReads() throws Exception {
+        var message = new Message(Role.ASSISTANT, List.of(Part.Text.of("I can't help with that.")), null, null);
+        var r = new LlmResponse("chatcmpl-r", "gpt", 0,
+                List.of(new dev.arbiter.llm.Choice(0, message, FinishReason.REFUSAL, null, null)),
+                Usage.of(10, 5), WireFormat.OPENAI_CHAT, null);
+
+        ObjectNode encoded = MessagesCodec.encodeResponse(r, "alias");
+
+        assertThat(encoded.get("stop_reason").asText()).isEqualTo("refusal");
+        assertThat(encoded.get("stop_details")).isEqualTo(Json.parse("{\"type\":\"refusal\",\"category\":null,\"explanation\":null}"));
+        var sdk = ObjectMappers.jsonMapper().readValue(Json.string(encoded), com.anthropic.models.messages.Message.class);
+        sdk.validate();
+        assertThat(sdk.stopDetails()).isPresent();
     }
 
     @Test

@@ -196,8 +196,9 @@ class MessagesStreamTest {
                 .containsExactly(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3);
         assertThat(json(out.get(3)).get("delta")).isEqualTo(Json.parse("{\"type\":\"signature_delta\",\"signature\":\"sig1\"}"));
         assertThat(MessagesCodecTest.wire(json(out.get(16)))).isEqualTo(Json.parse("""
-                {"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},
-                 "usage":{"input_tokens":40,"cache_creation_input_tokens":0,"cache_read_input_tokens":10,"output_tokens":20}}"""));
+                {"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null,"stop_details":null,"container":null},
+                 "usage":{"input_tokens":40,"cache_creation_input_tokens":0,"cache_read_input_tokens":10,"output_tokens":20,
+                          "server_tool_use":null}}"""));
         assertThat(encoder.finish()).isEmpty();
     }
 

@@ -279,7 +279,6 @@ class ResponsesCodecTest {
             "{\"model\":\"m\",\"input\":[{\"role\":\"user\",\"content\":[{\"text\":\"a\"}]}]} | input[0].content[0].type | missing_required_parameter",
             "{\"model\":\"m\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":1}]}]} | input[0].content[0].text | invalid_type",
             "{\"model\":\"m\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_image\"}]}]} | input[0].content[0].image_url | missing_required_parameter",
-            "{\"model\":\"m\",\"input\":[{\"type\":\"function_call_output\",\"output\":\"x\"}]} | input[0].call_id | missing_required_parameter",
             "{\"model\":\"m\",\"input\":[{\"type\":\"function_call_output\",\"call_id\":\"c\"}]} | input[0].output | missing_required_parameter",
             "{\"model\":\"m\",\"input\":[{\"type\":\"function_call\",\"call_id\":\"c\",\"name\":\"f\"}]} | input[0].arguments | missing_required_parameter",
             "{\"model\":\"m\",\"input\":[{\"type\":\"custom_tool_call\",\"call_id\":\"c\",\"name\":\"f\"}]} | input[0].input | missing_required_parameter",
@@ -589,6 +588,60 @@ class ResponsesCodecTest {
         r.validate();
         for (ResponseOutputItem item : r.output()) item.validate();
         return r;
+    }
+
+    @Test
+    void decodeRequest_outputWithoutCallIdNamedLikeAnOpenCall_answersTheLatestUnansweredCallOfThatName() {
+        LlmRequest req = ResponsesCodec.decodeRequest(obj("""
+                {"model":"m","input":[{"role":"user","content":"two files"},
+                  {"type":"function_call","call_id":"c1","name":"read","arguments":"{}"},
+                  {"type":"function_call","call_id":"c2","name":"read","arguments":"{}"},
+                  {"type":"function_call","call_id":"c3","name":"write","arguments":"{}"},
+                  {"type":"function_call_output","call_id":"c3","output":"written"},
+                  {"type":"function_call_output","id":"fco_1","name":"read","output":"second"},
+                  {"type":"function_call_output","name":"read","output":"first"}]}"""));
+
+        assertThat(req.messages()).extracting(Message::role).containsExactly(Role.USER, Role.ASSISTANT, Role.TOOL);
+        assertThat(req.messages().get(2).parts()).extracting(part -> ((Part.ToolResult) part).callId())
+                .containsExactly("c3", "c2", "c1");
+        assertThat(((Part.ToolResult) req.messages().get(2).parts().get(1)).text()).isEqualTo("second");
+        JsonNode chat = ChatCodec.encodeRequest(req, "gpt-4o").get("messages");
+        assertThat(chat).extracting(m -> m.path("tool_call_id").asText()).containsExactly("", "", "c3", "c2", "c1");
+        JsonNode anthropic = MessagesCodec.encodeRequest(req, "claude").get("messages");
+        assertThat(anthropic.get(2).get("content")).extracting(b -> b.get("tool_use_id").asText())
+                .containsExactly("c3", "c2", "c1");
+    }
+
+    @Test
+    void decodeRequest_codexGoalOutputWithoutCallIdOrMatchingCall_userTextNamingTheToolAfterTheToolRun() {
+        LlmRequest req = ResponsesCodec.decodeRequest(obj("""
+                {"model":"m","input":[{"role":"user","content":"set a goal"},
+                  {"type":"function_call","call_id":"c1","name":"create_goal","arguments":"{\\"objective\\":\\"ship\\"}"},
+                  {"type":"function_call_output","id":"fco_9","name":"goal_objective","namespace":"agent","output":"Objective: ship"},
+                  {"type":"function_call_output","call_id":"c1","output":"created"},
+                  {"role":"user","content":"go on"}]}"""));
+
+        assertThat(req.messages()).extracting(Message::role)
+                .containsExactly(Role.USER, Role.ASSISTANT, Role.TOOL, Role.USER, Role.USER);
+        assertThat(((Part.ToolResult) req.messages().get(2).parts().getFirst()).callId()).isEqualTo("c1");
+        assertThat(req.messages().get(3).text()).isEqualTo("Output of tool agent.goal_objective:\nObjective: ship");
+        JsonNode chat = ChatCodec.encodeRequest(req, "gpt-4o").get("messages");
+        assertThat(chat).extracting(m -> m.get("role").asText()).containsExactly("user", "assistant", "tool", "user", "user");
+        assertThat(chat.get(3).get("content").asText()).contains("agent.goal_objective", "Objective: ship");
+        JsonNode anthropic = MessagesCodec.encodeRequest(req, "claude").get("messages");
+        assertThat(anthropic).extracting(m -> m.get("role").asText()).containsExactly("user", "assistant", "user");
+        assertThat(anthropic.get(2).get("content")).extracting(b -> b.get("type").asText())
+                .containsExactly("tool_result", "text", "text");
+        assertThat(ResponsesCodec.encodeRequest(req.toBuilder().raw(null).build(), "gpt-5").get("input"))
+                .extracting(i -> i.get("type").asText())
+                .containsExactly("message", "function_call", "function_call_output", "message", "message");
+    }
+
+    @Test
+    void decodeRequest_outputWithoutCallIdOrName_userText() {
+        LlmRequest req = ResponsesCodec.decodeRequest(obj("""
+                {"model":"m","input":[{"type":"custom_tool_call_output","output":[{"type":"input_text","text":"x"}]}]}"""));
+        assertThat(req.messages()).containsExactly(Message.text(Role.USER, "Output of tool (unnamed):\nx"));
     }
 
     @Test

@@ -145,6 +145,49 @@ class AgentApiTest {
         return o;
     }
 
+    /** Codex CLI's goal feature: a tool output with a name and namespace but no call_id, after a call of another name. */
+    static final String CODEX_GOAL_TURN = """
+            {"model":"%s","stream":%s,"store":false,"input":[{"role":"user","content":"Set a goal: ship it"},
+              {"type":"function_call","call_id":"call_goal","name":"create_goal","arguments":"{\\"objective\\":\\"ship it\\"}"},
+              {"type":"function_call_output","call_id":"call_goal","output":"goal created"},
+              {"type":"function_call_output","id":"fco_1","name":"goal_objective","namespace":"agent","output":"OBJECTIVE-SHIP"},
+              {"type":"function_call","call_id":"call_w","name":"get_weather","arguments":"{\\"city\\":\\"Paris\\"}"},
+              {"type":"function_call_output","name":"get_weather","output":"sunny"}],
+             "tools":[{"type":"function","name":"create_goal","parameters":{"type":"object","properties":{}}},
+                      {"type":"function","name":"get_weather","parameters":%s}]}""";
+
+    @ParameterizedTest(name = "{0}, stream={1}")
+    @MethodSource("everyBackend")
+    void responsesOutputWithoutCallId_acceptedAndMappedForEveryBackend(String model, boolean stream) {
+        f.upstream.reset();
+        Turn t = call("responses", CODEX_GOAL_TURN.formatted(model, stream, SCHEMA), stream);
+        assertThat(t.complete()).isTrue();
+        if (model.equals("mock-chat")) return;   // in process: nothing goes over the wire
+        JsonNode sent = Json.parse(f.upstream.stats().lastBody());
+        switch (model) {
+            case "resp-openai" -> assertThat(sent.get("input").get(3)).isEqualTo(Json.parse("""
+                    {"type":"function_call_output","id":"fco_1","name":"goal_objective","namespace":"agent","output":"OBJECTIVE-SHIP"}"""));
+            case "chat-openai" -> {
+                JsonNode m = sent.get("messages");
+                assertThat(m).extracting(x -> x.get("role").asText())
+                        .containsExactly("user", "assistant", "tool", "user", "assistant", "tool");
+                assertThat(m.get(3).get("content").asText()).contains("agent.goal_objective", "OBJECTIVE-SHIP");
+                assertThat(m.get(5).get("tool_call_id").asText()).isEqualTo("call_w");
+            }
+            default -> {
+                JsonNode m = sent.get("messages");
+                assertThat(m).extracting(x -> x.get("role").asText()).containsExactly("user", "assistant", "user", "assistant", "user");
+                assertThat(m.get(2).get("content")).extracting(b -> b.get("type").asText()).containsExactly("tool_result", "text");
+                assertThat(m.at("/2/content/1/text").asText()).contains("agent.goal_objective", "OBJECTIVE-SHIP");
+                assertThat(m.at("/4/content/0/tool_use_id").asText()).isEqualTo("call_w");
+            }
+        }
+    }
+
+    static Stream<Arguments> everyBackend() {
+        return matrix().map(Arguments::get).filter(a -> a[0].equals("responses")).map(a -> Arguments.of(a[1], a[2]));
+    }
+
     @Test
     void streamedToolArguments_arriveAsTheyAreGenerated_notAsOneLateChunk() {
         var r = f.post("/v1/messages", firstRequest("messages", "chat-openai", true));
