@@ -1,5 +1,9 @@
 package dev.arbiter.api;
 
+import dev.arbiter.messages.MessagesCodec;
+import dev.arbiter.wire.Fields;
+import dev.arbiter.wire.Bodies;
+import dev.arbiter.wire.Json;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,5 +1,11 @@
 package dev.arbiter.api;
 
+import dev.arbiter.responses.ResponsesCodec;
+import dev.arbiter.responses.ResponsesOutput;
+import dev.arbiter.responses.ResponsesStreamEncoder;
+import dev.arbiter.wire.Fields;
+import dev.arbiter.wire.Json;
+import dev.arbiter.wire.StreamEncoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -29,7 +35,6 @@ import java.util.UUID;
  * caller: another caller's id is not found.
  */
 final class ResponsesSurface implements Surface {
-    static final String ID_PREFIX = "resp_arb_";
 
     private final ResponseStore store;
 
@@ -48,7 +53,7 @@ final class ResponsesSurface implements Surface {
     }
 
     static String newId() {
-        return ID_PREFIX + UUID.randomUUID().toString().replace("-", "");
+        return ResponsesOutput.ID_PREFIX + UUID.randomUUID().toString().replace("-", "");
     }
 
     private static boolean storing(LlmRequest req) {
@@ -64,7 +69,7 @@ final class ResponsesSurface implements Surface {
         if (!prev.isTextual()) throw Fields.invalidType("previous_response_id", "a string", prev);
         Optional<StoredResponse> stored = store.get(prev.asText(), caller);
         if (stored.isEmpty()) {
-            if (prev.asText().startsWith(ID_PREFIX)) throw notFound(prev.asText(), "previous_response_id");
+            if (prev.asText().startsWith(ResponsesOutput.ID_PREFIX)) throw notFound(prev.asText(), "previous_response_id");
             return req;
         }
         var messages = new ArrayList<Message>();

@@ -1,5 +1,6 @@
 package dev.arbiter.api;
 
+import dev.arbiter.wire.StreamEncoder;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.llm.Frame;
 import dev.arbiter.llm.FrameStream;

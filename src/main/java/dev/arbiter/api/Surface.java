@@ -1,5 +1,12 @@
 package dev.arbiter.api;
 
+import dev.arbiter.chat.ChatCodec;
+import dev.arbiter.chat.ChatResponses;
+import dev.arbiter.chat.ChatStreamEncoder;
+import dev.arbiter.messages.MessagesCodec;
+import dev.arbiter.messages.MessagesStreamEncoder;
+import dev.arbiter.wire.ErrorBodies;
+import dev.arbiter.wire.StreamEncoder;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.error.ErrorKind;

@@ -1,5 +1,7 @@
 package dev.arbiter.api;
 
+import dev.arbiter.wire.ErrorBodies;
+import dev.arbiter.wire.Json;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.arbiter.observe.AccessLog;
 import io.helidon.http.DirectHandler;

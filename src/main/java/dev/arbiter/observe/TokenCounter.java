@@ -3,7 +3,7 @@ package dev.arbiter.observe;
 import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingType;
-import dev.arbiter.api.Json;
+import dev.arbiter.wire.Json;
 import dev.arbiter.llm.LlmRequest;
 import dev.arbiter.llm.Message;
 import dev.arbiter.llm.Part;

@@ -2,8 +2,8 @@ package dev.arbiter.provider;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.arbiter.api.MessagesCodec;
-import dev.arbiter.api.MessagesStreamDecoder;
+import dev.arbiter.messages.MessagesCodec;
+import dev.arbiter.messages.MessagesStreamDecoder;
 import dev.arbiter.config.DeploymentConfig;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.llm.Choice;

@@ -2,12 +2,12 @@ package dev.arbiter.provider;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.arbiter.api.ChatCodec;
-import dev.arbiter.api.ChatResponses;
-import dev.arbiter.api.ChatStreamDecoder;
-import dev.arbiter.api.Json;
-import dev.arbiter.api.ResponsesCodec;
-import dev.arbiter.api.ResponsesStreamDecoder;
+import dev.arbiter.chat.ChatCodec;
+import dev.arbiter.chat.ChatResponses;
+import dev.arbiter.chat.ChatStreamDecoder;
+import dev.arbiter.wire.Json;
+import dev.arbiter.responses.ResponsesCodec;
+import dev.arbiter.responses.ResponsesStreamDecoder;
 import dev.arbiter.config.DeploymentConfig;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.llm.LlmRequest;

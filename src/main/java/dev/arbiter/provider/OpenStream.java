@@ -1,6 +1,6 @@
 package dev.arbiter.provider;
 
-import dev.arbiter.api.SseReader;
+import dev.arbiter.wire.SseReader;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.pipeline.Deadline;
 import dev.arbiter.pipeline.Watchdog;

@@ -1,7 +1,7 @@
 package dev.arbiter.provider;
 
-import dev.arbiter.api.SseReader;
-import dev.arbiter.api.StreamDecoder;
+import dev.arbiter.wire.SseReader;
+import dev.arbiter.wire.StreamDecoder;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.llm.Frame;
 import dev.arbiter.llm.FrameStream;

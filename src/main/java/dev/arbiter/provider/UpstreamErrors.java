@@ -1,7 +1,7 @@
 package dev.arbiter.provider;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.arbiter.api.Json;
+import dev.arbiter.wire.Json;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.error.Untrusted;
 import java.io.IOException;

@@ -2,8 +2,8 @@ package dev.arbiter.provider;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.arbiter.api.Bodies;
-import dev.arbiter.api.Json;
+import dev.arbiter.wire.Bodies;
+import dev.arbiter.wire.Json;
 import dev.arbiter.config.DeploymentConfig;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.pipeline.Deadline;

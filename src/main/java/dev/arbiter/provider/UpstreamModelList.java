@@ -1,7 +1,7 @@
 package dev.arbiter.provider;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.arbiter.api.Json;
+import dev.arbiter.wire.Json;
 import dev.arbiter.config.DeploymentConfig;
 import java.io.IOException;
 import java.io.InputStream;

@@ -2,7 +2,7 @@ package dev.arbiter.reasoning;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.arbiter.api.Json;
+import dev.arbiter.wire.Json;
 import dev.arbiter.llm.WireFormat;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;

@@ -2,8 +2,8 @@ package dev.arbiter.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.arbiter.api.ChatCodec;
-import dev.arbiter.api.Json;
+import dev.arbiter.chat.ChatCodec;
+import dev.arbiter.wire.Json;
 import dev.arbiter.llm.LlmRequest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

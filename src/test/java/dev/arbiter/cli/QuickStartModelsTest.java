@@ -3,7 +3,7 @@ package dev.arbiter.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.arbiter.api.Json;
+import dev.arbiter.wire.Json;
 import dev.arbiter.config.ConfigLoader;
 import dev.arbiter.mock.MockConfig;
 import dev.arbiter.mock.MockUpstream;

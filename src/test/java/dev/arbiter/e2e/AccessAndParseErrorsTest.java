@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import dev.arbiter.api.Json;
+import dev.arbiter.wire.Json;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.arbiter.api.Json;
+import dev.arbiter.wire.Json;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;

@@ -3,7 +3,7 @@ package dev.arbiter.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.arbiter.api.Json;
+import dev.arbiter.wire.Json;
 import java.util.Collections;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;

@@ -7,7 +7,7 @@ import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
-import dev.arbiter.api.Json;
+import dev.arbiter.wire.Json;
 import dev.arbiter.config.ConfigException;
 import dev.arbiter.config.ConfigLoader;
 import dev.arbiter.mock.MockConfig;

@@ -25,7 +25,7 @@ import com.openai.models.responses.ResponseOutputMessage;
 import com.openai.models.responses.ResponseReasoningItem;
 import com.openai.models.responses.ResponseStreamEvent;
 import com.openai.models.responses.inputitems.InputItemListParams;
-import dev.arbiter.api.Json;
+import dev.arbiter.wire.Json;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

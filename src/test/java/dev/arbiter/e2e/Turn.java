@@ -1,7 +1,7 @@
 package dev.arbiter.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.arbiter.api.Json;
+import dev.arbiter.wire.Json;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

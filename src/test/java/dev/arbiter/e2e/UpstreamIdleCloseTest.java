@@ -2,7 +2,7 @@ package dev.arbiter.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.arbiter.api.Json;
+import dev.arbiter.wire.Json;
 import dev.arbiter.mock.MockConfig;
 import java.io.BufferedInputStream;
 import java.io.IOException;

@@ -3,7 +3,7 @@ package dev.arbiter.reasoning;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.arbiter.api.Json;
+import dev.arbiter.wire.Json;
 import dev.arbiter.llm.Choice;
 import dev.arbiter.llm.FinishReason;
 import dev.arbiter.llm.Frame;

@@ -2,7 +2,7 @@ package dev.arbiter.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.arbiter.api.Json;
+import dev.arbiter.wire.Json;
 import dev.arbiter.pipeline.Caller;
 import java.time.Duration;
 import java.util.List;
