@@ -127,16 +127,13 @@ public final class UpstreamHttp {
         String accept = stream ? "text/event-stream" : "application/json";
         if (plain != null) {
             HttpUriRequestBase req = body == null ? new HttpGet(uri) : new HttpPost(uri);
-            // No socket timeout: the watchdog below (and readAll's, and OpenStream's) bounds the whole exchange by the
-            // deadline. A socket timeout made every blocking read a timed park of the virtual thread, which schedules
-            // and cancels a timer on the JDK's ForkJoinPool-1-delayScheduler thread: about two wake-ups of that
-            // thread per request (bench/run.sh --threads, see bench/LOW-LOAD.md).
-            req.setConfig(RequestConfig.custom().setResponseTimeout(Timeout.DISABLED).build());
+            req.setConfig(RequestConfig.custom().setResponseTimeout(Timeout.of(limit)).build());
             req.setHeader("accept", accept);
             req.setHeader("user-agent", "arbiter");
             headers.forEach(req::setHeader);
             if (body != null) req.setEntity(new ByteArrayEntity(body, JSON));
-            // the deadline bounds the whole wait: an upstream trickling its status line and headers cannot outlast it
+            // the socket timeout bounds each read, not the whole wait: an upstream trickling its status line and
+            // headers would outlast the deadline without this
             try (var guard = Watchdog.shared().arm(deadline, req::cancel)) {
                 ClassicHttpResponse res = plain.executeOpen(new HttpHost(uri.getScheme(), uri.getHost(), uri.getPort()), req, null);
                 HttpEntity entity = res.getEntity();
