@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Measures the latency Arbiter adds: starts a mock-upstream (port 19090) and a gateway (port 18080) as their
-# own JVMs on 127.0.0.1, waits until both are ready, runs `arbiter bench` against them, and stops both on exit.
+# Measures the latency Arbiter adds: starts a mock-upstream (port 19090), a slow mock-upstream that waits 50 ms
+# before each answer (port 19091, the *-chat-slow scenarios) and a gateway (port 18080) as their own JVMs on
+# 127.0.0.1, waits until they are ready, runs `arbiter bench` against them, and stops them on exit.
 #   bench/run.sh                                   # defaults: 1000 req/s, 15 s warm-up + 20 s per scenario
 #   bench/run.sh --rate 500 --duration 10s --json /tmp/bench.json --scenarios gateway-chat
+#   bench/run.sh --threads --scenarios gateway-chat@200,gateway-chat@1000,gateway-chat-slow@200   # low load, see LOW-LOAD.md
 # Every argument goes to `arbiter bench` (see `./arbiter bench --help`). Environment:
-#   SERVER_JAVA_OPTS  JVM flags of the gateway and the mock (default below: Serial GC, which ergonomics picks on
-#                     small machines anyway, and a fixed 256 MiB heap; a 1 GiB heap's larger young generation cost
-#                     every process ~20% more CPU per request on this virtualised machine, measured, and the small
-#                     heap is plenty: the gateway's live set under this load is under 30 MiB)
+#   SERVER_JAVA_OPTS  JVM flags of the gateway and the mocks. Unset: Serial GC and a fixed 256 MiB heap, the
+#                     harness's long-standing setting (a 1 GiB heap's larger young generation cost every process ~20%
+#                     more CPU per request on this virtualised machine, measured; the gateway's live set under this
+#                     load is under 30 MiB). `default`: the `arbiter` launcher's own defaults, what users get
+#                     (ARBITER_JAVA_OPTS unset). `none`: no flags at all, the JVM's ergonomics. The flags each
+#                     server ran with are printed from its command line.
 #   BENCH_JAVA_OPTS   JVM flags of the load generator
 #   GATEWAY_JAVA_OPTS extra flags for the gateway only, e.g. -XX:StartFlightRecording=filename=/tmp/gw.jfr
 #   ARBITER_LOG_LEVEL the gateway's log level (default INFO: one access-log line per request, as in production)
@@ -21,6 +25,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 MOCK_PORT=19090
+SLOW_PORT=19091
+SLOW_LATENCY=50ms   # the latency bench/bench.yaml's comment and the catalog's *-chat-slow scenarios assume
 GATEWAY_PORT=18080
 REFERENCE_PORT=18081
 reference=${BENCH_REFERENCE:-$(command -v nginx >/dev/null 2>&1 && echo nginx || echo none)}
@@ -30,6 +36,17 @@ case "$reference" in
   *) echo "bench: BENCH_REFERENCE=$reference (expected: nginx or none)" >&2; exit 1 ;;
 esac
 SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS:--XX:+UseSerialGC -Xms256m -Xmx256m -XX:+AlwaysPreTouch}
+# runs "$@" in place of the calling (background) shell, with ARBITER_JAVA_OPTS as SERVER_JAVA_OPTS asks plus extra
+# flags ($1), so that $! is the server's own pid
+server() {
+  local extra=$1; shift
+  case "$SERVER_JAVA_OPTS" in
+    default) if [ -n "$extra" ]; then echo "bench: GATEWAY_JAVA_OPTS needs explicit SERVER_JAVA_OPTS (default means the launcher's own)" >&2; exit 1; fi
+             exec env -u ARBITER_JAVA_OPTS "$@" ;;
+    none) exec env ARBITER_JAVA_OPTS="$extra" "$@" ;;
+    *) exec env ARBITER_JAVA_OPTS="$SERVER_JAVA_OPTS $extra" "$@" ;;
+  esac
+}
 BENCH_JAVA_OPTS=${BENCH_JAVA_OPTS:--XX:+UseSerialGC -Xms256m -Xmx256m -XX:+AlwaysPreTouch}
 # The gateway's C2 compiler needs about 14 s of CPU before it settles; on two shared cores that takes longer
 # than the command's 5 s default, so the script warms up for 15 s per scenario unless told otherwise.
@@ -38,7 +55,7 @@ case " $* " in *" --warmup"*) ;; *) defaults+=(--warmup 15s) ;; esac
 logs=${BENCH_LOG_DIR:-$(mktemp -d /tmp/arbiter-bench.XXXXXX)}
 mkdir -p "$logs"
 
-ports="$MOCK_PORT $GATEWAY_PORT"
+ports="$MOCK_PORT $SLOW_PORT $GATEWAY_PORT"
 [ "$reference" = nginx ] && ports="$ports $REFERENCE_PORT"
 for port in $ports; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
@@ -65,11 +82,14 @@ stop() {
 trap stop EXIT
 trap 'exit 130' INT TERM
 
-ARBITER_JAVA_OPTS="$SERVER_JAVA_OPTS" $(pin 0) ./arbiter mock-upstream --host 127.0.0.1 --port $MOCK_PORT \
+server "" $(pin 0) ./arbiter mock-upstream --host 127.0.0.1 --port $MOCK_PORT \
   >"$logs/mock-upstream.log" 2>&1 &
 pids+=($!)
-ARBITER_JAVA_OPTS="$SERVER_JAVA_OPTS ${GATEWAY_JAVA_OPTS:-}" $(pin 1) ./arbiter serve --config bench/bench.yaml --port $GATEWAY_PORT \
+server "${GATEWAY_JAVA_OPTS:-}" $(pin 1) ./arbiter serve --config bench/bench.yaml --port $GATEWAY_PORT \
   >"$logs/gateway.log" 2>&1 &
+pids+=($!)
+server "" $(pin 0) ./arbiter mock-upstream --host 127.0.0.1 --port $SLOW_PORT --latency $SLOW_LATENCY \
+  >"$logs/mock-upstream-slow.log" 2>&1 &
 pids+=($!)
 
 # nginx as a plain reverse proxy, configured as one would for an LLM API: keep-alive connections to the upstream,
@@ -94,15 +114,15 @@ http {
   scgi_temp_path $logs/nginx/scgi;
   keepalive_requests 1000000;
   upstream mock { server 127.0.0.1:$MOCK_PORT; keepalive 512; keepalive_requests 1000000; }
+  upstream mock_slow { server 127.0.0.1:$SLOW_PORT; keepalive 512; keepalive_requests 1000000; }
+  proxy_http_version 1.1;
+  proxy_set_header Connection "";
+  proxy_buffering off;
+  proxy_request_buffering off;
   server {
     listen 127.0.0.1:$REFERENCE_PORT backlog=4096;
-    location / {
-      proxy_pass http://mock;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_buffering off;
-      proxy_request_buffering off;
-    }
+    location / { proxy_pass http://mock; }
+    location /slow/ { proxy_pass http://mock_slow/; }
   }
 }
 CONF
@@ -114,7 +134,8 @@ fi
 
 ready() { curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null; }
 for _ in $(seq 300); do
-  if ready "http://127.0.0.1:$MOCK_PORT/v1/models" && ready "http://127.0.0.1:$GATEWAY_PORT/readyz" \
+  if ready "http://127.0.0.1:$MOCK_PORT/v1/models" && ready "http://127.0.0.1:$SLOW_PORT/v1/models" \
+      && ready "http://127.0.0.1:$GATEWAY_PORT/readyz" \
       && { [ "$reference" = none ] || ready "http://127.0.0.1:$REFERENCE_PORT/v1/models"; }; then break; fi
   for pid in "${pids[@]}"; do
     kill -0 "$pid" 2>/dev/null || { echo "bench: a server exited early; logs in $logs" >&2; tail -20 "$logs"/*.log "$logs"/nginx/*.log >&2 2>/dev/null; exit 1; }
@@ -122,11 +143,15 @@ for _ in $(seq 300); do
   sleep 0.1
 done
 ready "http://127.0.0.1:$GATEWAY_PORT/readyz" || { echo "bench: servers not ready after 30 s; logs in $logs" >&2; exit 1; }
-echo "bench: mock-upstream pid ${pids[0]}, gateway pid ${pids[1]}, reference proxy: $reference, server flags: $SERVER_JAVA_OPTS; logs in $logs" >&2
+jvm_flags() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | sed 's|^[^ ]*/java ||; s| -jar .*||; s|^-jar .*||'; }
+echo "bench: mock-upstream pid ${pids[0]}, slow mock-upstream pid ${pids[2]} (--latency $SLOW_LATENCY), gateway pid ${pids[1]}," \
+  "reference proxy: $reference; logs in $logs" >&2
+echo "bench: SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS}; JVM flags: gateway [$(jvm_flags "${pids[1]}")], mocks [$(jvm_flags "${pids[0]}")]" >&2
 
 set +e
 ARBITER_JAVA_OPTS="$BENCH_JAVA_OPTS" timeout --signal=TERM --kill-after=10s 1800 $(pin 0) ./arbiter bench \
-  --watch "gateway=${pids[1]},upstream=${pids[0]}$watch_reference" --direct "http://127.0.0.1:$MOCK_PORT" --gateway "http://127.0.0.1:$GATEWAY_PORT" \
+  --watch "gateway=${pids[1]},upstream=${pids[0]},upstream-slow=${pids[2]}$watch_reference" \
+  --direct "http://127.0.0.1:$MOCK_PORT" --slow-direct "http://127.0.0.1:$SLOW_PORT" --gateway "http://127.0.0.1:$GATEWAY_PORT" \
   ${reference_args[@]+"${reference_args[@]}"} ${defaults[@]+"${defaults[@]}"} "$@"
 status=$?
 set -e

@@ -25,7 +25,7 @@ import java.util.function.Consumer;
  */
 public final class LoadGenerator {
     /**
-     * @param rate requests per second within a phase
+     * @param rate requests per second within a phase, for the scenarios that do not name their own
      * @param duration recorded time per scenario
      * @param warmup unrecorded time per scenario, before recording starts
      * @param phase length of one phase
@@ -46,11 +46,18 @@ public final class LoadGenerator {
     private final Plan plan;
     private final Consumer<String> progress;
     private final CpuWatch cpu;
+    private final ThreadWatch threads;
 
     public LoadGenerator(BenchClient client, Plan plan, CpuWatch cpu, Consumer<String> progress) {
+        this(client, plan, cpu, new ThreadWatch(Map.of()), progress);
+    }
+
+    /** With {@code threads}, each scenario is also charged its phases' CPU time and context switches by thread group. */
+    public LoadGenerator(BenchClient client, Plan plan, CpuWatch cpu, ThreadWatch threads, Consumer<String> progress) {
         this.client = client;
         this.plan = plan;
         this.cpu = cpu;
+        this.threads = threads;
         this.progress = progress;
     }
 
@@ -67,7 +74,7 @@ public final class LoadGenerator {
             drain(scratch);
         }
         progress.accept("measuring: " + seconds(plan.duration()) + " s per scenario in " + seconds(plan.phase())
-                + " s phases at " + plan.rate() + " req/s");
+                + " s phases at " + Scenario.rateLabel(plan.rate()) + " req/s unless a scenario names its own");
         var stats = new ArrayList<ScenarioStats>();
         for (Scenario s : scenarios) stats.add(new ScenarioStats(s, cpu.names().size()));
         rounds(calls, stats, plan.duration(), false);
@@ -89,14 +96,17 @@ public final class LoadGenerator {
         int rampRounds = ramp ? Math.max(1, rounds / 2) : 0;
         long t0 = System.nanoTime();
         long[] ticks = cpu.read();
+        threads.delta();
         for (int r = 0; r < rounds; r++) {
             long length = Math.min(phase, total - (long) r * phase);
             for (ScenarioStats s : stats) {
-                double rate = r < rampRounds ? plan.rate() * (0.1 + 0.9 * r / rampRounds) : plan.rate();
+                double full = s.scenario.rateOr(plan.rate());
+                double rate = r < rampRounds ? full * (0.1 + 0.9 * r / rampRounds) : full;
                 runPhase(calls.get(s.scenario), s, t0, length, rate);
                 t0 += length;
                 long[] now = cpu.read();
                 s.cpu(CpuWatch.delta(ticks, now));
+                s.threads(threads.delta());
                 ticks = now;
                 cpu.exited().ifPresent(p -> {
                     throw new IllegalStateException(p + " exited during the run");

@@ -97,16 +97,17 @@ public final class Report {
     /** The report as plain-text tables, with a verdict against the added-latency targets. */
     public String text(double targetP50Micros, double targetP99Micros) {
         var out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "client: %s; rate %.0f req/s; %d s recorded per scenario in %d ms phases; elapsed %d s%n",
-                client, plan.rate(), plan.duration().toSeconds(), plan.phase().toMillis(), elapsed.toSeconds()));
+        out.append(String.format(Locale.ROOT, "client: %s; rate %s req/s (a scenario named name@R: R req/s); %d s recorded per scenario "
+                + "in %d ms phases; elapsed %d s%n", client, Scenario.rateLabel(plan.rate()), plan.duration().toSeconds(),
+                plan.phase().toMillis(), elapsed.toSeconds()));
         out.append("latency from intended send time to end of answer, microseconds\n\n");
-        String head = "%-34s %8s %8s %6s %8s %8s %8s %8s %8s %9s %9s %8s%n";
-        out.append(String.format(Locale.ROOT, head, "scenario", "rate/s", "ok", "errors", "p50", "p90", "p99", "p99.9", "max",
+        String head = "%-34s %8s %8s %8s %6s %8s %8s %8s %8s %8s %9s %9s %8s%n";
+        out.append(String.format(Locale.ROOT, head, "scenario", "target/s", "rate/s", "ok", "errors", "p50", "p90", "p99", "p99.9", "max",
                 "ttfb-p50", "ttfb-p99", "lag-p99"));
         for (ScenarioStats s : stats) {
             boolean ttfb = s.scenario.stream() && s.firstByte.getTotalCount() > 0;
-            out.append(String.format(Locale.ROOT, "%-34s %8.1f %8d %6d %8.0f %8.0f %8.0f %8.0f %8.0f %9s %9s %8.0f%n",
-                    s.scenario.name(), s.achievedRate(), s.ok.sum(), s.errors.sum(), us(s.latency, 50), us(s.latency, 90),
+            out.append(String.format(Locale.ROOT, "%-34s %8s %8.1f %8d %6d %8.0f %8.0f %8.0f %8.0f %8.0f %9s %9s %8.0f%n",
+                    s.scenario.name(), Scenario.rateLabel(s.scenario.rateOr(plan.rate())), s.achievedRate(), s.ok.sum(), s.errors.sum(), us(s.latency, 50), us(s.latency, 90),
                     us(s.latency, 99), us(s.latency, 99.9), s.latency.getMaxValue() / 1e3,
                     ttfb ? fmt(us(s.firstByte, 50)) : "-", ttfb ? fmt(us(s.firstByte, 99)) : "-", us(s.lag, 99)));
         }
@@ -134,6 +135,7 @@ public final class Report {
             }
         }
         if (cpu.available()) cpuTable(out);
+        threadTable(out);
         for (ScenarioStats s : stats) {
             s.errorKinds().forEach((k, v) -> out.append(String.format(Locale.ROOT, "errors %s: %d x %s%n", s.scenario.name(), v, k)));
         }
@@ -153,6 +155,25 @@ public final class Report {
         }
     }
 
+    /**
+     * With {@code --threads}: per scenario, each thread group's CPU and context switches per request (groups under
+     * 1 µs and 0.01 switches per request left out), busiest first. A voluntary switch is the thread going to
+     * sleep, so it counts the wake-ups a request costs.
+     */
+    private void threadTable(StringBuilder out) {
+        boolean any = stats.stream().anyMatch(s -> !s.threadsPerRequest().isEmpty());
+        if (!any) return;
+        out.append("\nthreads during each scenario's phases, per request: CPU µs, voluntary context switches (wake-ups), involuntary ones\n");
+        for (ScenarioStats s : stats) {
+            out.append(String.format(Locale.ROOT, "%n%s%n", s.scenario.name()));
+            s.threadsPerRequest().entrySet().stream()
+                    .filter(e -> e.getValue()[0] >= 1 || e.getValue()[1] >= 0.01 || e.getValue()[2] >= 0.01)
+                    .sorted((a, b) -> Double.compare(b.getValue()[0], a.getValue()[0]))
+                    .forEach(e -> out.append(String.format(Locale.ROOT, "  %-40s %8.1f µs %8.2f vol %8.2f invol%n", e.getKey(),
+                            e.getValue()[0], e.getValue()[1], e.getValue()[2])));
+        }
+    }
+
     /** Writes the report, with full percentile data, as JSON. */
     public void writeJson(Path file) throws IOException {
         var mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -165,7 +186,8 @@ public final class Report {
             ObjectNode o = scenarios.addObject();
             o.put("name", s.scenario.name()).put("via", s.scenario.via().name().toLowerCase(Locale.ROOT))
                     .put("url", s.scenario.uri().toString()).put("stream", s.scenario.stream())
-                    .put("baseline", s.scenario.baseline()).put("sent", s.sent()).put("achievedRate", s.achievedRate())
+                    .put("baseline", s.scenario.baseline()).put("intendedRate", s.scenario.rateOr(plan.rate()))
+                    .put("sent", s.sent()).put("achievedRate", s.achievedRate())
                     .put("ok", s.ok.sum()).put("errors", s.errors.sum());
             o.set("latency", percentiles(mapper, s.latency));
             if (s.scenario.stream()) o.set("timeToFirstByte", percentiles(mapper, s.firstByte));
@@ -175,6 +197,11 @@ public final class Report {
                 var names = cpu.names();
                 for (int i = 0; i < names.size() - 1; i++) c.put(names.get(i), s.cpuMicrosPerRequest(i));
                 o.put("otherCores", s.cores(names.size() - 1));
+            }
+            var perThread = s.threadsPerRequest();
+            if (!perThread.isEmpty()) {
+                var t = o.putObject("threadsPerRequest");
+                perThread.forEach((g, v) -> t.putObject(g).put("cpuMicros", v[0]).put("voluntarySwitches", v[1]).put("involuntarySwitches", v[2]));
             }
             var kinds = o.putObject("errorKinds");
             s.errorKinds().forEach(kinds::put);

@@ -58,6 +58,26 @@ final class ScenarioStats {
         for (int i = 0; i < cpuTicks.length; i++) cpuTicks[i] += ticks[i];
     }
 
+    private final Map<String, long[]> threadCounts = new TreeMap<>();
+
+    /** Adds a phase's counts by thread group, slots as {@link ThreadWatch}. */
+    synchronized void threads(Map<String, long[]> delta) {
+        delta.forEach((group, d) -> {
+            long[] sum = threadCounts.computeIfAbsent(group, g -> new long[ThreadWatch.SLOTS]);
+            for (int i = 0; i < sum.length; i++) sum[i] += d[i];
+        });
+    }
+
+    /** Per thread group: CPU microseconds, voluntary and involuntary context switches, each per request sent. */
+    synchronized Map<String, double[]> threadsPerRequest() {
+        long n = sent.sum();
+        var out = new java.util.LinkedHashMap<String, double[]>();
+        if (n == 0) return out;
+        threadCounts.forEach((group, c) -> out.put(group, new double[] {c[ThreadWatch.CPU_NANOS] / 1e3 / n,
+                (double) c[ThreadWatch.VOLUNTARY] / n, (double) c[ThreadWatch.INVOLUNTARY] / n}));
+        return out;
+    }
+
     /** CPU microseconds per request sent, for slot {@code i}. */
     synchronized double cpuMicrosPerRequest(int i) {
         long n = sent.sum();

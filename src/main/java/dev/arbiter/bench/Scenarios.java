@@ -11,10 +11,21 @@ import java.util.Map;
  * name the model both the gateway ({@code bench/bench.yaml}) and the upstream know, so a direct call and its
  * gateway twin send the same bytes. A new scenario is one more line in {@link #all}; a gateway scenario names
  * its direct baseline, and a translating one is compared with the direct call the gateway itself makes.
+ *
+ * <p>The {@code *-chat-slow} scenarios go to a second, slow upstream (bench/run.sh: a mock that waits 50 ms
+ * before each answer), as LLM traffic does: every request waits on the upstream, so the gateway's threads go idle
+ * between a request and its answer. Through the gateway they use the model {@code bench-chat-slow}; through the
+ * reference proxy the path prefix {@code /slow}, which it maps to that upstream.
+ *
+ * <p>A scenario may be selected at its own rate, {@code gateway-chat@200}: it and its baseline and reference twin
+ * then run at 200 requests/s in their phases, whatever the run's rate, so low and high rates share one run.
  */
 public final class Scenarios {
     static final String CHAT_MODEL = "bench-chat";
     static final String CLAUDE_MODEL = "bench-claude";
+    static final String SLOW_MODEL = "bench-chat-slow";
+    /** The path prefix under which the reference proxy reaches the slow upstream. */
+    static final String SLOW_PREFIX = "/slow";
     /** The scenarios run when none are named. */
     public static final List<String> DEFAULT = List.of("direct-chat", "gateway-chat", "direct-chat-stream",
             "gateway-chat-stream", "direct-messages", "gateway-messages", "gateway-messages-via-chat");
@@ -31,10 +42,26 @@ public final class Scenarios {
     private Scenarios() {}
 
     /**
-     * Every scenario, in the order they run: each direct call before the calls compared with it. With a
-     * {@code reference} proxy (may be null), the pass-through gateway scenarios get a twin through it.
+     * Where the scenarios send their requests.
+     *
+     * @param direct the upstream's base URL
+     * @param slowDirect the slow upstream's base URL (the gateway reaches it as model {@code bench-chat-slow})
+     * @param reference the reference proxy's base URL, or null when there is none
      */
-    public static List<Scenario> all(URI direct, URI gateway, URI reference) {
+    public record Endpoints(URI direct, URI slowDirect, URI gateway, URI reference) {
+        public Endpoints {
+            java.util.Objects.requireNonNull(direct, "direct");
+            java.util.Objects.requireNonNull(slowDirect, "slowDirect");
+            java.util.Objects.requireNonNull(gateway, "gateway");
+        }
+    }
+
+    /**
+     * Every scenario, in the order they run: each direct call before the calls compared with it. With a
+     * reference proxy, the pass-through gateway scenarios get a twin through it.
+     */
+    public static List<Scenario> all(Endpoints at) {
+        URI direct = at.direct(), gateway = at.gateway(), reference = at.reference();
         var s = new ArrayList<Scenario>();
         String chat = chat(false), chatStream = chat(true);
         String messages = messages(CLAUDE_MODEL, false), messagesStream = messages(CLAUDE_MODEL, true);
@@ -50,6 +77,14 @@ public final class Scenarios {
         s.add(direct("direct-messages-stream", direct, MESSAGES, messagesStream, ANTHROPIC, true, "message_stop"));
         s.addAll(proxied("messages-stream", gateway, reference, MESSAGES, messagesStream, ANTHROPIC, true, "message_stop", "direct-messages-stream"));
         s.add(gateway("gateway-messages-via-chat-stream", gateway, MESSAGES, messages(CHAT_MODEL, true), ANTHROPIC, true, "message_stop", "direct-chat-stream"));
+        String slow = chat(SLOW_MODEL, false);
+        s.add(direct("direct-chat-slow", at.slowDirect(), CHAT, slow, OPENAI, false, "\"finish_reason\":\"stop\""));
+        if (reference != null) {
+            s.add(new Scenario("reference-chat-slow", Scenario.Via.REFERENCE, reference, SLOW_PREFIX + CHAT, slow, OPENAI, false,
+                    "\"finish_reason\":\"stop\"", "direct-chat-slow", ""));
+        }
+        s.add(new Scenario("gateway-chat-slow", Scenario.Via.GATEWAY, gateway, CHAT, slow, OPENAI, false, "\"finish_reason\":\"stop\"",
+                "direct-chat-slow", reference == null ? "" : "reference-chat-slow"));
         return List.copyOf(s);
     }
 
@@ -72,30 +107,64 @@ public final class Scenarios {
     }
 
     /**
-     * The named scenarios in catalog order, each one's baseline added when missing and, with a reference proxy,
-     * each gateway scenario's reference twin.
+     * The named scenarios, each one's baseline added when missing and, with a reference proxy, each gateway
+     * scenario's reference twin; a name may carry its own rate, {@code gateway-chat@200} (see {@link Scenario#atRate}).
+     * In catalog order, the same scenario at several rates in the order the rates were named.
      *
-     * @throws IllegalArgumentException naming an unknown scenario and listing the known ones
+     * @throws IllegalArgumentException naming an unknown scenario and listing the known ones, or a malformed rate
      */
-    public static List<Scenario> select(List<String> names, URI direct, URI gateway, URI reference) {
+    public static List<Scenario> select(List<String> names, Endpoints at) {
         var byName = new LinkedHashMap<String, Scenario>();
-        for (Scenario s : all(direct, gateway, reference)) byName.put(s.name(), s);
-        var wanted = new java.util.HashSet<String>();
-        for (String n : names) {
-            Scenario s = byName.get(n.trim());
-            if (s == null && reference == null && n.trim().startsWith("reference-")) {
-                throw new IllegalArgumentException("scenario '" + n.trim() + "' needs --reference (the URL of a reference proxy)");
+        for (Scenario s : all(at)) byName.put(s.name(), s);
+        var rates = new java.util.LinkedHashSet<Double>();   // 0: the run's rate
+        var wanted = new java.util.HashSet<String>();         // name@rate, or the plain name at the run's rate
+        for (String raw : names) {
+            String n = raw.trim();
+            double rate = 0;
+            int sep = n.indexOf('@');
+            if (sep >= 0) {
+                rate = parseRate(n.substring(sep + 1), n);
+                n = n.substring(0, sep);
             }
-            if (s == null) throw new IllegalArgumentException("unknown scenario '" + n.trim() + "' (expected: one of " + String.join(", ", byName.keySet()) + ")");
-            wanted.add(s.name());
-            if (s.proxied()) wanted.add(s.baseline());
-            if (!s.reference().isEmpty()) wanted.add(s.reference());
+            Scenario s = byName.get(n);
+            if (s == null && at.reference() == null && n.startsWith("reference-")) {
+                throw new IllegalArgumentException("scenario '" + n + "' needs --reference (the URL of a reference proxy)");
+            }
+            if (s == null) throw new IllegalArgumentException("unknown scenario '" + n + "' (expected: one of " + String.join(", ", byName.keySet()) + ")");
+            rates.add(rate);
+            wanted.add(key(s.name(), rate));
+            if (s.proxied()) wanted.add(key(s.baseline(), rate));
+            if (!s.reference().isEmpty()) wanted.add(key(s.reference(), rate));
         }
-        return byName.values().stream().filter(s -> wanted.contains(s.name())).toList();
+        var out = new ArrayList<Scenario>();
+        for (Scenario s : byName.values()) {
+            for (double rate : rates) {
+                if (wanted.contains(key(s.name(), rate))) out.add(rate == 0 ? s : s.atRate(rate));
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    private static String key(String name, double rate) {
+        return name + "@" + rate;
+    }
+
+    private static double parseRate(String text, String name) {
+        try {
+            double r = Double.parseDouble(text);
+            if (r > 0 && r <= Scenario.MAX_RATE) return r;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("rate in '" + name + "': " + text + " (expected: requests per second, e.g. gateway-chat@200)");
     }
 
     static String chat(boolean stream) {
-        return "{\"model\":\"" + CHAT_MODEL + "\",\"messages\":[{\"role\":\"system\",\"content\":\"" + SYSTEM + "\"},"
+        return chat(CHAT_MODEL, stream);
+    }
+
+    static String chat(String model, boolean stream) {
+        return "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"system\",\"content\":\"" + SYSTEM + "\"},"
                 + "{\"role\":\"user\",\"content\":\"" + USER + "\"}],\"max_tokens\":128,\"temperature\":0.2"
                 + (stream ? ",\"stream\":true,\"stream_options\":{\"include_usage\":true}" : "") + "}";
     }

@@ -6,6 +6,7 @@ import dev.arbiter.bench.LoadGenerator;
 import dev.arbiter.bench.Report;
 import dev.arbiter.bench.Scenario;
 import dev.arbiter.bench.Scenarios;
+import dev.arbiter.bench.ThreadWatch;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,6 +43,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--direct", defaultValue = "http://127.0.0.1:19090", description = "Upstream base URL (default: ${DEFAULT-VALUE})")
     URI direct;
 
+    @Option(names = "--slow-direct", defaultValue = "http://127.0.0.1:19091", description = "Base URL of the slow upstream of the "
+            + "*-chat-slow scenarios (bench/run.sh: a mock-upstream that waits 50 ms), which the gateway reaches as model bench-chat-slow "
+            + "and the reference proxy under /slow (default: ${DEFAULT-VALUE})")
+    URI slowDirect;
+
     @Option(names = "--gateway", defaultValue = "http://127.0.0.1:18080", description = "Gateway base URL (default: ${DEFAULT-VALUE})")
     URI gateway;
 
@@ -52,8 +58,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--reference-name", defaultValue = "reference", description = "What the report calls the reference proxy (default: ${DEFAULT-VALUE})")
     String referenceName;
 
-    @Option(names = "--scenarios", split = ",", description = "Scenarios to run, comma-separated; a gateway scenario brings its baseline "
-            + "(default: the first seven of --list)")
+    @Option(names = "--scenarios", split = ",", description = "Scenarios to run, comma-separated; a gateway scenario brings its baseline; "
+            + "NAME@R runs a scenario (and its baseline and reference twin) at R requests/s instead of --rate, e.g. "
+            + "gateway-chat@200,gateway-chat@1000,gateway-chat-slow@200 (default: the first seven of --list)")
     List<String> scenarios;
 
     @Option(names = "--list", description = "List the scenarios and exit")
@@ -78,10 +85,15 @@ final class BenchCommand implements Callable<Integer> {
             + "(e.g. gateway=123,upstream=456), each with its child processes; this generator is always watched")
     Map<String, Long> watch = new LinkedHashMap<>();
 
+    @Option(names = "--threads", description = "Also report, per scenario, each watched process's CPU time and context switches "
+            + "per request by thread (from /proc/PID/task): which threads a request wakes")
+    boolean threads;
+
     @Override
     public Integer call() throws Exception {
+        var at = new Scenarios.Endpoints(direct, slowDirect, gateway, reference);
         if (list) {
-            for (Scenario s : Scenarios.all(direct, gateway, reference)) {
+            for (Scenario s : Scenarios.all(at)) {
                 System.out.printf("%-34s POST %s%s%s%n", s.name(), s.base(), s.path(), s.proxied() ? "  (vs " + s.baseline() + ")" : "");
             }
             return 0;
@@ -89,7 +101,7 @@ final class BenchCommand implements Callable<Integer> {
         List<Scenario> chosen;
         LoadGenerator.Plan plan;
         try {
-            chosen = Scenarios.select(scenarios == null ? Scenarios.DEFAULT : scenarios, direct, gateway, reference);
+            chosen = Scenarios.select(scenarios == null ? Scenarios.DEFAULT : scenarios, at);
             plan = new LoadGenerator.Plan(rate, duration, warmup, phase, maxInFlight);
         } catch (IllegalArgumentException e) {
             System.err.println("invalid option: " + e.getMessage());
@@ -97,7 +109,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         Report report;
         try (BenchClient c = BenchClient.named(client)) {
-            report = new LoadGenerator(c, plan, new CpuWatch(watch), System.err::println).run(chosen).referenceName(referenceName);
+            report = new LoadGenerator(c, plan, new CpuWatch(watch), new ThreadWatch(threads ? watch : Map.of()), System.err::println).run(chosen).referenceName(referenceName);
         } catch (IllegalArgumentException e) {
             System.err.println("invalid option: " + e.getMessage());
             return 2;

@@ -8,29 +8,43 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs an action when a deadline passes unless it was disarmed first, with a resolution of {@link #TICK_MILLIS}.
- * Every upstream call arms one and almost always disarms it a few milliseconds later.
+ * Runs an action when a deadline passes unless it was disarmed first, and runs periodic checks every
+ * {@link #TICK_MILLIS}. Every upstream call arms one deadline and almost always disarms it a few milliseconds later.
  *
  * <p>Written by hand because the JDK's {@code ScheduledThreadPoolExecutor} (and a virtual thread's timed park)
  * signals its timer thread whenever a new task becomes the earliest, which on an idle-to-moderate gateway is
  * nearly every call: a thread wake-up per request, the costliest thing a request does on a virtualised two-core
- * machine. Here arming and disarming are one concurrent-set operation each, and one daemon thread sweeps the set
- * every tick without being signalled; request deadlines are seconds long, so ten milliseconds of lateness is
- * nothing. After {@link #IDLE_SWEEPS} sweeps with nothing armed (a second) the thread parks until the next
- * {@link #arm} or {@link #every}, so an idle gateway does not wake a hundred times a second; only the first call
- * after an idle second pays a wake-up.
+ * machine. Here arming and disarming are one concurrent-set operation each. The thread sleeps until the earliest
+ * deadline it saw on its last sweep ({@code wakeAt}), at most {@link #IDLE_MILLIS} ahead, and an {@link #arm} signals
+ * it only when the new deadline falls before that: request deadlines are seconds long and nearly all disarmed long
+ * before they are due, so an armed gateway's watchdog wakes about once a second, not a hundred times (it used to
+ * sweep every tick while anything was armed, half a wake-up per request at 200 requests/s, measured with
+ * bench/run.sh --threads). Checks ({@link #every}) need the tick: while any is registered the thread sweeps
+ * every {@link #TICK_MILLIS}. After {@link #IDLE_SWEEPS} sweeps with nothing armed it parks until the next
+ * {@link #arm} or {@link #every}.
+ *
+ * <p>Signalling is a Dekker handshake on two volatiles: the thread publishes {@code wakeAt} and then looks at the
+ * set once more; a caller adds to the set and then reads {@code wakeAt}. Either the thread sees the new entry, or
+ * the caller sees a {@code wakeAt} later than its deadline and unparks the thread (an unpark before the park only
+ * makes the park return at once).
  */
 public final class Watchdog {
     static final long TICK_MILLIS = 10;
-    static final int IDLE_SWEEPS = 100;
+    /** Longest sleep while deadlines are armed: a bound on how long a stale {@code wakeAt} can delay a new deadline. */
+    static final long IDLE_MILLIS = 1000;
+    static final int IDLE_SWEEPS = 2;
+    private static final long NEVER = Long.MAX_VALUE;
     private static final Logger log = LoggerFactory.getLogger(Watchdog.class);
     private static final Watchdog SHARED = new Watchdog("arbiter-watchdog");
 
     private final Set<Armed> armed = ConcurrentHashMap.newKeySet();
     private final Set<Armed> checks = ConcurrentHashMap.newKeySet();
     private final Thread thread;
-    /** Set by the thread before its last look at the sets when it is about to park for good; see {@link #wake}. */
-    private volatile boolean sleeping;
+    /**
+     * {@link System#nanoTime()} at which the thread will next sweep by itself, {@link #NEVER} when it is parked for
+     * good; written by the thread before its last look at the sets, see {@link #wake}.
+     */
+    private volatile long wakeAt = NEVER;
 
     Watchdog(String name) {
         thread = new Thread(this::sweep, name);
@@ -47,7 +61,7 @@ public final class Watchdog {
     public Armed arm(Deadline deadline, Runnable action) {
         Armed a = new Armed(armed, System.nanoTime() + Math.max(0, deadline.remaining().toNanos()), action);
         armed.add(a);
-        wake();
+        wake(a.due);
         return a;
     }
 
@@ -58,48 +72,65 @@ public final class Watchdog {
     public Armed every(Runnable check) {
         Armed a = new Armed(checks, 0, check);
         checks.add(a);
-        wake();
+        wake(System.nanoTime());
         return a;
     }
 
-    /**
-     * Unparks a sleeping thread. The thread sets {@code sleeping} and then looks at both sets once more before it
-     * parks, and a caller adds to a set before it reads {@code sleeping}: either the thread sees the new entry, or
-     * the caller sees it sleeping (an unpark before the park only makes the park return at once).
-     */
-    private void wake() {
-        if (sleeping) {
-            sleeping = false;
-            LockSupport.unpark(thread);
-        }
+    /** Unparks the thread if it would otherwise sweep after {@code due}. */
+    private void wake(long due) {
+        if (before(due, wakeAt)) LockSupport.unpark(thread);
     }
 
     /** Whether the thread is parked for good, waiting for the next {@link #arm} or {@link #every} (for tests). */
     boolean asleep() {
-        return sleeping;
+        return wakeAt == NEVER;
     }
 
     private void sweep() {
         int idle = 0;
+        long next = System.nanoTime();
         while (true) {
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS));
-            if (armed.isEmpty() && checks.isEmpty()) {
-                if (++idle >= IDLE_SWEEPS) {
-                    sleeping = true;
-                    while (sleeping && armed.isEmpty() && checks.isEmpty()) LockSupport.park(this);
-                    sleeping = false;
-                    idle = 0;
-                }
+            // publish when the thread will look next, then look once more before parking (the handshake above)
+            wakeAt = next;
+            long first = earliest(System.nanoTime());
+            long now = System.nanoTime();
+            if (before(first, next)) {
+                next = first;
                 continue;
             }
-            idle = 0;
+            if (next == NEVER) LockSupport.park(this);
+            else if (next - now > 0) LockSupport.parkNanos(this, next - now);
+            now = System.nanoTime();
+            wakeAt = now;   // awake: callers need not unpark it
             for (Armed c : checks) run(c);
-            if (armed.isEmpty()) continue;
-            long now = System.nanoTime();
             for (Armed a : armed) {
                 if (now - a.due >= 0 && armed.remove(a)) run(a);
             }
+            now = System.nanoTime();
+            idle = armed.isEmpty() && checks.isEmpty() ? idle + 1 : 0;
+            long cap = now + TimeUnit.MILLISECONDS.toNanos(IDLE_MILLIS), due = earliest(now);
+            if (idle >= IDLE_SWEEPS) {
+                next = NEVER;
+                idle = 0;
+            } else {
+                next = before(due, cap) ? due : cap;
+            }
         }
+    }
+
+    /** Whether {@code a} comes before {@code b}, both {@link System#nanoTime()} values or {@link #NEVER}. */
+    private static boolean before(long a, long b) {
+        return a != NEVER && (b == NEVER || a - b < 0);
+    }
+
+    /** When the next sweep is due, judged from the sets alone: the next tick with checks, else the earliest deadline. */
+    private long earliest(long now) {
+        if (!checks.isEmpty()) return now + TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS);
+        long first = NEVER;
+        for (Armed a : armed) {
+            if (first == NEVER || a.due - first < 0) first = a.due;
+        }
+        return first;
     }
 
     private static void run(Armed a) {

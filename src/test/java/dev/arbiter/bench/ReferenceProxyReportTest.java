@@ -15,14 +15,17 @@ class ReferenceProxyReportTest {
     private static final URI DIRECT = URI.create("http://127.0.0.1:19090");
     private static final URI GATEWAY = URI.create("http://127.0.0.1:18080");
     private static final URI REFERENCE = URI.create("http://127.0.0.1:18081");
+    private static final URI SLOW = URI.create("http://127.0.0.1:19091");
+    private static final Scenarios.Endpoints NO_REFERENCE = new Scenarios.Endpoints(DIRECT, SLOW, GATEWAY, null);
+    private static final Scenarios.Endpoints WITH_REFERENCE = new Scenarios.Endpoints(DIRECT, SLOW, GATEWAY, REFERENCE);
 
     @Test
     void aGatewayScenarioBringsItsBaselineAndWithAReferenceItsTwin() {
-        assertThat(names(Scenarios.select(List.of("gateway-chat"), DIRECT, GATEWAY, null)))
+        assertThat(names(Scenarios.select(List.of("gateway-chat"), NO_REFERENCE)))
                 .containsExactly("direct-chat", "gateway-chat");
-        assertThat(names(Scenarios.select(List.of("gateway-chat", "gateway-responses-via-chat"), DIRECT, GATEWAY, REFERENCE)))
+        assertThat(names(Scenarios.select(List.of("gateway-chat", "gateway-responses-via-chat"), WITH_REFERENCE)))
                 .containsExactly("direct-chat", "reference-chat", "gateway-chat", "gateway-responses-via-chat");
-        Scenario twin = Scenarios.select(List.of("gateway-chat-stream"), DIRECT, GATEWAY, REFERENCE).get(1);
+        Scenario twin = Scenarios.select(List.of("gateway-chat-stream"), WITH_REFERENCE).get(1);
         assertThat(twin.name()).isEqualTo("reference-chat-stream");
         assertThat(twin.via()).isEqualTo(Scenario.Via.REFERENCE);
         assertThat(twin.base()).isEqualTo(REFERENCE);
@@ -32,15 +35,15 @@ class ReferenceProxyReportTest {
 
     @Test
     void aReferenceScenarioWithoutAReferenceProxyIsAClearError() {
-        assertThatThrownBy(() -> Scenarios.select(List.of("reference-chat"), DIRECT, GATEWAY, null))
+        assertThatThrownBy(() -> Scenarios.select(List.of("reference-chat"), NO_REFERENCE))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs --reference");
-        assertThatThrownBy(() -> Scenarios.select(List.of("gateway-nope"), DIRECT, GATEWAY, null))
+        assertThatThrownBy(() -> Scenarios.select(List.of("gateway-nope"), NO_REFERENCE))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown scenario 'gateway-nope'");
     }
 
     @Test
     void theReportSetsWhatTheGatewayAddsAgainstWhatTheReferenceAdds() {
-        var scenarios = Scenarios.select(List.of("gateway-chat"), DIRECT, GATEWAY, REFERENCE);
+        var scenarios = Scenarios.select(List.of("gateway-chat"), WITH_REFERENCE);
         var cpu = new CpuWatch(Map.of());
         var stats = new ArrayList<ScenarioStats>();
         // Every request of a scenario takes the same time: direct 400 µs, through nginx 520, through the gateway 700.

@@ -63,7 +63,7 @@ class WatchdogTest {
         var idle = new Watchdog("watchdog-idle-test");
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
         while (!idle.asleep() && System.nanoTime() < until) Thread.sleep(20);
-        assertThat(idle.asleep()).as("asleep after a second with nothing armed").isTrue();
+        assertThat(idle.asleep()).as("asleep after idle sweeps with nothing armed").isTrue();
 
         var fired = new CountDownLatch(1);
         idle.arm(in(30), fired::countDown);
@@ -75,6 +75,20 @@ class WatchdogTest {
         try (var check = idle.every(checked::countDown)) {
             assertThat(checked.await(WAIT_SECONDS, TimeUnit.SECONDS)).as("a check wakes it and runs every tick").isTrue();
         }
+    }
+
+    @Test
+    void earlierDeadline_wakesAWatchdogSleepingUntilALaterOne() throws Exception {
+        var own = new Watchdog("watchdog-earlier-test");
+        var late = own.arm(in(60_000), () -> {});
+        Thread.sleep(50);   // the thread now sleeps until its idle bound, a second away, not the minute
+        var fired = new CountDownLatch(1);
+        long armedAt = System.nanoTime();
+        own.arm(in(20), fired::countDown);
+        assertThat(fired.await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - armedAt)).as("fired near its deadline, not at the next idle sweep")
+                .isLessThan(Watchdog.IDLE_MILLIS / 2);
+        late.close();
     }
 
     @Test
