@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * The ordered stages a request flows through, outer to inner. The list itself is written once, in
- * {@link dev.arbiter.cli.Gateway}; this class only runs it. The last stage must answer without calling
+ * CLI wiring ({@code cli/Gateway}); this class only runs it. The last stage must answer without calling
  * {@code next}: running past it is a bug.
  */
 public final class Pipeline {

@@ -16,7 +16,6 @@ import dev.arbiter.llm.WireFormat;
 import dev.arbiter.pipeline.Exchange;
 import dev.arbiter.pipeline.Reply;
 import dev.arbiter.pipeline.ServedBy;
-import dev.arbiter.route.Deployment;
 import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.List;

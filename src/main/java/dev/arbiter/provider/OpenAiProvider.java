@@ -17,7 +17,6 @@ import dev.arbiter.llm.WireFormat;
 import dev.arbiter.pipeline.Exchange;
 import dev.arbiter.pipeline.Reply;
 import dev.arbiter.pipeline.ServedBy;
-import dev.arbiter.route.Deployment;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;

@@ -2,7 +2,6 @@ package dev.arbiter.provider;
 
 import dev.arbiter.pipeline.Exchange;
 import dev.arbiter.pipeline.Reply;
-import dev.arbiter.route.Deployment;
 
 /**
  * Speaks one upstream API. {@link #call} sends the exchange's request to {@code deployment} (translating

@@ -1,5 +1,6 @@
 package dev.arbiter.route;
 
+import dev.arbiter.provider.Deployment;
 import dev.arbiter.pipeline.Exchange;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.arbiter.route;
 
+import dev.arbiter.provider.Deployment;
 import dev.arbiter.config.DeploymentConfig;
 import dev.arbiter.provider.UpstreamModelList;
 import java.net.http.HttpClient;

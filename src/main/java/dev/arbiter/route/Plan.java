@@ -1,5 +1,6 @@
 package dev.arbiter.route;
 
+import dev.arbiter.provider.Deployment;
 import dev.arbiter.pipeline.Attribute;
 import java.util.List;
 

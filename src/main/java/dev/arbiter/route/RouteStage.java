@@ -1,5 +1,6 @@
 package dev.arbiter.route;
 
+import dev.arbiter.provider.Deployment;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.error.Untrusted;
 import dev.arbiter.llm.Operation;

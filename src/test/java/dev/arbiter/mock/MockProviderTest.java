@@ -28,7 +28,7 @@ import dev.arbiter.pipeline.Deadline;
 import dev.arbiter.pipeline.Exchange;
 import dev.arbiter.pipeline.Reply;
 import dev.arbiter.pipeline.ServedBy;
-import dev.arbiter.route.Deployment;
+import dev.arbiter.provider.Deployment;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.arbiter.route;
 
+import dev.arbiter.provider.Deployment;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.arbiter.config.DeploymentConfig;

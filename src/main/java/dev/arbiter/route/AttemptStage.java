@@ -1,4 +1,4 @@
-package dev.arbiter.provider;
+package dev.arbiter.route;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.arbiter.error.ArbiterException;
@@ -16,8 +16,7 @@ import dev.arbiter.pipeline.Stage;
 import dev.arbiter.pipeline.Streams;
 import dev.arbiter.pipeline.Trace;
 import dev.arbiter.reasoning.ReasoningSeal;
-import dev.arbiter.route.Deployment;
-import dev.arbiter.route.Plan;
+import dev.arbiter.provider.Deployment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

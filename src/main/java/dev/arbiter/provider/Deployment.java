@@ -1,9 +1,8 @@
-package dev.arbiter.route;
+package dev.arbiter.provider;
 
 import dev.arbiter.config.DeploymentConfig;
 import dev.arbiter.limit.ConcurrencyLimiter;
 import dev.arbiter.llm.WireFormat;
-import dev.arbiter.provider.Provider;
 
 /**
  * A deployment at run time: its config, the provider instance that calls it and its own in-flight limit.

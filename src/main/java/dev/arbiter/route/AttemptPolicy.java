@@ -1,9 +1,8 @@
-package dev.arbiter.provider;
+package dev.arbiter.route;
 
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.pipeline.Trace;
-import dev.arbiter.route.Deployment;
-import dev.arbiter.route.Plan;
+import dev.arbiter.provider.Deployment;
 import java.time.Duration;
 import java.util.List;
 

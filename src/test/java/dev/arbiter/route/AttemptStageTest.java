@@ -1,4 +1,4 @@
-package dev.arbiter.provider;
+package dev.arbiter.route;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -16,10 +16,7 @@ import dev.arbiter.pipeline.Deadline;
 import dev.arbiter.pipeline.Exchange;
 import dev.arbiter.pipeline.Pipeline;
 import dev.arbiter.pipeline.Reply;
-import dev.arbiter.route.Deployment;
-import dev.arbiter.route.DeploymentSelector;
-import dev.arbiter.route.ModelRegistry;
-import dev.arbiter.route.RouteStage;
+import dev.arbiter.provider.Deployment;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
