@@ -44,7 +44,8 @@ public final class ConfigNode {
     private final Set<String> read = new LinkedHashSet<>();
     private final Map<String, ConfigNode> children = new HashMap<>();
     private final Map<String, List<ConfigNode>> lists = new HashMap<>();
-    private boolean notAMappingReported;
+    /** Whether this node was found to be of the wrong shape (a list where a mapping belongs, or the reverse). */
+    private boolean shapeReported;
     private String hint;
 
     private ConfigNode(JsonNode node, String path, Tree tree) {
@@ -91,8 +92,8 @@ public final class ConfigNode {
         read.add(key);
         if (!present()) return null;
         if (!node.isObject()) {
-            if (!notAMappingReported) problem(path, node, "a mapping of keys to values");
-            notAMappingReported = true;
+            if (!shapeReported) problem(path, node, "a mapping of keys to values");
+            shapeReported = true;
             return null;
         }
         return node.get(key);
@@ -148,8 +149,8 @@ public final class ConfigNode {
         var out = new ArrayList<ConfigNode>();
         if (!present()) return out;
         if (!node.isArray()) {
-            if (!notAMappingReported) problem(path, node, "a list");
-            notAMappingReported = true;
+            if (!shapeReported) problem(path, node, "a list");
+            shapeReported = true;
             return out;
         }
         for (int i = 0; i < node.size(); i++) out.add(new ConfigNode(node.get(i), path + "[" + i + "]", tree));
@@ -408,7 +409,7 @@ public final class ConfigNode {
     }
 
     private void rejectUnknown() {
-        if (!node.isObject()) return;
+        if (!node.isObject() || shapeReported) return; // a mapping where a list belongs is one problem, not one per key
         String expected = read.isEmpty() ? "no keys here" : read.size() == 1 ? read.iterator().next()
                 : "one of " + String.join(", ", read);
         if (hint != null) expected += " (" + hint + ")";
