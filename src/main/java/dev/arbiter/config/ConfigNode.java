@@ -2,6 +2,7 @@ package dev.arbiter.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,9 +31,7 @@ import java.util.regex.Pattern;
  * value. Reads of a key with a wrong-typed value report it and return the default, so binding goes on.
  */
 public final class ConfigNode {
-    private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
     private static final Pattern ENV_REFERENCE = Pattern.compile("\\$\\{[A-Za-z_][A-Za-z0-9_]*}");
-    private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?");
 
     /** What every cursor over one file shares: its problems, the environment, and the cursors made so far. */
     private record Tree(List<String> problems, Function<String, String> env, List<ConfigNode> cursors) {}
@@ -213,7 +212,7 @@ public final class ConfigNode {
     }
 
     public int integer(String key, int dflt) {
-        Long v = scalar(key, (long) dflt, "an integer", ConfigNode::parseLong);
+        Long v = scalar(key, (long) dflt, "an integer", Scalars::parseLong);
         if (v > Integer.MAX_VALUE || v < Integer.MIN_VALUE) {
             problem(at(key), v, "an integer of at most " + Integer.MAX_VALUE);
             return dflt;
@@ -227,11 +226,11 @@ public final class ConfigNode {
     }
 
     public long longValue(String key, long dflt) {
-        return scalar(key, dflt, "an integer", ConfigNode::parseLong);
+        return scalar(key, dflt, "an integer", Scalars::parseLong);
     }
 
     public double number(String key, double dflt) {
-        return scalar(key, dflt, "a number", ConfigNode::parseDouble);
+        return scalar(key, dflt, "a number", Scalars::parseDouble);
     }
 
     /** A number, or null when the key is not set. */
@@ -240,12 +239,12 @@ public final class ConfigNode {
     }
 
     public boolean bool(String key, boolean dflt) {
-        return scalar(key, dflt, "true or false", ConfigNode::parseBoolean);
+        return scalar(key, dflt, "true or false", Scalars::parseBoolean);
     }
 
     /** A duration such as {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}; a bare number is seconds. */
     public Duration duration(String key, Duration dflt) {
-        return scalar(key, dflt, "a duration such as 500ms, 30s, 5m", ConfigNode::parseDuration);
+        return scalar(key, dflt, "a duration such as 500ms, 30s, 5m", Scalars::parseDuration);
     }
 
     /** An absolute URL without a trailing slash, or null when unset or unreadable (with a problem). */
@@ -270,7 +269,7 @@ public final class ConfigNode {
     public Secret secret(String key) {
         String raw = scalar(key, null, "a string", n -> n.isValueNode() && !n.isBoolean() ? n.asText() : null, false);
         if (raw == null) return null;
-        Matcher m = ENV.matcher(raw);
+        Matcher m = Scalars.ENV.matcher(raw);
         if (m.matches()) {
             String v = tree.env().apply(m.group(1));
             if ((v == null || v.isEmpty()) && m.group(2) != null) v = m.group(2);
@@ -311,7 +310,7 @@ public final class ConfigNode {
     private JsonNode substituted(JsonNode n, String where) {
         if (!n.isTextual() || !n.asText().contains("${")) return n;
         String s = n.asText();
-        Matcher m = ENV.matcher(s);
+        Matcher m = Scalars.ENV.matcher(s);
         var sb = new StringBuilder();
         boolean missing = false;
         while (m.find()) {
@@ -325,60 +324,7 @@ public final class ConfigNode {
             m.appendReplacement(sb, Matcher.quoteReplacement(v));
         }
         m.appendTail(sb);
-        return missing ? null : com.fasterxml.jackson.databind.node.TextNode.valueOf(sb.toString());
-    }
-
-    // The parsers return null for a value of the wrong type, which scalar() reports as a problem. They are
-    // plain methods on purpose: a conditional expression mixing long and Long unboxes its null and throws.
-
-    /** An integer that fits a long: a YAML integer, or a string of digits (e.g. from an environment variable). */
-    private static Long parseLong(JsonNode n) {
-        if (n.isIntegralNumber()) {
-            if (!n.canConvertToLong()) return null;
-            return n.asLong();
-        }
-        if (!n.isTextual() || !n.asText().trim().matches("-?\\d{1,19}")) return null;
-        try {
-            return Long.parseLong(n.asText().trim());
-        } catch (NumberFormatException e) {
-            return null;
-        }
-    }
-
-    private static Double parseDouble(JsonNode n) {
-        double d;
-        if (n.isNumber()) d = n.asDouble();
-        else if (!n.isTextual()) return null;
-        else {
-            try {
-                d = Double.parseDouble(n.asText().trim());
-            } catch (NumberFormatException e) {
-                return null;
-            }
-        }
-        return Double.isFinite(d) ? d : null;
-    }
-
-    private static Boolean parseBoolean(JsonNode n) {
-        if (n.isBoolean()) return n.asBoolean();
-        if (n.isTextual() && (n.asText().equals("true") || n.asText().equals("false"))) return Boolean.parseBoolean(n.asText());
-        return null;
-    }
-
-    static Duration parseDuration(JsonNode n) {
-        if (n.isNumber()) return Duration.ofMillis(Math.round(n.asDouble() * 1000));
-        if (!n.isTextual()) return null;
-        var m = DURATION.matcher(n.asText().trim());
-        if (!m.matches()) return null;
-        double v = Double.parseDouble(m.group(1));
-        String unit = m.group(2) == null ? "s" : m.group(2);
-        double millis = switch (unit) {
-            case "ms" -> v;
-            case "s" -> v * 1000;
-            case "m" -> v * 60_000;
-            default -> v * 3_600_000;
-        };
-        return Duration.ofNanos(Math.round(millis * 1_000_000));
+        return missing ? null : TextNode.valueOf(sb.toString());
     }
 
     /** Reports a problem at a path (usually this node's, or one of its keys'). */

@@ -1,7 +1,10 @@
 package dev.arbiter.config;
 
+import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The records bound for the sections of one scope (the whole file, one model or one deployment), by section. A
@@ -25,14 +28,14 @@ public final class SectionValues {
     /** These values and one more (replacing that section's, if bound). */
     public <T> SectionValues with(Section<T> section, T value) {
         var copy = new IdentityHashMap<Section<?>, Object>(values);
-        copy.put(section, java.util.Objects.requireNonNull(value, section.key()));
-        return new SectionValues(java.util.Collections.unmodifiableMap(copy));
+        copy.put(section, Objects.requireNonNull(value, section.key()));
+        return new SectionValues(Collections.unmodifiableMap(copy));
     }
 
     /** The section's record, or its default when it was not bound. */
     public <T> T get(Section<T> section, Section.Scope scope) {
         if (section.scope() != scope) {
-            throw new IllegalArgumentException("section " + section + " is not a " + scope.name().toLowerCase(java.util.Locale.ROOT) + " section");
+            throw new IllegalArgumentException("section " + section + " is not a " + scope.name().toLowerCase(Locale.ROOT) + " section");
         }
         @SuppressWarnings("unchecked") // with() stores only a T under a Section<T>
         T v = (T) values.get(section);
