@@ -7,6 +7,7 @@ import dev.arbiter.config.ArbiterConfig;
 import dev.arbiter.config.DeploymentConfig;
 import dev.arbiter.limit.AdmitStage;
 import dev.arbiter.limit.ConcurrencyLimiter;
+import dev.arbiter.mock.MockConfig;
 import dev.arbiter.mock.MockProvider;
 import dev.arbiter.observe.AccessLog;
 import dev.arbiter.observe.ObserveStage;
@@ -20,10 +21,12 @@ import dev.arbiter.route.AttemptStage;
 import dev.arbiter.provider.OpenAiProvider;
 import dev.arbiter.provider.Provider;
 import dev.arbiter.provider.SecretMask;
+import dev.arbiter.reasoning.ReasoningConfig;
 import dev.arbiter.reasoning.ReasoningEnvelope;
 import dev.arbiter.route.DeploymentSelector;
 import dev.arbiter.route.ModelRegistry;
 import dev.arbiter.route.RouteStage;
+import dev.arbiter.store.StoreConfig;
 import io.helidon.webserver.WebServer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,7 +51,7 @@ public final class Gateway implements AutoCloseable {
 
     private Gateway(ArbiterConfig config, List<OutcomeSink> extraSinks) {
         this.config = config;
-        ReasoningEnvelope.install(config.reasoning().envelope());
+        ReasoningEnvelope.install(config.section(ReasoningConfig.SECTION).envelope());
         LongSupplier nanos = System::nanoTime;
         SecretMask secrets = SecretMask.of(config);
         this.registry = new ModelRegistry(config, d -> provider(d, secrets));
@@ -61,7 +64,7 @@ public final class Gateway implements AutoCloseable {
                 new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
                 new RouteStage(registry, DeploymentSelector.weightedRandom()),
                 new AttemptStage(AttemptPolicy.ONCE));
-        this.api = new HttpApi(config.server(), new Pipeline(stages), registry, config.responses().create(),
+        this.api = new HttpApi(config.server(), new Pipeline(stages), registry, config.section(StoreConfig.SECTION).create(),
                 CallerResolver.random(), nanos);
         this.server = WebServer.builder()
                 .host(config.server().host())
@@ -87,7 +90,7 @@ public final class Gateway implements AutoCloseable {
         return switch (d.provider()) {
             case "openai", "azure" -> new OpenAiProvider(d, secrets);
             case "anthropic" -> new AnthropicProvider(d, secrets);
-            case "mock" -> new MockProvider(d.mock());
+            case "mock" -> new MockProvider(d.section(MockConfig.SECTION));
             default -> throw new IllegalArgumentException("unknown provider " + d.provider());
         };
     }

@@ -22,7 +22,7 @@ final class ValidateCommand implements Callable<Integer> {
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
         try {
-            ArbiterConfig cfg = ConfigLoader.fromSystemEnv().load(config);
+            ArbiterConfig cfg = ConfigLoader.fromSystemEnv(Sections.ALL).load(config);
             out.println(config + ": OK (" + cfg.models().size() + " models, "
                     + cfg.models().stream().mapToInt(m -> m.deployments().size()).sum() + " deployments)");
             return 0;

@@ -1,21 +1,22 @@
 package dev.arbiter.config;
 
-import dev.arbiter.reasoning.ReasoningConfig;
-import dev.arbiter.store.StoreConfig;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 
-/** The whole configuration: composed of each feature's own record; cross-record checks live here. */
-public record ArbiterConfig(ServerConfig server, LimitsConfig limits, List<ModelConfig> models, ReasoningConfig reasoning,
-                            StoreConfig responses) {
+/**
+ * The whole configuration: the server, the gateway-wide limits and the models, which Arbiter cannot run without,
+ * and each feature's own record by its {@link Section}. Cross-record checks live here.
+ *
+ * @param sections the records of the top-level sections the file set; read them with {@link #section}
+ */
+public record ArbiterConfig(ServerConfig server, LimitsConfig limits, List<ModelConfig> models, SectionValues sections) {
     public ArbiterConfig(ServerConfig server, LimitsConfig limits, List<ModelConfig> models) {
-        this(server, limits, models, ReasoningConfig.GENERATED, StoreConfig.DEFAULT);
+        this(server, limits, models, SectionValues.NONE);
     }
 
     public ArbiterConfig {
-        reasoning = reasoning == null ? ReasoningConfig.GENERATED : reasoning;
-        responses = responses == null ? StoreConfig.DEFAULT : responses;
+        sections = sections == null ? SectionValues.NONE : sections;
         models = List.copyOf(models);
         var problems = new ArrayList<String>();
         var names = new HashSet<String>();
@@ -36,7 +37,12 @@ public record ArbiterConfig(ServerConfig server, LimitsConfig limits, List<Model
         if (!problems.isEmpty()) throw new ConfigException(problems);
     }
 
+    /** A top-level section's record: as bound from the file, or its default. */
+    public <T> T section(Section<T> section) {
+        return sections.get(section, Section.Scope.TOP);
+    }
+
     public ArbiterConfig withServer(ServerConfig s) {
-        return new ArbiterConfig(s, limits, models, reasoning, responses);
+        return new ArbiterConfig(s, limits, models, sections);
     }
 }

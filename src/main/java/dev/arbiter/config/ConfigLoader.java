@@ -4,43 +4,54 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.arbiter.mock.MockConfig;
-import dev.arbiter.reasoning.ReasoningConfig;
-import dev.arbiter.store.StoreConfig;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * Reads the YAML configuration: substitutes {@code ${ENV_VAR}} (and {@code ${ENV_VAR:-default}}), binds every
- * section to its record, and reports every problem at once. With no file, builds the embedded default: the
- * mock models, plus OpenAI and Anthropic models for whichever of their API keys are set.
+ * Reads the YAML configuration: binds the core (server, limits, models) and every registered {@link Section} to its
+ * record, and reports every problem at once, each as {@code path: value (expected: ...)}; a key no binder read is
+ * one of them. {@code ${ENV_VAR}} (and {@code ${ENV_VAR:-default}}) is replaced from the environment. With no file,
+ * builds the embedded default: the mock models, plus OpenAI and Anthropic models for whichever of their API keys
+ * are set.
  */
 public final class ConfigLoader {
-    private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
     private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build()).build());
+    /** The top-level sections every configuration has, kept in {@link ArbiterConfig}'s own fields. */
+    private static final List<Section<?>> CORE = List.of(ServerConfig.SECTION, LimitsConfig.SECTION);
 
     private final Function<String, String> env;
+    private final List<Section<?>> sections;
 
+    /** A loader of the core alone: a file with any other section is invalid. */
     public ConfigLoader(Function<String, String> env) {
-        this.env = env;
+        this(env, List.of());
     }
 
-    public static ConfigLoader fromSystemEnv() {
-        return new ConfigLoader(System::getenv);
+    /** A loader of the core and these sections; two sections on one key are a programming error, rejected here. */
+    public ConfigLoader(Function<String, String> env, List<Section<?>> sections) {
+        this.env = env;
+        this.sections = List.copyOf(sections);
+        var keys = new HashSet<String>();
+        for (Section<?> s : CORE) keys.add(s.toString());
+        for (Section<?> s : this.sections) {
+            if (!keys.add(s.toString())) throw new IllegalArgumentException("two config sections on one key: " + s);
+        }
+    }
+
+    public static ConfigLoader fromSystemEnv(List<Section<?>> sections) {
+        return new ConfigLoader(System::getenv, sections);
     }
 
     public ArbiterConfig load(Path file) {
@@ -89,90 +100,46 @@ public final class ConfigLoader {
 
     ArbiterConfig bind(JsonNode root) {
         var problems = new ArrayList<String>();
-        JsonNode substituted = substitute(root, "", problems);
-        var top = new ConfigNode(substituted, "", problems);
-        ServerConfig server = server(top.child("server"));
-        LimitsConfig limits = limits(top.child("limits"));
-        List<ModelConfig> models = models(top, problems);
-        ReasoningConfig reasoning = reasoning(top.child("reasoning"));
-        StoreConfig responses = responses(top.child("responses"));
-        top.rejectUnknown("one of server, limits, models, reasoning, responses");
+        var top = ConfigNode.root(root, env, problems);
+        ServerConfig server = bound(top, ServerConfig.SECTION);
+        LimitsConfig limits = bound(top, LimitsConfig.SECTION);
+        List<ModelConfig> models = models(top);
+        SectionValues sections = sections(top, Section.Scope.TOP);
+        top.rejectUnknownKeys();
         if (models.isEmpty() && problems.isEmpty()) {
             problems.add(ConfigException.problem("models", "none", "at least one model"));
         }
         if (!problems.isEmpty()) throw new ConfigException(problems);
-        ArbiterConfig config = top.build(() -> new ArbiterConfig(server, limits, models, reasoning, responses));
+        ArbiterConfig config = top.build(() -> new ArbiterConfig(server, limits, models, sections));
         if (!problems.isEmpty()) throw new ConfigException(problems);
         return config;
     }
 
-    private JsonNode substitute(JsonNode n, String path, List<String> problems) {
-        if (n.isTextual()) {
-            String s = n.asText();
-            if (!s.contains("${")) return n;
-            Matcher m = ENV.matcher(s);
-            var sb = new StringBuilder();
-            while (m.find()) {
-                String v = env.apply(m.group(1));
-                if (v == null || v.isEmpty()) v = m.group(2);
-                if (v == null) {
-                    problems.add(ConfigException.problem(path, m.group(), "environment variable " + m.group(1) + " to be set"));
-                    v = "";
-                }
-                m.appendReplacement(sb, Matcher.quoteReplacement(v));
-            }
-            m.appendTail(sb);
-            return TextNode.valueOf(sb.toString());
+    /** The registered sections of one scope, bound from a mapping (the top, a model, a deployment). */
+    private SectionValues sections(ConfigNode n, Section.Scope scope) {
+        var values = SectionValues.NONE;
+        for (Section<?> s : sections) {
+            if (s.scope() == scope) values = with(values, n, s);
         }
-        if (n.isObject()) {
-            ObjectNode copy = YAML.createObjectNode();
-            n.fields().forEachRemaining(e -> copy.set(e.getKey(),
-                    e.getKey().equals("api-key") || e.getKey().equals("key") ? e.getValue() : substitute(e.getValue(), join(path, e.getKey()), problems)));
-            return copy;
-        }
-        if (n.isArray()) {
-            ArrayNode copy = YAML.createArrayNode();
-            for (int i = 0; i < n.size(); i++) copy.add(substitute(n.get(i), path + "[" + i + "]", problems));
-            return copy;
-        }
-        return n;
+        return values;
     }
 
-    private static String join(String path, String key) {
-        return path.isEmpty() ? key : path + "." + key;
+    private static <T> SectionValues with(SectionValues values, ConfigNode n, Section<T> s) {
+        if (n.asked(s.key())) throw new IllegalStateException("config section " + s + " claims a key Arbiter reads itself");
+        ConfigNode block = n.entry(s.key());
+        if (!block.present()) return values;
+        T v = block.build(() -> s.bind(block));
+        return v == null ? values : values.with(s, v);
     }
 
-    private static ServerConfig server(ConfigNode n) {
-        var d = ServerConfig.DEFAULT;
-        var c = n.build(() -> new ServerConfig(
-                n.string("host", d.host()),
-                n.integer("port", d.port()),
-                n.longValue("max-body-bytes", d.maxBodyBytes()),
-                n.integer("max-json-depth", d.maxJsonDepth()),
-                n.integer("max-string-bytes", d.maxStringBytes()),
-                n.duration("request-timeout", d.requestTimeout()),
-                n.duration("drain-timeout", d.drainTimeout()),
-                n.duration("keep-alive-interval", d.keepAliveInterval()),
-                n.integer("max-connections", d.maxConnections()),
-                n.duration("header-timeout", d.headerTimeout()),
-                n.duration("body-idle-timeout", d.bodyIdleTimeout()),
-                n.duration("idle-timeout", d.idleTimeout())));
-        n.rejectUnknown("one of host, port, max-body-bytes, max-json-depth, max-string-bytes, request-timeout, drain-timeout, keep-alive-interval, max-connections, header-timeout, body-idle-timeout, idle-timeout");
-        return c;
-    }
-
-    private static LimitsConfig limits(ConfigNode n) {
-        var d = LimitsConfig.DEFAULT;
-        var c = n.build(() -> new LimitsConfig(
-                n.integer("max-in-flight", d.maxInFlight()),
-                n.integer("max-queued", d.maxQueued()),
-                n.duration("queue-timeout", d.queueTimeout())));
-        n.rejectUnknown("one of max-in-flight, max-queued, queue-timeout");
-        return c;
+    /** A core section's record: its default when absent, null when it has problems. */
+    private static <T> T bound(ConfigNode top, Section<T> s) {
+        ConfigNode block = top.entry(s.key());
+        return block.present() ? block.build(() -> s.bind(block)) : s.defaults();
     }
 
     /** {@code models} is a list of entries, each with a {@code name}. */
-    private List<ModelConfig> models(ConfigNode top, List<String> problems) {
+    private List<ModelConfig> models(ConfigNode top) {
         var out = new ArrayList<ModelConfig>();
         for (ConfigNode m : top.list("models")) {
             if (!m.raw().isObject()) {
@@ -184,15 +151,15 @@ public final class ConfigLoader {
             boolean embeddings = m.bool("embeddings", false);
             var deployments = new ArrayList<DeploymentConfig>();
             var seen = new LinkedHashMap<String, Integer>();
-            int before = problems.size();
+            int before = m.problemCount();
             for (ConfigNode d : m.list("deployments")) {
                 DeploymentConfig dc = deployment(d, name, seen);
                 if (dc != null) deployments.add(dc);
             }
-            m.rejectUnknown("one of name, aliases, embeddings, deployments");
-            if (problems.size() > before) continue;
-            ModelConfig mc = m.build(() -> new ModelConfig(name, aliases, embeddings, deployments));
-            if (mc != null && problems.size() == before) out.add(mc);
+            SectionValues sections = sections(m, Section.Scope.MODEL);
+            if (m.problemCount() > before) continue;
+            ModelConfig mc = m.build(() -> new ModelConfig(name, aliases, embeddings, deployments, sections));
+            if (mc != null && m.problemCount() == before) out.add(mc);
         }
         return out;
     }
@@ -202,118 +169,47 @@ public final class ConfigLoader {
             d.problem(d.path(), d.raw(), "a deployment mapping");
             return null;
         }
+        // read in the order the keys are documented: an unknown key's problem lists them so
+        String name = d.string("name", null);
         String provider = d.string("provider", null);
+        // unnamed deployments are named after their provider: openai, openai-2, ... (named ones count too)
+        String byProvider = provider + (seen.merge(String.valueOf(provider), 1, Integer::sum) > 1 ? "-" + seen.get(provider) : "");
         String model = d.string("model", modelName);
-        String name = d.string("name", provider + (seen.merge(String.valueOf(provider), 1, Integer::sum) > 1 ? "-" + seen.get(provider) : ""));
-        Secret key = apiKey(d);
-        var price = price(d.child("price"));
+        URI baseUrl = d.uri("base-url");
+        Secret key = d.secret("api-key");
+        int weight = d.integer("weight", 1);
+        PriceConfig price = price(d.child("price"));
+        Integer contextWindow = d.optionalInteger("context-window");
+        Duration connectTimeout = d.duration("connect-timeout", Duration.ofSeconds(10));
+        Duration timeout = d.duration("timeout", Duration.ofMinutes(10));
+        int maxInFlight = d.integer("max-in-flight", 0);
+        String apiVersion = d.string("api-version", null);
         var headers = new LinkedHashMap<String, String>();
         ConfigNode h = d.child("headers");
         for (String k : h.fieldNames()) headers.put(k, h.string(k, ""));
-        MockConfig mock = mock(d.child("mock"));
-        Duration timeout = d.duration("timeout", Duration.ofMinutes(10));
+        String api = d.string("api", null);
+        String hostedTools = d.string("hosted-tools", null);
+        List<String> anthropicBeta = d.has("anthropic-beta") ? d.strings("anthropic-beta") : null;
+        int maxResponseBytes = d.integer("max-response-bytes", DeploymentConfig.DEFAULT_MAX_RESPONSE_BYTES);
+        int maxEventBytes = d.integer("max-event-bytes", DeploymentConfig.DEFAULT_MAX_EVENT_BYTES);
         TlsConfig tls = tls(d.child("tls"));
-        var dc = d.build(() -> new DeploymentConfig(name, provider, model, d.uri("base-url"), key,
-                d.integer("weight", 1), price, d.optionalInteger("context-window"),
-                d.duration("connect-timeout", Duration.ofSeconds(10)), timeout, d.integer("max-in-flight", 0),
-                d.string("api-version", null), headers, mock == null ? MockConfig.DEFAULT : mock, d.string("api", null),
-                d.string("hosted-tools", null), d.has("anthropic-beta") ? d.strings("anthropic-beta") : d.markUnset("anthropic-beta"),
-                d.integer("max-response-bytes", DeploymentConfig.DEFAULT_MAX_RESPONSE_BYTES),
-                d.integer("max-event-bytes", DeploymentConfig.DEFAULT_MAX_EVENT_BYTES), tls));
-        d.rejectUnknown("one of name, provider, model, base-url, api-key, weight, price, context-window, connect-timeout, "
-                + "timeout, max-in-flight, api-version, headers, mock, api, hosted-tools, anthropic-beta, max-response-bytes, "
-                + "max-event-bytes, tls");
-        return dc;
+        SectionValues sections = sections(d, Section.Scope.DEPLOYMENT);
+        String named = name != null ? name : byProvider;
+        return d.build(() -> new DeploymentConfig(named, provider, model, baseUrl, key, weight, price, contextWindow,
+                connectTimeout, timeout, maxInFlight, apiVersion, headers, sections, api, hostedTools, anthropicBeta,
+                maxResponseBytes, maxEventBytes, tls));
     }
 
     private static TlsConfig tls(ConfigNode t) {
         if (!t.present()) return null;
         String caFile = t.string("ca-file", null);
-        var c = t.build(() -> new TlsConfig(caFile == null ? null : Path.of(caFile)));
-        t.rejectUnknown("ca-file");
-        return c;
-    }
-
-    private Secret apiKey(ConfigNode d) {
-        return secret(d, "api-key");
-    }
-
-    private Secret secret(ConfigNode d, String field) {
-        String raw = d.string(field, null);
-        if (raw == null) return null;
-        Matcher m = ENV.matcher(raw);
-        if (m.matches()) {
-            String v = env.apply(m.group(1));
-            if ((v == null || v.isEmpty()) && m.group(2) != null) v = m.group(2);
-            if ((v == null || v.isEmpty()) && m.group(2) != null) return null;
-            if (v == null || v.isEmpty()) {
-                d.problem(d.path() + "." + field, raw, "environment variable " + m.group(1) + " to be set");
-                return null;
-            }
-            return new Secret(v, raw);
-        }
-        // A literal key in the file works, but is never echoed back: its source reads as "(literal)".
-        return new Secret(raw, "(literal)");
-    }
-
-    private static StoreConfig responses(ConfigNode r) {
-        var d = StoreConfig.DEFAULT;
-        var c = r.build(() -> new StoreConfig(r.integer("max-entries", d.maxEntries()), r.longValue("max-bytes", d.maxBytes()),
-                r.duration("ttl", d.ttl())));
-        r.rejectUnknown("one of max-entries, max-bytes, ttl");
-        return c;
-    }
-
-    private ReasoningConfig reasoning(ConfigNode r) {
-        if (!r.present()) return ReasoningConfig.GENERATED;
-        Secret key = secret(r, "key");
-        r.rejectUnknown("key (the reasoning envelope's HMAC key)");
-        return new ReasoningConfig(key);
+        return t.build(() -> new TlsConfig(caFile == null ? null : Path.of(caFile)));
     }
 
     private static PriceConfig price(ConfigNode p) {
         if (!p.present()) return PriceConfig.FREE;
-        var c = p.build(() -> new PriceConfig(p.number("input", 0), p.number("output", 0),
+        p.hint("US dollars per million tokens");
+        return p.build(() -> new PriceConfig(p.number("input", 0), p.number("output", 0),
                 p.optionalNumber("cache-read"), p.optionalNumber("cache-write")));
-        p.rejectUnknown("one of input, output, cache-read, cache-write (US dollars per million tokens)");
-        return c;
-    }
-
-    static MockConfig mock(ConfigNode m) {
-        if (!m.present()) return null;
-        var d = MockConfig.DEFAULT;
-        MockConfig.Latency latency = MockConfig.Latency.NONE;
-        JsonNode rawLatency = m.raw().get("latency");
-        ConfigNode l = rawLatency != null && rawLatency.isObject() ? m.child("latency") : null;
-        if (l != null) {
-            latency = l.build(() -> new MockConfig.Latency(l.string("distribution", "fixed"),
-                    l.duration("mean", Duration.ZERO), l.duration("spread", Duration.ZERO)));
-            l.rejectUnknown("one of distribution, mean, spread");
-        } else if (m.has("latency")) {
-            latency = new MockConfig.Latency("fixed", m.duration("latency", Duration.ZERO), Duration.ZERO);
-        }
-        ConfigNode f = m.child("faults");
-        MockConfig.Faults faults = MockConfig.Faults.NONE;
-        if (f.present()) {
-            var fd = MockConfig.Faults.NONE;
-            var statuses = new ArrayList<Integer>();
-            for (ConfigNode s : f.list("error-statuses")) {
-                if (s.raw().canConvertToInt()) statuses.add(s.raw().asInt());
-                else s.problem(s.path(), s.raw(), "an HTTP status");
-            }
-            faults = f.build(() -> new MockConfig.Faults(f.number("error-rate", 0), statuses,
-                    f.number("rate-limit-rate", 0), f.duration("retry-after", fd.retryAfter()),
-                    f.number("hang-rate", 0), f.number("reset-rate", 0), f.number("malformed-rate", 0),
-                    f.number("drop-rate", 0), f.integer("drop-after-tokens", fd.dropAfterTokens())));
-            f.rejectUnknown("one of error-rate, error-statuses, rate-limit-rate, retry-after, hang-rate, reset-rate, "
-                    + "malformed-rate, drop-rate, drop-after-tokens");
-        }
-        MockConfig.Latency lat = latency;
-        MockConfig.Faults flt = faults;
-        var c = m.build(() -> new MockConfig(lat, m.duration("ttft", d.ttft()), m.number("tokens-per-second", d.tokensPerSecond()),
-                m.integer("output-tokens", d.outputTokens()), m.integer("embedding-dimensions", d.embeddingDimensions()),
-                flt, m.longValue("seed", d.seed())));
-        m.rejectUnknown("one of latency, ttft, tokens-per-second, output-tokens, embedding-dimensions, faults, seed");
-        return c;
     }
 }

@@ -2,107 +2,217 @@ package dev.arbiter.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A cursor over the parsed YAML tree that knows its path and records every problem instead of stopping at
- * the first. Jackson's data binding stops at the first unknown or mistyped key; a config author wants them
- * all at once, named by path, so the walking is done here by hand.
+ * A cursor over the parsed YAML tree that knows its path and records every problem instead of stopping at the
+ * first: what a {@link Section}'s binder reads its block through. Jackson's data binding stops at the first unknown
+ * or mistyped key; a config author wants them all at once, named by path, so the walking is done here by hand.
+ *
+ * <p>Every key a binder asks about (read, {@link #has}, {@link #child}, {@link #list}) is a key this mapping
+ * expects; once every section is bound, the loader reports each other key as unknown, listing the expected ones in
+ * the order the binder asked for them. So a binder never writes its key list twice.
+ *
+ * <p>{@code ${VAR}} and {@code ${VAR:-default}} are replaced from the environment as a value is read (a missing
+ * variable is a problem at that key), except by {@link #secret}, which keeps the reference to show instead of the
+ * value. Reads of a key with a wrong-typed value report it and return the default, so binding goes on.
  */
-final class ConfigNode {
+public final class ConfigNode {
     private static final Pattern ENV_REFERENCE = Pattern.compile("\\$\\{[A-Za-z_][A-Za-z0-9_]*}");
-    private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?");
+
+    /** What every cursor over one file shares: its problems, the environment, and the cursors made so far. */
+    private record Tree(List<String> problems, Function<String, String> env, List<ConfigNode> cursors) {}
 
     private final JsonNode node;
     private final String path;
-    private final List<String> problems;
-    private final Set<String> read = new HashSet<>();
+    private final Tree tree;
+    /** The keys a binder asked about, in the order it did. */
+    private final Set<String> read = new LinkedHashSet<>();
+    private final Map<String, ConfigNode> children = new HashMap<>();
+    private final Map<String, List<ConfigNode>> lists = new HashMap<>();
+    /** Whether this node was found to be of the wrong shape (a list where a mapping belongs, or the reverse). */
+    private boolean shapeReported;
+    private String hint;
 
-    ConfigNode(JsonNode node, String path, List<String> problems) {
+    private ConfigNode(JsonNode node, String path, Tree tree) {
         this.node = node == null ? MissingNode.getInstance() : node;
         this.path = path;
-        this.problems = problems;
+        this.tree = tree;
+        tree.cursors().add(this);
     }
 
-    String path() {
+    /** The cursor at the top of a file; its problems collect in {@code problems}. */
+    static ConfigNode root(JsonNode node, Function<String, String> env, List<String> problems) {
+        return new ConfigNode(node, "", new Tree(problems, env, new ArrayList<>()));
+    }
+
+    /** Where this node is in the file, e.g. {@code models[0].deployments[1].mock}; empty at the top. */
+    public String path() {
         return path;
     }
 
-    JsonNode raw() {
+    /** The node as parsed, before any {@code ${VAR}} is replaced: for checking its shape. */
+    public JsonNode raw() {
         return node;
     }
 
-    boolean present() {
+    public boolean present() {
         return !node.isMissingNode() && !node.isNull();
     }
 
-    boolean has(String key) {
-        return node.has(key) && !node.get(key).isNull();
+    /** Whether the key is set (to anything but null); the key counts as expected here. */
+    public boolean has(String key) {
+        JsonNode c = field(key);
+        return c != null && !c.isNull();
     }
 
     private String at(String key) {
         return path.isEmpty() ? key : path + "." + key;
     }
 
-    ConfigNode child(String key) {
+    /**
+     * The value of a key of this mapping, marking the key as expected. Reading a key of a node that is present but not
+     * a mapping reports that, once, and reads as absent.
+     */
+    private JsonNode field(String key) {
         read.add(key);
-        JsonNode c = node.get(key);
+        if (!present()) return null;
+        if (!node.isObject()) {
+            if (!shapeReported) problem(path, node, "a mapping of keys to values");
+            shapeReported = true;
+            return null;
+        }
+        return node.get(key);
+    }
+
+    /** A nested mapping; absent (with a problem) when the key holds something else. */
+    public ConfigNode child(String key) {
+        ConfigNode known = children.get(key);
+        if (known != null) return known;
+        JsonNode c = field(key);
         if (c != null && !c.isNull() && !c.isObject()) {
             problem(at(key), c, "a mapping of keys to values");
-            return new ConfigNode(MissingNode.getInstance(), at(key), problems);
+            c = null;
         }
-        return new ConfigNode(c, at(key), problems);
+        var child = new ConfigNode(c, at(key), tree);
+        children.put(key, child);
+        return child;
     }
 
-    List<ConfigNode> list(String key) {
-        read.add(key);
-        JsonNode c = node.get(key);
+    /**
+     * The value at a key, whatever its shape: what a section's binder is given. A binder that reads keys of it gets a
+     * problem if it is not a mapping; one that reads {@link #items()} gets one if it is not a list.
+     */
+    ConfigNode entry(String key) {
+        ConfigNode known = children.get(key);
+        if (known != null) return known;
+        var child = new ConfigNode(field(key), at(key), tree);
+        children.put(key, child);
+        return child;
+    }
+
+    /** Whether a binder already asked about this key (a section may not claim a key Arbiter reads itself). */
+    boolean asked(String key) {
+        return read.contains(key);
+    }
+
+    /** The entries of a list at a key; none (with a problem) when the key holds something else. */
+    public List<ConfigNode> list(String key) {
+        List<ConfigNode> known = lists.get(key);
+        if (known != null) return known;
+        JsonNode c = field(key);
         var out = new ArrayList<ConfigNode>();
-        if (c == null || c.isNull()) return out;
-        if (!c.isArray()) {
-            problem(at(key), c, "a list");
+        if (c != null && !c.isNull() && !c.isArray()) problem(at(key), c, "a list");
+        else if (c != null) {
+            for (int i = 0; i < c.size(); i++) out.add(new ConfigNode(c.get(i), at(key) + "[" + i + "]", tree));
+        }
+        lists.put(key, List.copyOf(out));
+        return lists.get(key);
+    }
+
+    /** The entries of this node, for a section whose block is a list (e.g. {@code fallbacks: [a, b]}). */
+    public List<ConfigNode> items() {
+        var out = new ArrayList<ConfigNode>();
+        if (!present()) return out;
+        if (!node.isArray()) {
+            if (!shapeReported) problem(path, node, "a list");
+            shapeReported = true;
             return out;
         }
-        for (int i = 0; i < c.size(); i++) out.add(new ConfigNode(c.get(i), at(key) + "[" + i + "]", problems));
+        for (int i = 0; i < node.size(); i++) out.add(new ConfigNode(node.get(i), path + "[" + i + "]", tree));
         return out;
     }
 
-    List<String> fieldNames() {
+    /** This node as a string (e.g. an entry of {@link #items()}), or null, with a problem when it is not one. */
+    public String text() {
+        if (!present()) return null;
+        if (node.isContainerNode() || node.isBoolean()) {
+            problem(path, node, "a string");
+            return null;
+        }
+        JsonNode v = substituted(node, path);
+        return v == null ? null : v.asText();
+    }
+
+    /** The keys of this mapping, e.g. of a map of header names to values; each counts as expected. */
+    public List<String> fieldNames() {
         var out = new ArrayList<String>();
         if (node.isObject()) node.fieldNames().forEachRemaining(out::add);
+        read.addAll(out);
         return out;
     }
 
-    String string(String key, String dflt) {
+    /**
+     * A note to the list of expected keys when an unknown key is found here, e.g. the unit the values are in:
+     * {@code price.pounds: unknown key (expected: one of input, output (US dollars per million tokens))}.
+     */
+    public void hint(String note) {
+        this.hint = note;
+    }
+
+    public String string(String key, String dflt) {
         return scalar(key, dflt, "a string", n -> n.isValueNode() && !n.isBoolean() ? n.asText() : null);
     }
 
-    List<String> strings(String key) {
-        read.add(key);
-        JsonNode c = node.get(key);
+    /** A list of strings; a single string stands for a list of one. */
+    public List<String> strings(String key) {
+        JsonNode c = field(key);
         var out = new ArrayList<String>();
         if (c == null || c.isNull()) return out;
-        if (c.isTextual()) return List.of(c.asText());
-        if (!c.isArray()) {
+        if (!c.isArray() && !c.isTextual()) {
             problem(at(key), c, "a list of strings");
             return out;
         }
-        for (JsonNode e : c) {
-            if (e.isTextual()) out.add(e.asText());
-            else problem(at(key), e, "a string");
+        List<JsonNode> elements = new ArrayList<>();
+        if (c.isTextual()) elements.add(c);
+        else c.forEach(elements::add);
+        for (int i = 0; i < elements.size(); i++) {
+            JsonNode e = elements.get(i);
+            if (!e.isTextual()) {
+                problem(at(key), e, "a string");
+                continue;
+            }
+            JsonNode v = substituted(e, c.isArray() ? at(key) + "[" + i + "]" : at(key));
+            if (v != null) out.add(v.asText());
         }
         return out;
     }
 
-    int integer(String key, int dflt) {
-        Long v = scalar(key, (long) dflt, "an integer", ConfigNode::parseLong);
+    public int integer(String key, int dflt) {
+        Long v = scalar(key, (long) dflt, "an integer", Scalars::parseLong);
         if (v > Integer.MAX_VALUE || v < Integer.MIN_VALUE) {
             problem(at(key), v, "an integer of at most " + Integer.MAX_VALUE);
             return dflt;
@@ -110,31 +220,35 @@ final class ConfigNode {
         return v.intValue();
     }
 
-    Integer optionalInteger(String key) {
-        return has(key) ? integer(key, 0) : markRead(key);
+    /** An integer, or null when the key is not set. */
+    public Integer optionalInteger(String key) {
+        return has(key) ? integer(key, 0) : null;
     }
 
-    long longValue(String key, long dflt) {
-        return scalar(key, dflt, "an integer", ConfigNode::parseLong);
+    public long longValue(String key, long dflt) {
+        return scalar(key, dflt, "an integer", Scalars::parseLong);
     }
 
-    double number(String key, double dflt) {
-        return scalar(key, dflt, "a number", ConfigNode::parseDouble);
+    public double number(String key, double dflt) {
+        return scalar(key, dflt, "a number", Scalars::parseDouble);
     }
 
-    Double optionalNumber(String key) {
-        return has(key) ? number(key, 0) : markRead(key);
+    /** A number, or null when the key is not set. */
+    public Double optionalNumber(String key) {
+        return has(key) ? number(key, 0) : null;
     }
 
-    boolean bool(String key, boolean dflt) {
-        return scalar(key, dflt, "true or false", ConfigNode::parseBoolean);
+    public boolean bool(String key, boolean dflt) {
+        return scalar(key, dflt, "true or false", Scalars::parseBoolean);
     }
 
-    Duration duration(String key, Duration dflt) {
-        return scalar(key, dflt, "a duration such as 500ms, 30s, 5m", ConfigNode::parseDuration);
+    /** A duration such as {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}; a bare number is seconds. */
+    public Duration duration(String key, Duration dflt) {
+        return scalar(key, dflt, "a duration such as 500ms, 30s, 5m", Scalars::parseDuration);
     }
 
-    URI uri(String key) {
+    /** An absolute URL without a trailing slash, or null when unset or unreadable (with a problem). */
+    public URI uri(String key) {
         String s = string(key, null);
         if (s == null) return null;
         try {
@@ -147,20 +261,40 @@ final class ConfigNode {
         }
     }
 
-    /** Marks an optional key as read when it is absent, returning null. */
-    <T> T markUnset(String key) {
-        return markRead(key);
-    }
-
-    private <T> T markRead(String key) {
-        read.add(key);
-        return null;
+    /**
+     * A credential, or null when the key is unset or its {@code ${VAR:-}} default is empty. Usually a reference to
+     * the environment ({@code ${OPENAI_API_KEY}}), which stays its shown source; a literal works but shows as
+     * {@code (literal)}. Its value is never in a problem line.
+     */
+    public Secret secret(String key) {
+        String raw = scalar(key, null, "a string", n -> n.isValueNode() && !n.isBoolean() ? n.asText() : null, false);
+        if (raw == null) return null;
+        Matcher m = Scalars.ENV.matcher(raw);
+        if (m.matches()) {
+            String v = tree.env().apply(m.group(1));
+            if ((v == null || v.isEmpty()) && m.group(2) != null) v = m.group(2);
+            if ((v == null || v.isEmpty()) && m.group(2) != null) return null;
+            if (v == null || v.isEmpty()) {
+                problem(at(key), raw, "environment variable " + m.group(1) + " to be set");
+                return null;
+            }
+            return new Secret(v, raw);
+        }
+        // A literal key in the file works, but is never echoed back: its source reads as "(literal)".
+        return new Secret(raw, "(literal)");
     }
 
     private <T> T scalar(String key, T dflt, String expected, Function<JsonNode, T> parse) {
-        read.add(key);
-        JsonNode c = node.get(key);
+        return scalar(key, dflt, expected, parse, true);
+    }
+
+    private <T> T scalar(String key, T dflt, String expected, Function<JsonNode, T> parse, boolean substitute) {
+        JsonNode c = field(key);
         if (c == null || c.isNull()) return dflt;
+        if (substitute && !c.isContainerNode()) {
+            c = substituted(c, at(key));
+            if (c == null) return dflt;
+        }
         T v = c.isContainerNode() ? null : parse.apply(c);
         if (v == null) {
             problem(at(key), c, expected);
@@ -169,63 +303,39 @@ final class ConfigNode {
         return v;
     }
 
-    // The parsers return null for a value of the wrong type, which scalar() reports as a problem. They are
-    // plain methods on purpose: a conditional expression mixing long and Long unboxes its null and throws.
-
-    /** An integer that fits a long: a YAML integer, or a string of digits (e.g. from an environment variable). */
-    private static Long parseLong(JsonNode n) {
-        if (n.isIntegralNumber()) {
-            if (!n.canConvertToLong()) return null;
-            return n.asLong();
-        }
-        if (!n.isTextual() || !n.asText().trim().matches("-?\\d{1,19}")) return null;
-        try {
-            return Long.parseLong(n.asText().trim());
-        } catch (NumberFormatException e) {
-            return null;
-        }
-    }
-
-    private static Double parseDouble(JsonNode n) {
-        double d;
-        if (n.isNumber()) d = n.asDouble();
-        else if (!n.isTextual()) return null;
-        else {
-            try {
-                d = Double.parseDouble(n.asText().trim());
-            } catch (NumberFormatException e) {
-                return null;
+    /**
+     * A scalar with each {@code ${VAR}} (or {@code ${VAR:-default}}) replaced from the environment; null, with a
+     * problem naming the variable, when one is unset and has no default.
+     */
+    private JsonNode substituted(JsonNode n, String where) {
+        if (!n.isTextual() || !n.asText().contains("${")) return n;
+        String s = n.asText();
+        Matcher m = Scalars.ENV.matcher(s);
+        var sb = new StringBuilder();
+        boolean missing = false;
+        while (m.find()) {
+            String v = tree.env().apply(m.group(1));
+            if (v == null || v.isEmpty()) v = m.group(2);
+            if (v == null) {
+                problem(where, m.group(), "environment variable " + m.group(1) + " to be set");
+                missing = true;
+                v = "";
             }
+            m.appendReplacement(sb, Matcher.quoteReplacement(v));
         }
-        return Double.isFinite(d) ? d : null;
+        m.appendTail(sb);
+        return missing ? null : TextNode.valueOf(sb.toString());
     }
 
-    private static Boolean parseBoolean(JsonNode n) {
-        if (n.isBoolean()) return n.asBoolean();
-        if (n.isTextual() && (n.asText().equals("true") || n.asText().equals("false"))) return Boolean.parseBoolean(n.asText());
-        return null;
+    /** Reports a problem at a path (usually this node's, or one of its keys'). */
+    public void problem(String where, Object value, String expected) {
+        tree.problems().add(ConfigException.problem(where, describe(where, value), expected));
     }
 
-    static Duration parseDuration(JsonNode n) {
-        if (n.isNumber()) return Duration.ofMillis(Math.round(n.asDouble() * 1000));
-        if (!n.isTextual()) return null;
-        var m = DURATION.matcher(n.asText().trim());
-        if (!m.matches()) return null;
-        double v = Double.parseDouble(m.group(1));
-        String unit = m.group(2) == null ? "s" : m.group(2);
-        double millis = switch (unit) {
-            case "ms" -> v;
-            case "s" -> v * 1000;
-            case "m" -> v * 60_000;
-            default -> v * 3_600_000;
-        };
-        return Duration.ofNanos(Math.round(millis * 1_000_000));
+    /** How many problems the file has so far. */
+    int problemCount() {
+        return tree.problems().size();
     }
-
-    void problem(String where, Object value, String expected) {
-        problems.add(ConfigException.problem(where, describe(where, value), expected));
-    }
-
     /**
      * A value as a problem line shows it; a credential's value never (a mistyped {@code api-key: [sk-...]} is still
      * a key), only a reference to the environment variable that should hold it.
@@ -236,16 +346,29 @@ final class ConfigNode {
         return text.isEmpty() ? "\"\"" : text;
     }
 
-    /** Reports every key of this mapping that no one read: unknown keys are errors. */
-    void rejectUnknown(String expectedKeys) {
-        if (!node.isObject()) return;
-        node.fieldNames().forEachRemaining(k -> {
-            if (!read.contains(k)) problems.add(ConfigException.problem(at(k), "unknown key", expectedKeys));
-        });
+    /**
+     * Reports every key that no binder asked about, in every mapping read so far: unknown keys are errors. The
+     * expected keys listed are the ones the binder asked about, in its order.
+     */
+    void rejectUnknownKeys() {
+        for (ConfigNode n : List.copyOf(tree.cursors())) n.rejectUnknown();
     }
 
-    /** Runs a record constructor, turning its validation failure into problems under this path. */
-    <T> T build(java.util.function.Supplier<T> ctor) {
+    private void rejectUnknown() {
+        if (!node.isObject() || shapeReported) return; // a mapping where a list belongs is one problem, not one per key
+        String expected = read.isEmpty() ? "no keys here" : read.size() == 1 ? read.iterator().next()
+                : "one of " + String.join(", ", read);
+        if (hint != null) expected += " (" + hint + ")";
+        for (String k : (Iterable<String>) node::fieldNames) {
+            if (!read.contains(k)) problem(at(k), "unknown key", expected);
+        }
+    }
+
+    /**
+     * Runs a record constructor, turning its validation failure into problems under this path; null when it
+     * failed.
+     */
+    public <T> T build(Supplier<T> ctor) {
         try {
             return ctor.get();
         } catch (ConfigException e) {
@@ -253,7 +376,7 @@ final class ConfigNode {
                 String q = qualify(p);
                 // a value already reported as unreadable (then replaced by null or its default) is not reported twice
                 String where = q.contains(": ") ? q.substring(0, q.indexOf(": ") + 2) : q;
-                if (problems.stream().noneMatch(old -> old.startsWith(where))) problems.add(q);
+                if (tree.problems().stream().noneMatch(old -> old.startsWith(where))) tree.problems().add(q);
             }
             return null;
         }
@@ -267,9 +390,9 @@ final class ConfigNode {
         if (path.isEmpty() || problem.startsWith(path)) return problem;
         String[] segments = path.split("\\.");
         for (int k = segments.length; k >= 1; k--) {
-            String suffix = String.join(".", java.util.Arrays.copyOfRange(segments, segments.length - k, segments.length));
+            String suffix = String.join(".", Arrays.copyOfRange(segments, segments.length - k, segments.length));
             if (problem.startsWith(suffix + ".")) {
-                String head = String.join(".", java.util.Arrays.copyOfRange(segments, 0, segments.length - k));
+                String head = String.join(".", Arrays.copyOfRange(segments, 0, segments.length - k));
                 return head.isEmpty() ? problem : head + "." + problem;
             }
         }

@@ -1,6 +1,5 @@
 package dev.arbiter.config;
 
-import dev.arbiter.mock.MockConfig;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -18,7 +17,8 @@ import java.util.Set;
  * @param maxInFlight most concurrent requests this deployment takes; 0 for no limit of its own
  * @param apiVersion Azure's {@code api-version} query parameter
  * @param headers extra headers sent upstream
- * @param mock the fake's behaviour, for provider {@code mock}
+ * @param sections the records of the per-deployment sections this deployment set (e.g. the mock provider's
+ *     {@code mock:} block); read them with {@link #section}
  * @param api the upstream API a provider {@code openai} calls: {@code chat} (chat completions, the default) or
  *     {@code responses} (its own /v1/responses, e.g. OpenAI or recent vLLM; Responses clients are passed through)
  * @param hostedTools what to do with hosted tools (web_search, file_search, ...) this upstream cannot run:
@@ -33,7 +33,7 @@ import java.util.Set;
  */
 public record DeploymentConfig(String name, String provider, String model, URI baseUrl, Secret apiKey, int weight,
                                PriceConfig price, Integer contextWindow, Duration connectTimeout, Duration timeout,
-                               int maxInFlight, String apiVersion, Map<String, String> headers, MockConfig mock,
+                               int maxInFlight, String apiVersion, Map<String, String> headers, SectionValues sections,
                                String api, String hostedTools, List<String> anthropicBeta, int maxResponseBytes,
                                int maxEventBytes, TlsConfig tls) {
 
@@ -47,22 +47,23 @@ public record DeploymentConfig(String name, String provider, String model, URI b
 
     public DeploymentConfig(String name, String provider, String model, URI baseUrl, Secret apiKey, int weight,
                             PriceConfig price, Integer contextWindow, Duration connectTimeout, Duration timeout,
-                            int maxInFlight, String apiVersion, Map<String, String> headers, MockConfig mock) {
+                            int maxInFlight, String apiVersion, Map<String, String> headers, SectionValues sections) {
         this(name, provider, model, baseUrl, apiKey, weight, price, contextWindow, connectTimeout, timeout, maxInFlight,
-                apiVersion, headers, mock, null, null, null);
+                apiVersion, headers, sections, null, null, null);
     }
 
     public DeploymentConfig(String name, String provider, String model, URI baseUrl, Secret apiKey, int weight,
                             PriceConfig price, Integer contextWindow, Duration connectTimeout, Duration timeout,
-                            int maxInFlight, String apiVersion, Map<String, String> headers, MockConfig mock,
+                            int maxInFlight, String apiVersion, Map<String, String> headers, SectionValues sections,
                             String api, String hostedTools, List<String> anthropicBeta) {
         this(name, provider, model, baseUrl, apiKey, weight, price, contextWindow, connectTimeout, timeout, maxInFlight,
-                apiVersion, headers, mock, api, hostedTools, anthropicBeta, DEFAULT_MAX_RESPONSE_BYTES,
+                apiVersion, headers, sections, api, hostedTools, anthropicBeta, DEFAULT_MAX_RESPONSE_BYTES,
                 DEFAULT_MAX_EVENT_BYTES, null);
     }
 
     public DeploymentConfig {
         headers = headers == null ? Map.of() : Map.copyOf(headers);
+        sections = sections == null ? SectionValues.NONE : sections;
         api = api == null ? ("anthropic".equals(provider) ? "messages" : "chat") : api;
         hostedTools = hostedTools == null ? "drop" : hostedTools;
         anthropicBeta = anthropicBeta == null ? null : List.copyOf(anthropicBeta);
@@ -98,5 +99,10 @@ public record DeploymentConfig(String name, String provider, String model, URI b
                     "Azure's api-version, e.g. 2024-10-21");
         }
         checks.throwIfAny();
+    }
+
+    /** A per-deployment section's record: as bound from this deployment's entry, or its default. */
+    public <T> T section(Section<T> section) {
+        return sections.get(section, Section.Scope.DEPLOYMENT);
     }
 }

@@ -9,6 +9,11 @@ import java.time.Duration;
 public record LimitsConfig(int maxInFlight, int maxQueued, Duration queueTimeout) {
     public static final LimitsConfig DEFAULT = new LimitsConfig(1024, 1024, Duration.ofSeconds(2));
 
+    /** The {@code limits:} block. */
+    public static final Section<LimitsConfig> SECTION = Section.top("limits", DEFAULT,
+            n -> new LimitsConfig(n.integer("max-in-flight", DEFAULT.maxInFlight()), n.integer("max-queued", DEFAULT.maxQueued()),
+                    n.duration("queue-timeout", DEFAULT.queueTimeout())));
+
     public LimitsConfig {
         var checks = new ConfigException.Checks();
         checks.require(maxInFlight >= 1, "limits.max-in-flight", maxInFlight, ">= 1");

@@ -29,6 +29,9 @@ public record ServerConfig(String host, int port, long maxBodyBytes, int maxJson
             8 * 1024 * 1024, Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(15), 0,
             Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(75));
 
+    /** The {@code server:} block. */
+    public static final Section<ServerConfig> SECTION = Section.top("server", DEFAULT, ServerConfig::bind);
+
     public ServerConfig {
         var checks = new ConfigException.Checks();
         checks.require(host != null && !host.isBlank(), "server.host", host, "a host name or address");
@@ -56,6 +59,23 @@ public record ServerConfig(String host, int port, long maxBodyBytes, int maxJson
         long files = java.lang.management.ManagementFactory.getOperatingSystemMXBean()
                 instanceof com.sun.management.UnixOperatingSystemMXBean unix ? unix.getMaxFileDescriptorCount() : 20_000;
         return (int) Math.max(64, Math.min(100_000, files / 2 - 64));
+    }
+
+    private static ServerConfig bind(ConfigNode n) {
+        var d = DEFAULT;
+        return new ServerConfig(
+                n.string("host", d.host()),
+                n.integer("port", d.port()),
+                n.longValue("max-body-bytes", d.maxBodyBytes()),
+                n.integer("max-json-depth", d.maxJsonDepth()),
+                n.integer("max-string-bytes", d.maxStringBytes()),
+                n.duration("request-timeout", d.requestTimeout()),
+                n.duration("drain-timeout", d.drainTimeout()),
+                n.duration("keep-alive-interval", d.keepAliveInterval()),
+                n.integer("max-connections", d.maxConnections()),
+                n.duration("header-timeout", d.headerTimeout()),
+                n.duration("body-idle-timeout", d.bodyIdleTimeout()),
+                n.duration("idle-timeout", d.idleTimeout()));
     }
 
     static boolean positive(Duration d) {

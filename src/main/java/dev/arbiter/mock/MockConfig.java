@@ -1,7 +1,10 @@
 package dev.arbiter.mock;
 
 import dev.arbiter.config.ConfigException;
+import dev.arbiter.config.ConfigNode;
+import dev.arbiter.config.Section;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -24,6 +27,9 @@ public record MockConfig(Latency latency, Duration ttft, double tokensPerSecond,
                          int embeddingDimensions, Faults faults, long seed, boolean strictReasoning) {
 
     public static final MockConfig DEFAULT = new MockConfig(Latency.NONE, Duration.ZERO, 0, 16, 64, Faults.NONE, 42);
+
+    /** A deployment's {@code mock:} block, for provider {@code mock}. */
+    public static final Section<MockConfig> SECTION = Section.perDeployment("mock", DEFAULT, MockConfig::bind);
 
     public MockConfig {
         latency = latency == null ? Latency.NONE : latency;
@@ -48,6 +54,43 @@ public record MockConfig(Latency latency, Duration ttft, double tokensPerSecond,
 
     public MockConfig withStrictReasoning(boolean strict) {
         return new MockConfig(latency, ttft, tokensPerSecond, outputTokens, embeddingDimensions, faults, seed, strict);
+    }
+
+    /** {@code latency} is a duration (fixed) or a distribution: {@code {distribution, mean, spread}}. */
+    private static MockConfig bind(ConfigNode m) {
+        var d = DEFAULT;
+        Latency latency = Latency.NONE;
+        if (m.has("latency") && m.raw().get("latency").isObject()) {
+            ConfigNode l = m.child("latency");
+            latency = l.build(() -> new Latency(l.string("distribution", "fixed"), l.duration("mean", Duration.ZERO),
+                    l.duration("spread", Duration.ZERO)));
+        } else if (m.has("latency")) {
+            latency = new Latency("fixed", m.duration("latency", Duration.ZERO), Duration.ZERO);
+        }
+        Latency lat = latency;
+        Duration ttft = m.duration("ttft", d.ttft());
+        double tokensPerSecond = m.number("tokens-per-second", d.tokensPerSecond());
+        int outputTokens = m.integer("output-tokens", d.outputTokens());
+        int embeddingDimensions = m.integer("embedding-dimensions", d.embeddingDimensions());
+        Faults faults = faults(m.child("faults"));
+        long seed = m.longValue("seed", d.seed());
+        return new MockConfig(lat, ttft, tokensPerSecond, outputTokens, embeddingDimensions, faults, seed);
+    }
+
+    private static Faults faults(ConfigNode f) {
+        if (!f.present()) return Faults.NONE;
+        var fd = Faults.NONE;
+        double errorRate = f.number("error-rate", 0);
+        var statuses = new ArrayList<Integer>();
+        for (ConfigNode s : f.list("error-statuses")) {
+            if (s.raw().canConvertToInt()) statuses.add(s.raw().asInt());
+            else s.problem(s.path(), s.raw(), "an HTTP status");
+        }
+        double rateLimitRate = f.number("rate-limit-rate", 0);
+        Duration retryAfter = f.duration("retry-after", fd.retryAfter());
+        return f.build(() -> new Faults(errorRate, statuses, rateLimitRate, retryAfter, f.number("hang-rate", 0),
+                f.number("reset-rate", 0), f.number("malformed-rate", 0), f.number("drop-rate", 0),
+                f.integer("drop-after-tokens", fd.dropAfterTokens())));
     }
 
     /**

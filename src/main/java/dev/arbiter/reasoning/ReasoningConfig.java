@@ -1,6 +1,7 @@
 package dev.arbiter.reasoning;
 
 import dev.arbiter.config.Secret;
+import dev.arbiter.config.Section;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -12,6 +13,11 @@ import java.security.NoSuchAlgorithmException;
  */
 public record ReasoningConfig(Secret key) {
     public static final ReasoningConfig GENERATED = new ReasoningConfig(null);
+    /** The {@code reasoning:} block. */
+    public static final Section<ReasoningConfig> SECTION = Section.top("reasoning", GENERATED, n -> {
+        n.hint("the reasoning envelope's HMAC key");
+        return new ReasoningConfig(n.secret("key"));
+    });
 
     public ReasoningEnvelope envelope() {
         if (key == null || key.isEmpty()) return new ReasoningEnvelope(ReasoningEnvelope.randomKey());

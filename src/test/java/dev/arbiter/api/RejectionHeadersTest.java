@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.arbiter.config.ArbiterConfig;
 import dev.arbiter.config.ConfigLoader;
 import dev.arbiter.error.ArbiterException;
+import dev.arbiter.mock.MockConfig;
 import dev.arbiter.mock.MockProvider;
 import dev.arbiter.pipeline.CallerResolver;
 import dev.arbiter.pipeline.Pipeline;
 import dev.arbiter.pipeline.Stage;
 import dev.arbiter.route.ModelRegistry;
+import dev.arbiter.store.StoreConfig;
 import io.helidon.webserver.WebServer;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
@@ -35,8 +37,8 @@ class RejectionHeadersTest {
                     .withHeader("X-RateLimit-Remaining-Requests", "0")
                     .withHeader("x-ratelimit-reset-requests", "1.5s\r\nx-injected: 1");
         };
-        try (var registry = new ModelRegistry(cfg, d -> new MockProvider(d.mock()))) {
-            var api = new HttpApi(cfg.server(), new Pipeline(List.of(limiter)), registry, cfg.responses().create(),
+        try (var registry = new ModelRegistry(cfg, d -> new MockProvider(d.section(MockConfig.SECTION)))) {
+            var api = new HttpApi(cfg.server(), new Pipeline(List.of(limiter)), registry, cfg.section(StoreConfig.SECTION).create(),
                     CallerResolver.random(), System::nanoTime);
             WebServer server = WebServer.builder().host("127.0.0.1").port(0).routing(api::routing).build().start();
             try {

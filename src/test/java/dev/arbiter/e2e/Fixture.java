@@ -1,8 +1,8 @@
 package dev.arbiter.e2e;
 
 import dev.arbiter.cli.Gateway;
+import dev.arbiter.cli.Sections;
 import dev.arbiter.config.ArbiterConfig;
-import dev.arbiter.config.ConfigLoader;
 import dev.arbiter.mock.MockConfig;
 import dev.arbiter.mock.MockUpstream;
 import dev.arbiter.observe.Outcome;
@@ -71,7 +71,7 @@ public final class Fixture implements AutoCloseable {
                     deployments: [{name: mock, provider: mock}]
                 %s
                 """.formatted(serverKeys, extraServerYaml, base, OPENAI_KEY, base, ANTHROPIC_KEY, base, OPENAI_KEY, base, OPENAI_KEY, extraModelsYaml.replace("{UPSTREAM}", base));
-        ArbiterConfig cfg = new ConfigLoader(k -> null)
+        ArbiterConfig cfg = Sections.loader(k -> null)
                 .parse(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)), "fixture.yaml");
         this.gateway = Gateway.start(cfg, List.of(outcomes::add));
     }

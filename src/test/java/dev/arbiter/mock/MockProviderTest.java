@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.arbiter.config.DeploymentConfig;
+import dev.arbiter.config.SectionValues;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.llm.FinishReason;
 import dev.arbiter.llm.Frame;
@@ -69,7 +70,7 @@ class MockProviderTest {
 
     private static Deployment deployment(MockConfig config) {
         var dc = new DeploymentConfig("mock-a", "mock", "mock-upstream-model", null, null, 1, null, null,
-                Duration.ofSeconds(1), Duration.ofSeconds(30), 0, null, null, config);
+                Duration.ofSeconds(1), Duration.ofSeconds(30), 0, null, null, SectionValues.of(MockConfig.SECTION, config));
         return new Deployment("fast", dc, null, null);
     }
 

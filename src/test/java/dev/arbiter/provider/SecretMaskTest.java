@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.arbiter.config.DeploymentConfig;
 import dev.arbiter.config.Secret;
-import dev.arbiter.mock.MockConfig;
+import dev.arbiter.config.SectionValues;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -15,7 +15,7 @@ class SecretMaskTest {
     private static DeploymentConfig deployment(String key, Map<String, String> headers) {
         return new DeploymentConfig("d", "openai", "m", URI.create("http://127.0.0.1:1/v1"),
                 key == null ? null : new Secret(key, "(literal)"), 1, null, null, Duration.ofSeconds(1),
-                Duration.ofSeconds(1), 0, null, headers, MockConfig.DEFAULT);
+                Duration.ofSeconds(1), 0, null, headers, SectionValues.NONE);
     }
 
     @Test

@@ -10,6 +10,7 @@ import dev.arbiter.llm.Message;
 import dev.arbiter.llm.Operation;
 import dev.arbiter.llm.Role;
 import dev.arbiter.llm.WireFormat;
+import dev.arbiter.mock.MockConfig;
 import dev.arbiter.mock.MockProvider;
 import dev.arbiter.pipeline.Caller;
 import dev.arbiter.pipeline.Deadline;
@@ -44,8 +45,8 @@ class AttemptStageTest {
             ? new AttemptPolicy.Retry(plan.candidates().get(attempts.size()), Duration.ZERO)
             : new AttemptPolicy.GiveUp();
 
-    private final ModelRegistry registry = new ModelRegistry(new ConfigLoader(k -> null)
-            .parse(new ByteArrayInputStream(YAML.getBytes(StandardCharsets.UTF_8)), "test.yaml"), d -> new MockProvider(d.mock()));
+    private final ModelRegistry registry = new ModelRegistry(new ConfigLoader(k -> null, List.of(MockConfig.SECTION))
+            .parse(new ByteArrayInputStream(YAML.getBytes(StandardCharsets.UTF_8)), "test.yaml"), d -> new MockProvider(d.section(MockConfig.SECTION)));
 
     @AfterEach
     void close() {

@@ -4,7 +4,7 @@ import dev.arbiter.provider.Deployment;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.arbiter.config.DeploymentConfig;
-import dev.arbiter.mock.MockConfig;
+import dev.arbiter.config.SectionValues;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class DeploymentSelectorTest {
     private static Deployment deployment(String name, int weight) {
         var config = new DeploymentConfig(name, "mock", "m", null, null, weight, null, null, Duration.ofSeconds(1),
-                Duration.ofSeconds(1), 0, null, null, MockConfig.DEFAULT);
+                Duration.ofSeconds(1), 0, null, null, SectionValues.NONE);
         return new Deployment("model", config, null, null);
     }
 

@@ -3,6 +3,7 @@ package dev.arbiter.route;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.arbiter.config.DeploymentConfig;
+import dev.arbiter.config.SectionValues;
 import dev.arbiter.mock.MockConfig;
 import dev.arbiter.mock.MockUpstream;
 import java.net.URI;
@@ -23,7 +24,7 @@ class UpstreamModelsTest {
         MockUpstream m = MockUpstream.start("127.0.0.1", 0, MockConfig.DEFAULT);
         var now = new AtomicLong();
         var d = new DeploymentConfig("up", "openai", "*", URI.create("http://127.0.0.1:" + m.port() + "/v1"), null, 1, null,
-                null, Duration.ofSeconds(5), Duration.ofSeconds(30), 0, null, Map.of(), MockConfig.DEFAULT);
+                null, Duration.ofSeconds(5), Duration.ofSeconds(30), 0, null, Map.of(), SectionValues.NONE);
         try (var client = HttpClient.newHttpClient()) {
             var models = new UpstreamModels(d, client, now::get);
             assertThat(models.ids()).containsExactly("mock-chat", "mock-embedding");

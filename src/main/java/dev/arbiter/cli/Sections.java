@@ -1,0 +1,28 @@
+package dev.arbiter.cli;
+
+import dev.arbiter.config.ConfigLoader;
+import dev.arbiter.config.Section;
+import dev.arbiter.mock.MockConfig;
+import dev.arbiter.reasoning.ReasoningConfig;
+import dev.arbiter.store.StoreConfig;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Every config section a feature adds to the core (server, limits, models), written once: a new section is its
+ * record's {@code SECTION} plus one line here. The order is the order in which an unknown key's problem lists them.
+ */
+public final class Sections {
+    public static final List<Section<?>> ALL = List.of(
+            ReasoningConfig.SECTION,
+            StoreConfig.SECTION,
+            MockConfig.SECTION);
+
+    private Sections() {
+    }
+
+    /** The loader of Arbiter's whole configuration, reading {@code ${VAR}} from {@code env}. */
+    public static ConfigLoader loader(Function<String, String> env) {
+        return new ConfigLoader(env, ALL);
+    }
+}
