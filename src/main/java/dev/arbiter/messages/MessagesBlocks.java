@@ -82,11 +82,14 @@ final class MessagesBlocks {
         };
     }
 
-    /** A text block of an answer: Anthropic's schema requires {@code citations}, null when there are none. */
+    /**
+     * A text block of an answer. No {@code citations} key when there are none, as Anthropic's own API answers: its
+     * schema allows null, but clients validate against what the API sends, and the Vercel AI SDK (an array or absent,
+     * never null) refuses a whole answer whose text block says {@code "citations": null} (seen in agents/run.sh; the
+     * same break is reported against proxies that add it).
+     */
     static ObjectNode textBlock(String text) {
-        ObjectNode b = typed("text").put("text", text);
-        b.putNull("citations");
-        return b;
+        return typed("text").put("text", text);
     }
 
     private static ObjectNode typed(String type) {

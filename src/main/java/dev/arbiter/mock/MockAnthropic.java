@@ -12,8 +12,8 @@ import java.util.List;
  * its {@code signature} a {@link MockSigner} token over the real text either way), then a text block or a single
  * {@code tool_use} block whose id is the engine's with the {@code toolu_} prefix Anthropic uses. Usage always carries
  * {@code cache_creation_input_tokens} and {@code cache_read_input_tokens}; {@code input_tokens} is the uncached rest.
- * Every field the API's schema requires is written, null where unused ({@code stop_details}, {@code container}, a
- * text block's {@code citations}, {@code usage.server_tool_use} and {@code inference_geo}), in messages,
+ * Every field the API's schema requires is written, null where unused ({@code stop_details}, {@code container},
+ * {@code usage.server_tool_use} and {@code inference_geo}), in messages,
  * {@code message_start}, content blocks and {@code message_delta}; an error body carries a {@code request_id}.
  */
 final class MockAnthropic {
@@ -82,7 +82,7 @@ final class MockAnthropic {
             block.put("type", "tool_use").put("id", toolId(alt.toolCall())).put("name", alt.toolCall().name());
             block.set("input", complete ? MockWire.parse(alt.toolCall().arguments()) : F.objectNode());
         } else {
-            block.put("type", "text").put("text", complete ? alt.text() : "").putNull("citations");
+            block.put("type", "text").put("text", complete ? alt.text() : "");
         }
         return block;
     }

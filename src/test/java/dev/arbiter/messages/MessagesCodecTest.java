@@ -335,7 +335,7 @@ class MessagesCodecTest {
             {"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929",
              "content":[
               {"type":"thinking","thinking":"The user wants the file read.","signature":"EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxB"},
-              {"type":"text","text":"I'll read it.","citations":null},
+              {"type":"text","text":"I'll read it."},
               {"type":"tool_use","id":"toolu_01A09q90qw90lq917835lq9","name":"Read","input":{"file_path":"/tmp/x.txt","limit":20}}],
              "stop_reason":"tool_use","stop_sequence":null,"stop_details":null,"container":null,
              "usage":{"input_tokens":12,"cache_creation_input_tokens":300,"cache_read_input_tokens":2000,
