@@ -1,6 +1,5 @@
 package dev.arbiter.api;
 
-import dev.arbiter.messages.MessagesCodec;
 import dev.arbiter.wire.Fields;
 import dev.arbiter.wire.Bodies;
 import dev.arbiter.wire.Json;
@@ -17,16 +16,14 @@ import dev.arbiter.error.Untrusted;
 import dev.arbiter.observe.AccessLog;
 import dev.arbiter.llm.LlmRequest;
 import dev.arbiter.pipeline.Caller;
-import dev.arbiter.pipeline.CallerResolver;
+import dev.arbiter.auth.Credential;
+import dev.arbiter.store.InputItemsPage;
+import dev.arbiter.store.ResponsesStage;
 import dev.arbiter.pipeline.Deadline;
 import dev.arbiter.pipeline.Exchange;
 import dev.arbiter.pipeline.Pipeline;
 import dev.arbiter.pipeline.Reply;
-import dev.arbiter.observe.TokenCounter;
-import dev.arbiter.provider.AnthropicProvider;
-import dev.arbiter.route.DeploymentSelector;
 import dev.arbiter.route.ModelRegistry;
-import dev.arbiter.store.ResponseStore;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
@@ -74,17 +71,12 @@ public final class HttpApi {
     private final LongSupplier nanos;
     private final ObjectMapper mapper;
     private final StreamWriter streams;
-    private final ResponsesSurface responses;
-    private final CallerResolver callers;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicBoolean draining = new AtomicBoolean();
     private volatile boolean ready;
 
-    public HttpApi(ServerConfig server, Pipeline pipeline, ModelRegistry registry, ResponseStore store, CallerResolver callers,
-            LongSupplier nanos) {
+    public HttpApi(ServerConfig server, Pipeline pipeline, ModelRegistry registry, LongSupplier nanos) {
         this.server = server;
-        this.callers = callers;
-        this.responses = new ResponsesSurface(store);
         this.pipeline = pipeline;
         this.registry = registry;
         this.nanos = nanos;
@@ -97,12 +89,12 @@ public final class HttpApi {
         for (String p : new String[] {"/v1/completions", "/completions"}) r.post(p, (q, s) -> handle(Surface.COMPLETIONS, q, s));
         for (String p : new String[] {"/v1/embeddings", "/embeddings"}) r.post(p, (q, s) -> handle(Surface.EMBEDDINGS, q, s));
         r.post("/v1/messages", (q, s) -> handle(Surface.MESSAGES, q, s));
-        r.post("/v1/responses", (q, s) -> handle(responses, q, s));
+        r.post("/v1/responses", (q, s) -> handle(Surface.RESPONSES, q, s));
+        r.post("/v1/messages/count_tokens", (q, s) -> handle(Surface.COUNT_TOKENS, q, s));
+        r.get("/v1/responses/{id}", (q, s) -> storedResponse(q, s, "get"));
+        r.get("/v1/responses/{id}/input_items", (q, s) -> storedResponse(q, s, "input_items"));
+        r.delete("/v1/responses/{id}", (q, s) -> storedResponse(q, s, "delete"));
         // the routes above are logged by the pipeline's observe stage (or as rejected); these by logged(...)
-        r.post("/v1/messages/count_tokens", logged(this::countTokens));
-        r.get("/v1/responses/{id}", logged((q, s) -> storedResponse(q, s, false)));
-        r.get("/v1/responses/{id}/input_items", logged((q, s) -> storedResponse(q, s, true)));
-        r.delete("/v1/responses/{id}", logged(this::deleteResponse));
         for (String p : new String[] {"/v1/models", "/models"}) r.get(p, logged(this::models));
         // model ids may hold slashes (openai/gpt-4o), so the rest of the path is the id
         for (String p : new String[] {"/v1/models/*", "/models/*"}) r.get(p, logged(this::model));
@@ -163,6 +155,26 @@ public final class HttpApi {
     }
 
     private void handle(Surface surface, ServerRequest req, ServerResponse res) {
+        run(surface, req, res, () -> surface.decode(readBody(req, res)));
+    }
+
+    /** {@code GET} or {@code DELETE /v1/responses/{id}} and its input items: answered by the pipeline's Responses stage. */
+    private void storedResponse(ServerRequest req, ServerResponse res, String action) {
+        run(Surface.RESPONSES, req, res, () -> {
+            ObjectNode query = Json.object();
+            for (String name : new String[] {"limit", "order", "after"}) {
+                if (req.query().contains(name)) query.put(name, req.query().get(name));
+            }
+            return ResponsesStage.storedResponseRequest(req.path().pathParameters().get("id"), action, query);
+        });
+    }
+
+    /**
+     * Runs one request through the pipeline and writes its answer: {@code decoder} makes the request (reading the body,
+     * for a POST); everything it throws before the pipeline is answered here, with a "rejected" access line, and
+     * everything after by the pipeline's observe stage.
+     */
+    private void run(Surface surface, ServerRequest req, ServerResponse res, java.util.function.Supplier<LlmRequest> decoder) {
         String rid = requestId(req);
         res.header(REQUEST_ID, rid);
         inFlight.incrementAndGet();
@@ -173,19 +185,18 @@ public final class HttpApi {
                 throw new ArbiterException.Overloaded("Arbiter is shutting down; retry on another instance",
                         Duration.ofSeconds(1), false);
             }
-            ObjectNode body = readBody(req, res);
-            Caller caller = caller(req);
-            LlmRequest request = surface.prepare(surface.decode(body), caller);
-            Exchange exchange = Exchange.of(rid, caller, request, deadline(req), forwardedHeaders(req));
+            LlmRequest request = decoder.get();
+            Exchange exchange = Exchange.of(rid, Caller.ANONYMOUS, request, deadline(req), forwardedHeaders(req))
+                    .with(Credential.KEY, new Credential(req.headers().first(HeaderNames.AUTHORIZATION), req.headers().first(API_KEY)));
             piped = true;   // from here the pipeline's observe stage accounts for the request
             Reply reply = pipeline.handle(exchange);
             served(res, reply);
             switch (reply) {
                 case Reply.Complete c -> {
                     res.header("content-type", "application/json");
-                    res.send(Json.bytes(surface.encode(c.response(), request, caller, rid)));
+                    res.send(Json.bytes(surface.encode(c, request, rid)));
                 }
-                case Reply.Streaming s -> streams.write(s.stream(), surface.streamEncoder(request, caller, rid), res, surface, rid,
+                case Reply.Streaming s -> streams.write(s.stream(), surface.streamEncoder(s, request, rid), res, surface, rid,
                         req.headers().contains(HTTP10));
             }
         } catch (ArbiterException e) {
@@ -201,124 +212,6 @@ public final class HttpApi {
         } finally {
             inFlight.decrementAndGet();
         }
-    }
-
-    /**
-     * Anthropic's {@code count_tokens}: the backend's own count when the model is served by Anthropic, otherwise
-     * Arbiter's tokenizer estimate of system, messages and tools; {@code x-arbiter-token-count} says which.
-     */
-    private void countTokens(ServerRequest req, ServerResponse res) {
-        String rid = rid(res);
-        inFlight.incrementAndGet();
-        try {
-            ObjectNode body = readBody(req, res);
-            if (!body.has("max_tokens")) body.put("max_tokens", 1);
-            LlmRequest request = MessagesCodec.decodeRequest(body);
-            var model = registry.resolve(request.model());
-            var deployment = DeploymentSelector.weightedRandom().select(model, null);
-            Exchange exchange = Exchange.of(rid, caller(req), request, deadline(req), forwardedHeaders(req));
-            long tokens;
-            String source;
-            if (deployment.provider() instanceof AnthropicProvider anthropic) {
-                tokens = anthropic.countTokens(exchange, deployment);
-                source = "anthropic";
-            } else {
-                tokens = TokenCounter.countInput(request);
-                source = "estimate";
-            }
-            res.header("x-arbiter-token-count", source);
-            res.header("x-arbiter-model", model.name());
-            res.header("content-type", "application/json");
-            res.send(Json.bytes(Json.object().put("input_tokens", tokens)));
-        } catch (ArbiterException e) {
-            error(Surface.MESSAGES, e, res, rid);
-        } catch (RuntimeException e) {
-            log.error("request {} failed unexpectedly", rid, e);
-            error(Surface.MESSAGES, new ArbiterException.Internal("Arbiter failed to count tokens (request id " + rid + ")"), res, rid);
-        } finally {
-            inFlight.decrementAndGet();
-        }
-    }
-
-    private void storedResponse(ServerRequest req, ServerResponse res, boolean inputItems) {
-        String rid = rid(res);
-        String id = req.path().pathParameters().get("id");
-        try {
-            var stored = responses.find(id, caller(req)).orElseThrow(() -> ResponsesSurface.notFound(id, "response_id"));
-            ObjectNode body;
-            if (inputItems) {
-                body = inputItemsPage(stored.inputItems(), req.query());
-            } else {
-                body = stored.response();
-            }
-            res.header("content-type", "application/json");
-            res.send(Json.bytes(body));
-        } catch (ArbiterException e) {
-            error(responses, e, res, rid);
-        }
-    }
-
-    /**
-     * One page of a stored response's input items, as OpenAI pages them: {@code limit} 1-100 (default 20),
-     * {@code order} {@code desc} (the default: newest first) or {@code asc}, and {@code after} an item id.
-     */
-    static ObjectNode inputItemsPage(ArrayNode items, io.helidon.common.uri.UriQuery query) {
-        int limit = 20;
-        if (query.contains("limit")) {
-            String v = query.get("limit");
-            try {
-                limit = Integer.parseInt(v.trim());
-            } catch (NumberFormatException e) {
-                limit = -1;
-            }
-            if (limit < 1 || limit > 100) {
-                throw new ArbiterException.BadRequest("Invalid 'limit': '" + v + "' (expected: an integer from 1 to 100)", "limit", "invalid_value");
-            }
-        }
-        String order = query.contains("order") ? query.get("order") : "desc";
-        if (!order.equals("asc") && !order.equals("desc")) {
-            throw new ArbiterException.BadRequest("Invalid 'order': '" + order + "' (expected: 'asc' or 'desc')", "order", "invalid_value");
-        }
-        var ordered = new java.util.ArrayList<JsonNode>();
-        items.forEach(ordered::add);
-        if (order.equals("desc")) java.util.Collections.reverse(ordered);
-        int from = 0;
-        if (query.contains("after")) {
-            String after = query.get("after");
-            from = -1;
-            for (int i = 0; i < ordered.size(); i++) {
-                if (ordered.get(i).path("id").asText().equals(after)) from = i + 1;
-            }
-            if (from < 0) throw new ArbiterException.BadRequest("Invalid 'after': no input item with id '" + after + "'", "after", "invalid_value");
-        }
-        int to = Math.min(ordered.size(), from + limit);
-        ObjectNode body = Json.object().put("object", "list");
-        ArrayNode data = body.putArray("data");
-        ordered.subList(from, to).forEach(data::add);
-        return firstAndLast(body, data).put("has_more", to < ordered.size());
-    }
-
-    /** A list body's {@code first_id} and {@code last_id} (null when {@code data} is empty), as both APIs page lists. */
-    private static ObjectNode firstAndLast(ObjectNode body, ArrayNode data) {
-        if (data.isEmpty()) {
-            body.putNull("first_id");
-            body.putNull("last_id");
-        } else {
-            body.put("first_id", data.get(0).path("id").asText());
-            body.put("last_id", data.get(data.size() - 1).path("id").asText());
-        }
-        return body;
-    }
-
-    private void deleteResponse(ServerRequest req, ServerResponse res) {
-        String rid = rid(res);
-        String id = req.path().pathParameters().get("id");
-        if (!responses.delete(id, caller(req))) {
-            error(responses, ResponsesSurface.notFound(id, "response_id"), res, rid);
-            return;
-        }
-        res.header("content-type", "application/json");
-        res.send(Json.bytes(Json.object().put("id", id).put("object", "response").put("deleted", true)));
     }
 
     private static void served(ServerResponse res, Reply reply) {
@@ -372,12 +265,6 @@ public final class HttpApi {
         e.headers().forEach((name, value) -> res.header(name, headerValue(value)));
         res.header("content-type", "application/json");
         res.send(Json.bytes(surface.error(e, rid)));
-    }
-
-    /** The caller, from the credential the client sent (a keyed hash of it), anonymous without one. */
-    private Caller caller(ServerRequest req) {
-        var h = req.headers();
-        return callers.resolve(h.first(HeaderNames.AUTHORIZATION), h.first(API_KEY));
     }
 
     private String requestId(ServerRequest req) {
@@ -512,7 +399,7 @@ public final class HttpApi {
         ArrayNode data = o.putArray("data");
         for (String id : registry.catalog().ids()) data.add(modelObject(id));
         o.put("has_more", false);
-        firstAndLast(o, data);   // Anthropic's list names them
+        InputItemsPage.firstAndLast(o, data);   // Anthropic's list names them
         res.header("content-type", "application/json");
         res.send(Json.bytes(o));
     }

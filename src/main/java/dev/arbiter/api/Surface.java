@@ -1,5 +1,6 @@
 package dev.arbiter.api;
 
+import dev.arbiter.wire.TokenCounter;
 import dev.arbiter.chat.ChatCodec;
 import dev.arbiter.chat.ChatResponses;
 import dev.arbiter.chat.ChatStreamEncoder;
@@ -12,25 +13,21 @@ import dev.arbiter.error.ArbiterException;
 import dev.arbiter.error.ErrorKind;
 import dev.arbiter.llm.LlmRequest;
 import dev.arbiter.llm.LlmResponse;
-import dev.arbiter.observe.TokenCounter;
-import dev.arbiter.pipeline.Caller;
+import dev.arbiter.wire.TokenCounter;
+import dev.arbiter.pipeline.Reply;
 import java.util.function.Function;
 
 /**
  * One inbound endpoint's codec: how its requests decode, how answers and errors encode for its clients, and
- * which stream encoder speaks to them. {@link #prepare} may complete a request before it enters the pipeline
- * (the Responses API's {@code previous_response_id}).
+ * which stream encoder speaks to them. Stateless: what a stage decided about the answer (e.g. the id the Responses
+ * stage assigned) comes on the reply.
  */
 interface Surface {
     LlmRequest decode(ObjectNode body);
 
-    default LlmRequest prepare(LlmRequest request, Caller caller) {
-        return request;
-    }
+    ObjectNode encode(Reply.Complete reply, LlmRequest request, String requestId);
 
-    ObjectNode encode(LlmResponse response, LlmRequest request, Caller caller, String requestId);
-
-    StreamEncoder streamEncoder(LlmRequest request, Caller caller, String requestId);
+    StreamEncoder streamEncoder(Reply.Streaming reply, LlmRequest request, String requestId);
 
     boolean anthropicErrors();
 
@@ -49,12 +46,12 @@ interface Surface {
         }
 
         @Override
-        public ObjectNode encode(LlmResponse response, LlmRequest request, Caller caller, String requestId) {
-            return encoder.encode(response, request);
+        public ObjectNode encode(Reply.Complete reply, LlmRequest request, String requestId) {
+            return encoder.encode(reply.response(), request);
         }
 
         @Override
-        public StreamEncoder streamEncoder(LlmRequest request, Caller caller, String requestId) {
+        public StreamEncoder streamEncoder(Reply.Streaming reply, LlmRequest request, String requestId) {
             return streams.create(request, requestId);
         }
     }
@@ -83,6 +80,21 @@ interface Surface {
             (req, id) -> {
                 throw new ArbiterException.BadRequest("embeddings cannot be streamed", "stream");
             }, false);
+
+    Surface RESPONSES = new ResponsesSurface();
+
+    /**
+     * Anthropic's {@code count_tokens}: a Messages request (with {@code max_tokens} defaulted, as the endpoint does
+     * not need it) whose answer is the pipeline's {@code {"input_tokens": n}}.
+     */
+    Surface COUNT_TOKENS = new Simple(body -> {
+                if (!body.has("max_tokens")) body.put("max_tokens", 1);
+                return MessagesCodec.decodeRequest(body).toBuilder().operation(dev.arbiter.llm.Operation.COUNT_TOKENS).build();
+            },
+            (r, req) -> r.raw(),
+            (req, id) -> {
+                throw new ArbiterException.Internal("a token count is not streamed");
+            }, true);
 
     Surface MESSAGES = new Simple(MessagesCodec::decodeRequest,
             (r, req) -> MessagesCodec.encodeResponse(r, req.model()),

@@ -3,6 +3,8 @@ package dev.arbiter.cli;
 import dev.arbiter.api.GuardedConnections;
 import dev.arbiter.api.HttpApi;
 import dev.arbiter.api.TransportErrors;
+import dev.arbiter.auth.CallerResolver;
+import dev.arbiter.auth.IdentifyStage;
 import dev.arbiter.config.ArbiterConfig;
 import dev.arbiter.config.DeploymentConfig;
 import dev.arbiter.limit.AdmitStage;
@@ -12,28 +14,29 @@ import dev.arbiter.mock.MockProvider;
 import dev.arbiter.observe.AccessLog;
 import dev.arbiter.observe.ObserveStage;
 import dev.arbiter.observe.OutcomeSink;
-import dev.arbiter.pipeline.CallerResolver;
 import dev.arbiter.pipeline.Pipeline;
 import dev.arbiter.pipeline.Stage;
 import dev.arbiter.provider.AnthropicProvider;
-import dev.arbiter.route.AttemptPolicy;
-import dev.arbiter.route.AttemptStage;
 import dev.arbiter.provider.OpenAiProvider;
 import dev.arbiter.provider.Provider;
 import dev.arbiter.provider.SecretMask;
 import dev.arbiter.reasoning.ReasoningConfig;
 import dev.arbiter.reasoning.ReasoningEnvelope;
+import dev.arbiter.route.AttemptPolicy;
+import dev.arbiter.route.AttemptStage;
 import dev.arbiter.route.DeploymentSelector;
 import dev.arbiter.route.ModelRegistry;
 import dev.arbiter.route.RouteStage;
+import dev.arbiter.store.ResponsesStage;
 import dev.arbiter.store.StoreConfig;
 import io.helidon.webserver.WebServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongSupplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Arbiter assembled: the model registry, the pipeline and the HTTP server. The order of stages is written
@@ -61,11 +64,12 @@ public final class Gateway implements AutoCloseable {
         var limits = config.limits();
         List<Stage> stages = List.of(
                 new ObserveStage(registry, sinks, nanos),
+                new IdentifyStage(CallerResolver.random()),
                 new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
+                new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
                 new RouteStage(registry, DeploymentSelector.weightedRandom()),
                 new AttemptStage(AttemptPolicy.ONCE));
-        this.api = new HttpApi(config.server(), new Pipeline(stages), registry, config.section(StoreConfig.SECTION).create(),
-                CallerResolver.random(), nanos);
+        this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos);
         this.server = WebServer.builder()
                 .host(config.server().host())
                 .port(config.server().port())

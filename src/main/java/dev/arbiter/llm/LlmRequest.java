@@ -58,7 +58,7 @@ public record LlmRequest(
 
     /** Builder for {@link LlmRequest}; every setter returns the builder. */
     public static final class Builder {
-        private final Operation operation;
+        private Operation operation;
         private final WireFormat format;
         private String model;
         private boolean stream;
@@ -106,6 +106,7 @@ public record LlmRequest(
             raw = r.raw;
         }
 
+        public Builder operation(Operation v) { operation = v; return this; }
         public Builder model(String v) { model = v; return this; }
         public Builder stream(boolean v) { stream = v; return this; }
         public Builder messages(List<Message> v) { messages = v; return this; }

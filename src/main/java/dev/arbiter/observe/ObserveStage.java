@@ -1,5 +1,6 @@
 package dev.arbiter.observe;
 
+import dev.arbiter.wire.TokenCounter;
 import dev.arbiter.config.PriceConfig;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.error.ErrorKind;
@@ -7,6 +8,7 @@ import dev.arbiter.llm.Frame;
 import dev.arbiter.llm.FrameStream;
 import dev.arbiter.llm.LlmRequest;
 import dev.arbiter.llm.LlmResponse;
+import dev.arbiter.llm.Operation;
 import dev.arbiter.llm.Part;
 import dev.arbiter.llm.StreamEvent;
 import dev.arbiter.llm.Usage;
@@ -83,12 +85,14 @@ public final class ObserveStage implements Stage {
                           long latency, long ttft) {
         PriceConfig price = served == null ? PriceConfig.FREE
                 : registry.deployment(served.model(), served.deployment()).map(d -> d.config().price()).orElse(PriceConfig.FREE);
-        double cost = Cost.usd(usage, price);
+        // counting tokens and reading stored responses ask no model for an answer: nothing is spent
+        var op = ex.request().operation();
+        double cost = op == Operation.COUNT_TOKENS || op == Operation.STORED_RESPONSE ? 0 : Cost.usd(usage, price);
         if (served == null) {
             // a failed request: name the deployment of the last attempt made, if any
             served = ex.trace().lastAttempt().map(a -> new ServedBy(a.model(), a.deployment(), a.provider())).orElse(null);
         }
-        var o = new Outcome(ex.requestId(), ex.caller().id(), ex.request().operation().label(), ex.request().model(),
+        var o = new Outcome(ex.requestId(), ex.trace().caller().orElse(ex.caller()).id(), ex.request().operation().label(), ex.request().model(),
                 served == null ? null : served.model(), served == null ? null : served.deployment(),
                 served == null ? null : served.provider(), streamed, status, error, usage, cost, latency, ttft, ex.trace());
         for (OutcomeSink sink : sinks) {

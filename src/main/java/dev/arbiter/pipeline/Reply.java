@@ -2,55 +2,102 @@ package dev.arbiter.pipeline;
 
 import dev.arbiter.llm.FrameStream;
 import dev.arbiter.llm.LlmResponse;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * What the pipeline answers: a complete response or a stream of frames. {@code headers} are extra
- * response headers stages want the client to see (e.g. which tools were dropped).
+ * What the pipeline answers: a complete response or a stream of frames. {@code headers} are extra response headers
+ * stages want the client to see (e.g. which tools were dropped); {@code attributes} are typed facts a stage hands to
+ * the edge that writes the answer (e.g. the id a stateful endpoint assigned), keyed like the exchange's.
  */
 public sealed interface Reply {
     ServedBy servedBy();
 
     Map<String, String> headers();
 
+    Map<Attribute<?>, Object> attributes();
+
     Reply withHeader(String name, String value);
 
-    record Complete(LlmResponse response, ServedBy servedBy, Map<String, String> headers) implements Reply {
+    <T> Reply withAttribute(Attribute<T> key, T value);
+
+    default <T> Optional<T> attribute(Attribute<T> key) {
+        Object v = attributes().get(key);
+        return v == null ? Optional.empty() : Optional.of(key.cast(v));
+    }
+
+    private static Map<String, String> plus(Map<String, String> headers, String name, String value) {
+        var h = new HashMap<>(headers);
+        h.put(name, value);
+        return h;
+    }
+
+    private static Map<Attribute<?>, Object> plus(Map<Attribute<?>, Object> attributes, Attribute<?> key, Object value) {
+        var a = new HashMap<>(attributes);
+        a.put(key, value);
+        return a;
+    }
+
+    record Complete(LlmResponse response, ServedBy servedBy, Map<String, String> headers, Map<Attribute<?>, Object> attributes)
+            implements Reply {
         public Complete {
             headers = Map.copyOf(headers);
+            attributes = Map.copyOf(attributes);
+        }
+
+        public Complete(LlmResponse response, ServedBy servedBy, Map<String, String> headers) {
+            this(response, servedBy, headers, Map.of());
         }
 
         public Complete(LlmResponse response, ServedBy servedBy) {
-            this(response, servedBy, Map.of());
+            this(response, servedBy, Map.of(), Map.of());
         }
 
         @Override
         public Reply withHeader(String name, String value) {
-            var h = new java.util.HashMap<>(headers);
-            h.put(name, value);
-            return new Complete(response, servedBy, h);
+            return new Complete(response, servedBy, plus(headers, name, value), attributes);
+        }
+
+        @Override
+        public <T> Reply withAttribute(Attribute<T> key, T value) {
+            return new Complete(response, servedBy, headers, plus(attributes, key, value));
+        }
+
+        /** The same reply with another response (e.g. one whose reasoning was sealed). */
+        public Complete withResponse(LlmResponse r) {
+            return new Complete(r, servedBy, headers, attributes);
         }
     }
 
-    record Streaming(FrameStream stream, ServedBy servedBy, Map<String, String> headers) implements Reply {
+    record Streaming(FrameStream stream, ServedBy servedBy, Map<String, String> headers, Map<Attribute<?>, Object> attributes)
+            implements Reply {
         public Streaming {
             headers = Map.copyOf(headers);
+            attributes = Map.copyOf(attributes);
+        }
+
+        public Streaming(FrameStream stream, ServedBy servedBy, Map<String, String> headers) {
+            this(stream, servedBy, headers, Map.of());
         }
 
         public Streaming(FrameStream stream, ServedBy servedBy) {
-            this(stream, servedBy, Map.of());
+            this(stream, servedBy, Map.of(), Map.of());
         }
 
         @Override
         public Reply withHeader(String name, String value) {
-            var h = new java.util.HashMap<>(headers);
-            h.put(name, value);
-            return new Streaming(stream, servedBy, h);
+            return new Streaming(stream, servedBy, plus(headers, name, value), attributes);
+        }
+
+        @Override
+        public <T> Reply withAttribute(Attribute<T> key, T value) {
+            return new Streaming(stream, servedBy, headers, plus(attributes, key, value));
         }
 
         /** The same reply over another stream (e.g. one that observes the frames as they pass). */
         public Streaming withStream(FrameStream s) {
-            return new Streaming(s, servedBy, headers);
+            return new Streaming(s, servedBy, headers, attributes);
         }
     }
 }

@@ -8,7 +8,7 @@ import java.util.Optional;
 import java.util.function.LongSupplier;
 
 /**
- * What happened to one request, appended to by every stage as it goes: the route's decision, each attempt (the
+ * What happened to one request, appended to by every stage as it goes: who sent it, the route's decision, each attempt (the
  * deployment tried, when it started, when its first byte came, how it ended), the cache outcome, notes, and how
  * long each stage took. Created with the request's exchange and carried by every copy of it, so the outer stages
  * read it after the inner ones have failed as well as after they have answered; the outcome sinks (access log,
@@ -26,6 +26,7 @@ public final class Trace {
     private final Map<String, String> notes = new LinkedHashMap<>();
     private Decision decision;
     private String cache;
+    private Caller caller;
 
     public Trace(LongSupplier nanos) {
         this.nanos = nanos;
@@ -39,6 +40,16 @@ public final class Trace {
 
     public long startNanos() {
         return startNanos;
+    }
+
+    /** Records who the request was found to come from (the identifying stage's answer). */
+    public synchronized void identified(Caller c) {
+        this.caller = c;
+    }
+
+    /** The caller an identifying stage resolved, if one ran. */
+    public synchronized Optional<Caller> caller() {
+        return Optional.ofNullable(caller);
     }
 
     /** Records what routing decided: the ranked candidates and why. */

@@ -56,6 +56,11 @@ public final class AnthropicProvider implements Provider {
      * Anthropic's own token count for a Messages request ({@code /v1/messages/count_tokens}): system, messages and
      * tools, as the model will see them.
      */
+    @Override
+    public java.util.OptionalLong countInputTokens(Exchange exchange, Deployment deployment) {
+        return java.util.OptionalLong.of(countTokens(exchange, deployment));
+    }
+
     public long countTokens(Exchange exchange, Deployment deployment) {
         LlmRequest req = exchange.request();
         ObjectNode body = body(req, deployment.upstreamModel(req.model()));
@@ -87,6 +92,7 @@ public final class AnthropicProvider implements Provider {
             case COMPLETION -> true;
             case EMBEDDING -> throw new ArbiterException.BadRequest(
                     "model " + deployment.model() + " does not support embeddings", "model");
+            case COUNT_TOKENS, STORED_RESPONSE -> throw new ArbiterException.Internal(req.operation().label() + " is not an upstream call");
         };
         if (completion) req = asChat(req, deployment);
         ObjectNode body = body(req, deployment.upstreamModel(req.model()));

@@ -61,6 +61,7 @@ public final class OpenAiProvider implements Provider {
             case CHAT -> "/chat/completions";
             case COMPLETION -> "/completions";
             case EMBEDDING -> "/embeddings";
+            case COUNT_TOKENS, STORED_RESPONSE -> throw new ArbiterException.Internal(req.operation().label() + " is not an upstream call");
         };
         ObjectNode body = body(req, deployment.upstreamModel(req.model()));
         URI uri = uri(path, deployment.upstreamModel(req.model()));

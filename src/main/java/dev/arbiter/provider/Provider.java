@@ -13,6 +13,14 @@ import dev.arbiter.pipeline.Reply;
 public interface Provider {
     Reply call(Exchange exchange, Deployment deployment);
 
+    /**
+     * The upstream's own count of the request's input tokens (Anthropic's {@code count_tokens}), or empty when the
+     * upstream cannot count them and Arbiter's tokenizer estimate stands in.
+     */
+    default java.util.OptionalLong countInputTokens(Exchange exchange, Deployment deployment) {
+        return java.util.OptionalLong.empty();
+    }
+
     /** Releases connections and threads; the provider is not used afterwards. */
     default void close() {}
 }

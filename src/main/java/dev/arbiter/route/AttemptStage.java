@@ -7,6 +7,12 @@ import dev.arbiter.limit.ConcurrencyLimiter;
 import dev.arbiter.llm.Frame;
 import dev.arbiter.llm.FrameStream;
 import dev.arbiter.llm.LlmRequest;
+import dev.arbiter.llm.LlmResponse;
+import dev.arbiter.llm.Operation;
+import dev.arbiter.llm.Usage;
+import dev.arbiter.pipeline.ServedBy;
+import dev.arbiter.wire.Json;
+import dev.arbiter.wire.TokenCounter;
 import dev.arbiter.llm.Part;
 import dev.arbiter.llm.Tool;
 import dev.arbiter.llm.WireFormat;
@@ -19,6 +25,7 @@ import dev.arbiter.reasoning.ReasoningSeal;
 import dev.arbiter.provider.Deployment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -162,12 +169,18 @@ public final class AttemptStage implements Stage {
             ConcurrencyLimiter.Permit permit = d.limiter() == null ? null : d.limiter().acquire(exchange.deadline().remaining());
             try {
                 LlmRequest req = exchange.request();
+                if (req.operation() == Operation.COUNT_TOKENS) {
+                    Reply counted = countTokens(exchange, d);
+                    if (permit != null) permit.close();
+                    attempt.end(200, null);
+                    return counted;
+                }
                 var seal = new ReasoningSeal(d.nativeFormat(), d.upstreamModel(req.model()));
                 List<String> dropped = hostedTools(req, d);
                 Reply reply = d.provider().call(exchange.withRequest(forBackend(req, d, seal)), d);
                 if (!dropped.isEmpty()) reply = reply.withHeader("x-arbiter-dropped-tools", String.join(",", dropped));
                 reply = switch (reply) {
-                    case Reply.Complete c -> new Reply.Complete(seal.seal(c.response()), c.servedBy(), c.headers());
+                    case Reply.Complete c -> c.withResponse(seal.seal(c.response()));
                     case Reply.Streaming s -> s.withStream(new Traced(permit == null ? seal.seal(s.stream())
                             : Streams.onClose(seal.seal(s.stream()), permit::close), attempt));
                 };
@@ -186,6 +199,19 @@ public final class AttemptStage implements Stage {
             attempt.end(ErrorKind.of(e).status(), e.code() == null ? ErrorKind.of(e).openAiType() : e.code());
             throw e;
         }
+    }
+
+    /**
+     * A token count: the upstream's own where its provider can count (Anthropic's {@code count_tokens}), else Arbiter's
+     * tokenizer estimate; {@code x-arbiter-token-count} says which. The answer is {@code {"input_tokens": n}}.
+     */
+    private static Reply countTokens(Exchange exchange, Deployment d) {
+        OptionalLong upstream = d.provider().countInputTokens(exchange, d);
+        long n = upstream.orElseGet(() -> TokenCounter.countInput(exchange.request()));
+        var response = new LlmResponse(null, d.model(), 0, List.of(), new Usage(n, 0, 0, 0, 0, upstream.isEmpty()),
+                WireFormat.ANTHROPIC_MESSAGES, Json.object().put("input_tokens", n));
+        return new Reply.Complete(response, new ServedBy(d.model(), d.name(), d.providerName()))
+                .withHeader("x-arbiter-token-count", upstream.isPresent() ? d.providerName() : "estimate");
     }
 
     /** Waits for a held stream's first frame (or its end); a failure before it closes the stream and is thrown. */

@@ -7,7 +7,6 @@ import dev.arbiter.config.ConfigLoader;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.mock.MockConfig;
 import dev.arbiter.mock.MockProvider;
-import dev.arbiter.pipeline.CallerResolver;
 import dev.arbiter.pipeline.Pipeline;
 import dev.arbiter.pipeline.Stage;
 import dev.arbiter.route.ModelRegistry;
@@ -38,8 +37,7 @@ class RejectionHeadersTest {
                     .withHeader("x-ratelimit-reset-requests", "1.5s\r\nx-injected: 1");
         };
         try (var registry = new ModelRegistry(cfg, d -> new MockProvider(d.section(MockConfig.SECTION)))) {
-            var api = new HttpApi(cfg.server(), new Pipeline(List.of(limiter)), registry, cfg.section(StoreConfig.SECTION).create(),
-                    CallerResolver.random(), System::nanoTime);
+            var api = new HttpApi(cfg.server(), new Pipeline(List.of(limiter)), registry, System::nanoTime);
             WebServer server = WebServer.builder().host("127.0.0.1").port(0).routing(api::routing).build().start();
             try {
                 var res = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()

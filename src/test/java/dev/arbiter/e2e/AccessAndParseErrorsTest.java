@@ -58,10 +58,11 @@ class AccessAndParseErrorsTest {
                 new String[] {"GET", "/v1/models/mock-chat", "status=200", "method=GET"},
                 new String[] {"GET", "/healthz", "status=200", "path=/healthz"},
                 new String[] {"GET", "/readyz", "status=200", "path=/readyz"},
-                new String[] {"GET", "/v1/responses/resp_nope", "status=404", "path=/v1/responses/resp_nope"},
-                new String[] {"GET", "/v1/responses/resp_nope/input_items", "status=404", "error="},
-                new String[] {"DELETE", "/v1/responses/resp_nope", "status=404", "method=DELETE"},
-                new String[] {"POST", "/v1/messages/count_tokens", "status=200", "path=/v1/messages/count_tokens"});
+                // stored responses and token counts go through the pipeline: their line is the observe stage's
+                new String[] {"GET", "/v1/responses/resp_nope", "status=404", "op=stored_response"},
+                new String[] {"GET", "/v1/responses/resp_nope/input_items", "status=404", "error=not_found"},
+                new String[] {"DELETE", "/v1/responses/resp_nope", "status=404", "op=stored_response"},
+                new String[] {"POST", "/v1/messages/count_tokens", "status=200", "op=count_tokens"});
         for (String[] c : cases) {
             var b = java.net.http.HttpRequest.newBuilder(f.uri(c[1])).header("content-type", "application/json");
             var body = "{\"model\":\"mock-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";

@@ -72,4 +72,33 @@ class TraceTest {
         });
         assertThat(o.trace().stageTimes()).containsKeys("observe", "admit", "route", "attempt");
     }
+
+    @Test
+    void countTokens_goesThroughThePipeline_identifiedRoutedAndAttempted() {
+        var r = f.post("/v1/messages/count_tokens", "{\"model\":\"chat-anthropic\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                Map.of("x-request-id", "trace-count", "x-api-key", "sk-counter"));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.headers().firstValue("x-arbiter-token-count")).hasValue("anthropic");
+        assertThat(r.body()).contains("\"input_tokens\"");
+        Outcome o = outcome("trace-count");
+        assertThat(o.operation()).isEqualTo("count_tokens");
+        assertThat(o.caller()).startsWith("key:");
+        assertThat(o.costUsd()).isZero();
+        assertThat(o.trace().attempts()).singleElement().satisfies(a -> assertThat(a.deployment()).isEqualTo("up-anthropic"));
+        assertThat(o.trace().stageTimes()).containsKeys("observe", "identify", "admit", "responses", "route", "attempt");
+    }
+
+    @Test
+    void storedResponseRead_goesThroughThePipelineAsItsCaller() {
+        var created = f.post("/v1/responses", "{\"model\":\"mock-chat\",\"input\":\"hi\"}", Map.of("authorization", "Bearer sk-reader"));
+        assertThat(created.statusCode()).isEqualTo(200);
+        String id = dev.arbiter.wire.Json.parse(created.body()).path("id").asText();
+        var read = f.send(java.net.http.HttpRequest.newBuilder(f.uri("/v1/responses/" + id)).header("authorization", "Bearer sk-reader")
+                .header("x-request-id", "trace-read").GET().build());
+        assertThat(read.statusCode()).isEqualTo(200);
+        Outcome o = outcome("trace-read");
+        assertThat(o.operation()).isEqualTo("stored_response");
+        assertThat(o.caller()).startsWith("key:");
+        assertThat(o.trace().attempts()).isEmpty();
+    }
 }

@@ -1,4 +1,4 @@
-package dev.arbiter.observe;
+package dev.arbiter.wire;
 
 import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;

@@ -1,4 +1,6 @@
-package dev.arbiter.pipeline;
+package dev.arbiter.auth;
+
+import dev.arbiter.pipeline.Caller;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,6 @@
-package dev.arbiter.pipeline;
+package dev.arbiter.auth;
+
+import dev.arbiter.pipeline.Caller;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
