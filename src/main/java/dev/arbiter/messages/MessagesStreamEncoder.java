@@ -109,9 +109,13 @@ public final class MessagesStreamEncoder implements StreamEncoder {
         return List.of(SseEvent.named("error", Json.string(json)));
     }
 
+    /**
+     * Anthropic's {@code ping} once {@code message_start} is out; before it an SSE comment, since a client may take
+     * the first event for the message's start (Anthropic's API never sends a ping first).
+     */
     @Override
     public SseEvent keepAlive() {
-        return SseEvent.named("ping", "{\"type\":\"ping\"}");
+        return started ? SseEvent.named("ping", "{\"type\":\"ping\"}") : SseEvent.comment(" keep-alive");
     }
 
     private void on(StreamEvent e, List<SseEvent> out) {

@@ -297,6 +297,15 @@ class MessagesStreamTest {
         return events;
     }
 
+    @Test
+    void keepAlive_beforeMessageStart_isACommentThenPings() {
+        var encoder = new MessagesStreamEncoder("m", "msg_1", 7);
+        assertThat(encoder.keepAlive().event()).isNull();
+        assertThat(encoder.keepAlive().comment()).isNotNull();
+        encoder.encode(typed(new StreamEvent.Started("x", "m", 30)));
+        assertThat(encoder.keepAlive().event()).isEqualTo("ping");
+    }
+
     private static Frame typed(StreamEvent... events) {
         return Frame.of(WireFormat.OPENAI_CHAT, SseEvent.data("{}"), events);
     }
