@@ -22,6 +22,8 @@ import dev.arbiter.pipeline.Deadline;
 import dev.arbiter.pipeline.Exchange;
 import dev.arbiter.pipeline.Pipeline;
 import dev.arbiter.pipeline.Reply;
+import dev.arbiter.pipeline.Watchdog;
+import dev.arbiter.reasoning.ReasoningEnvelope;
 import dev.arbiter.observe.TokenCounter;
 import dev.arbiter.provider.AnthropicProvider;
 import dev.arbiter.route.DeploymentSelector;
@@ -80,16 +82,17 @@ public final class HttpApi {
     private final AtomicBoolean draining = new AtomicBoolean();
     private volatile boolean ready;
 
+    /** @param reasoning and {@code watchdog}: the gateway's own, for Responses answers and stream keep-alives */
     public HttpApi(ServerConfig server, Pipeline pipeline, ModelRegistry registry, ResponseStore store, CallerResolver callers,
-            LongSupplier nanos) {
+            LongSupplier nanos, ReasoningEnvelope reasoning, Watchdog watchdog) {
         this.server = server;
         this.callers = callers;
-        this.responses = new ResponsesSurface(store);
+        this.responses = new ResponsesSurface(store, reasoning);
         this.pipeline = pipeline;
         this.registry = registry;
         this.nanos = nanos;
         this.mapper = Json.requestMapper(server.maxJsonDepth(), server.maxStringBytes());
-        this.streams = new StreamWriter(server.keepAliveInterval());
+        this.streams = new StreamWriter(server.keepAliveInterval(), watchdog);
     }
 
     public void routing(HttpRouting.Builder r) {

@@ -18,6 +18,7 @@ import dev.arbiter.llm.Role;
 import dev.arbiter.llm.SseEvent;
 import dev.arbiter.llm.WireFormat;
 import dev.arbiter.pipeline.Caller;
+import dev.arbiter.reasoning.ReasoningEnvelope;
 import dev.arbiter.store.ResponseStore;
 import dev.arbiter.store.StoredResponse;
 import java.util.ArrayList;
@@ -37,9 +38,11 @@ import java.util.UUID;
 final class ResponsesSurface implements Surface {
 
     private final ResponseStore store;
+    private final ReasoningEnvelope reasoning;
 
-    ResponsesSurface(ResponseStore store) {
+    ResponsesSurface(ResponseStore store, ReasoningEnvelope reasoning) {
         this.store = store;
+        this.reasoning = reasoning;
     }
 
     @Override
@@ -127,10 +130,10 @@ final class ResponsesSurface implements Surface {
     @Override
     public ObjectNode encode(LlmResponse response, LlmRequest request, Caller caller, String requestId) {
         if (response.format() == WireFormat.OPENAI_RESPONSES && response.raw() != null) {
-            return ResponsesCodec.encodeResponse(response, request, null, 0);
+            return ResponsesCodec.encodeResponse(response, request, null, 0, reasoning);
         }
         String id = newId();
-        ObjectNode out = ResponsesCodec.encodeResponse(response, request, id, System.currentTimeMillis() / 1000);
+        ObjectNode out = ResponsesCodec.encodeResponse(response, request, id, System.currentTimeMillis() / 1000, reasoning);
         save(id, caller, request, out);
         return out;
     }
@@ -138,7 +141,7 @@ final class ResponsesSurface implements Surface {
     @Override
     public StreamEncoder streamEncoder(LlmRequest request, Caller caller, String requestId) {
         String id = newId();
-        return new Saving(new ResponsesStreamEncoder(request, id, System.currentTimeMillis() / 1000), id, caller, request);
+        return new Saving(new ResponsesStreamEncoder(request, id, System.currentTimeMillis() / 1000, reasoning), id, caller, request);
     }
 
     private void save(String id, Caller caller, LlmRequest request, ObjectNode response) {
