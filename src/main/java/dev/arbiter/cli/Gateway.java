@@ -66,7 +66,13 @@ public final class Gateway implements AutoCloseable {
         this.watchdog = new Watchdog("arbiter-watchdog", nanos);
         this.upstreams = new Upstreams(watchdog);
         var providers = new ProviderKind.Context(SecretMask.of(config), upstreams);
-        this.registry = new ModelRegistry(config, d -> PROVIDERS.create(d, providers), PROVIDERS::nativeFormat);
+        try {
+            this.registry = new ModelRegistry(config, d -> PROVIDERS.create(d, providers), PROVIDERS::nativeFormat);
+        } catch (RuntimeException e) {
+            upstreams.close();   // a provider that could not be made leaves no client threads behind
+            watchdog.close();
+            throw e;
+        }
         var sinks = new ArrayList<OutcomeSink>();
         sinks.add(new AccessLog());
         sinks.addAll(extraSinks);
