@@ -23,6 +23,8 @@ import dev.arbiter.pipeline.Deadline;
 import dev.arbiter.pipeline.Exchange;
 import dev.arbiter.pipeline.Pipeline;
 import dev.arbiter.pipeline.Reply;
+import dev.arbiter.pipeline.Watchdog;
+import dev.arbiter.reasoning.ReasoningEnvelope;
 import dev.arbiter.route.ModelRegistry;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
@@ -71,17 +73,21 @@ public final class HttpApi {
     private final LongSupplier nanos;
     private final ObjectMapper mapper;
     private final StreamWriter streams;
+    private final ResponsesSurface responses;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicBoolean draining = new AtomicBoolean();
     private volatile boolean ready;
 
-    public HttpApi(ServerConfig server, Pipeline pipeline, ModelRegistry registry, LongSupplier nanos) {
+    /** @param reasoning and {@code watchdog}: the gateway's own, for Responses answers and stream keep-alives */
+    public HttpApi(ServerConfig server, Pipeline pipeline, ModelRegistry registry, LongSupplier nanos, ReasoningEnvelope reasoning,
+            Watchdog watchdog) {
         this.server = server;
+        this.responses = new ResponsesSurface(reasoning);
         this.pipeline = pipeline;
         this.registry = registry;
         this.nanos = nanos;
         this.mapper = Json.requestMapper(server.maxJsonDepth(), server.maxStringBytes());
-        this.streams = new StreamWriter(server.keepAliveInterval());
+        this.streams = new StreamWriter(server.keepAliveInterval(), watchdog);
     }
 
     public void routing(HttpRouting.Builder r) {
@@ -89,7 +95,7 @@ public final class HttpApi {
         for (String p : new String[] {"/v1/completions", "/completions"}) r.post(p, (q, s) -> handle(Surface.COMPLETIONS, q, s));
         for (String p : new String[] {"/v1/embeddings", "/embeddings"}) r.post(p, (q, s) -> handle(Surface.EMBEDDINGS, q, s));
         r.post("/v1/messages", (q, s) -> handle(Surface.MESSAGES, q, s));
-        r.post("/v1/responses", (q, s) -> handle(Surface.RESPONSES, q, s));
+        r.post("/v1/responses", (q, s) -> handle(responses, q, s));
         r.post("/v1/messages/count_tokens", (q, s) -> handle(Surface.COUNT_TOKENS, q, s));
         r.get("/v1/responses/{id}", (q, s) -> storedResponse(q, s, "get"));
         r.get("/v1/responses/{id}/input_items", (q, s) -> storedResponse(q, s, "input_items"));
@@ -160,7 +166,7 @@ public final class HttpApi {
 
     /** {@code GET} or {@code DELETE /v1/responses/{id}} and its input items: answered by the pipeline's Responses stage. */
     private void storedResponse(ServerRequest req, ServerResponse res, String action) {
-        run(Surface.RESPONSES, req, res, () -> {
+        run(responses, req, res, () -> {
             ObjectNode query = Json.object();
             for (String name : new String[] {"limit", "order", "after"}) {
                 if (req.query().contains(name)) query.put(name, req.query().get(name));

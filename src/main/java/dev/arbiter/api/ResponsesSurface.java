@@ -9,6 +9,7 @@ import dev.arbiter.llm.Operation;
 import dev.arbiter.llm.SseEvent;
 import dev.arbiter.llm.WireFormat;
 import dev.arbiter.pipeline.Reply;
+import dev.arbiter.reasoning.ReasoningEnvelope;
 import dev.arbiter.responses.ResponsesCodec;
 import dev.arbiter.responses.ResponsesStreamEncoder;
 import dev.arbiter.store.ResponsesStage;
@@ -24,6 +25,12 @@ import java.util.List;
  * ({@code GET} or {@code DELETE /v1/responses/{id}}) is answered with the stage's body.
  */
 final class ResponsesSurface implements Surface {
+    private final ReasoningEnvelope reasoning;
+
+    ResponsesSurface(ReasoningEnvelope reasoning) {
+        this.reasoning = reasoning;
+    }
+
     @Override
     public LlmRequest decode(ObjectNode body) {
         return ResponsesCodec.decodeRequest(body);
@@ -39,8 +46,8 @@ final class ResponsesSurface implements Surface {
         var response = reply.response();
         if (request.operation() == Operation.STORED_RESPONSE) return response.raw();
         var assigned = reply.attribute(ResponsesStage.ASSIGNED);
-        if (assigned.isEmpty()) return ResponsesCodec.encodeResponse(response, request, null, 0);
-        ObjectNode out = ResponsesCodec.encodeResponse(response, request, assigned.get().id(), assigned.get().created());
+        if (assigned.isEmpty()) return ResponsesCodec.encodeResponse(response, request, null, 0, reasoning);
+        ObjectNode out = ResponsesCodec.encodeResponse(response, request, assigned.get().id(), assigned.get().created(), reasoning);
         assigned.get().onEncoded().accept(out);
         return out;
     }
@@ -49,7 +56,7 @@ final class ResponsesSurface implements Surface {
     public StreamEncoder streamEncoder(Reply.Streaming reply, LlmRequest request, String requestId) {
         var assigned = reply.attribute(ResponsesStage.ASSIGNED)
                 .orElseThrow(() -> new ArbiterException.Internal("a Responses stream without an assigned id"));
-        return new Saving(new ResponsesStreamEncoder(request, assigned.id(), assigned.created()), assigned);
+        return new Saving(new ResponsesStreamEncoder(request, assigned.id(), assigned.created(), reasoning), assigned);
     }
 
     /** Hands a bridged stream's final response, read from the {@code response.completed} event it encoded, to the stage. */

@@ -28,11 +28,13 @@ final class StreamWriter {
     private static final Logger log = LoggerFactory.getLogger(StreamWriter.class);
     private static final long STALE_NANOS = 5_000_000;
     private final Duration keepAlive;
+    private final Watchdog watchdog;
     /** Streams being written, so that a shutdown past its drain timeout can end each one properly. */
     private final java.util.Set<Active> active = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    StreamWriter(Duration keepAlive) {
+    StreamWriter(Duration keepAlive, Watchdog watchdog) {
         this.keepAlive = keepAlive;
+        this.watchdog = watchdog;
     }
 
     /** A stream being written, and why it was cut (null while it runs). */
@@ -77,9 +79,9 @@ final class StreamWriter {
             res.header("x-accel-buffering", "no");
             var gathered = http10 ? new java.io.ByteArrayOutputStream() : null;
             Sink sink = new Sink(http10 ? gathered : res.outputStream(), stream);
-            // checked on the shared watchdog's tick rather than a timer per stream, which would wake a thread
+            // checked on the gateway's watchdog's tick rather than a timer per stream, which would wake a thread
             // for every stream; the write itself goes to a virtual thread, since a client may not be reading
-            Watchdog.Armed timer = http10 ? null : Watchdog.shared().every(() -> sink.keepAliveIfDue(encoder.keepAlive(), keepAlive));
+            Watchdog.Armed timer = http10 ? null : watchdog.every(() -> sink.keepAliveIfDue(encoder.keepAlive(), keepAlive));
             Active self = new Active(stream);
             active.add(self);
             try {

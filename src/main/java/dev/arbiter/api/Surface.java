@@ -81,8 +81,6 @@ interface Surface {
                 throw new ArbiterException.BadRequest("embeddings cannot be streamed", "stream");
             }, false);
 
-    Surface RESPONSES = new ResponsesSurface();
-
     /**
      * Anthropic's {@code count_tokens}: a Messages request (with {@code max_tokens} defaulted, as the endpoint does
      * not need it) whose answer is the pipeline's {@code {"input_tokens": n}}.

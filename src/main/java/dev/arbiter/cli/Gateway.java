@@ -6,20 +6,21 @@ import dev.arbiter.api.TransportErrors;
 import dev.arbiter.auth.CallerResolver;
 import dev.arbiter.auth.IdentifyStage;
 import dev.arbiter.config.ArbiterConfig;
-import dev.arbiter.config.DeploymentConfig;
 import dev.arbiter.limit.AdmitStage;
 import dev.arbiter.limit.ConcurrencyLimiter;
-import dev.arbiter.mock.MockConfig;
 import dev.arbiter.mock.MockProvider;
 import dev.arbiter.observe.AccessLog;
 import dev.arbiter.observe.ObserveStage;
 import dev.arbiter.observe.OutcomeSink;
 import dev.arbiter.pipeline.Pipeline;
 import dev.arbiter.pipeline.Stage;
+import dev.arbiter.pipeline.Watchdog;
 import dev.arbiter.provider.AnthropicProvider;
 import dev.arbiter.provider.OpenAiProvider;
-import dev.arbiter.provider.Provider;
+import dev.arbiter.provider.ProviderKind;
+import dev.arbiter.provider.Providers;
 import dev.arbiter.provider.SecretMask;
+import dev.arbiter.provider.Upstreams;
 import dev.arbiter.reasoning.ReasoningConfig;
 import dev.arbiter.reasoning.ReasoningEnvelope;
 import dev.arbiter.route.AttemptPolicy;
@@ -47,17 +48,34 @@ public final class Gateway implements AutoCloseable {
     /** How long streams cut at the drain timeout get to write their end. */
     private static final Duration CUT_GRACE = Duration.ofSeconds(2);
 
+    /** The providers deployments may name: a new provider is its package plus one entry here. */
+    public static final Providers PROVIDERS = Providers.of(
+            OpenAiProvider.OPENAI,
+            OpenAiProvider.AZURE,
+            AnthropicProvider.KIND,
+            MockProvider.KIND);
+
     private final ArbiterConfig config;
+    private final Watchdog watchdog;
+    private final Upstreams upstreams;
     private final ModelRegistry registry;
     private final HttpApi api;
     private final WebServer server;
 
     private Gateway(ArbiterConfig config, List<OutcomeSink> extraSinks) {
         this.config = config;
-        ReasoningEnvelope.install(config.section(ReasoningConfig.SECTION).envelope());
         LongSupplier nanos = System::nanoTime;
-        SecretMask secrets = SecretMask.of(config);
-        this.registry = new ModelRegistry(config, d -> provider(d, secrets));
+        ReasoningEnvelope reasoning = config.section(ReasoningConfig.SECTION).envelope();
+        this.watchdog = new Watchdog("arbiter-watchdog", nanos);
+        this.upstreams = new Upstreams(watchdog);
+        var providers = new ProviderKind.Context(SecretMask.of(config), upstreams);
+        try {
+            this.registry = new ModelRegistry(config, d -> PROVIDERS.create(d, providers), PROVIDERS::nativeFormat);
+        } catch (RuntimeException e) {
+            upstreams.close();   // a provider that could not be made leaves no client threads behind
+            watchdog.close();
+            throw e;
+        }
         var sinks = new ArrayList<OutcomeSink>();
         sinks.add(new AccessLog());
         sinks.addAll(extraSinks);
@@ -68,8 +86,8 @@ public final class Gateway implements AutoCloseable {
                 new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
                 new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
                 new RouteStage(registry, DeploymentSelector.weightedRandom()),
-                new AttemptStage(AttemptPolicy.ONCE));
-        this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos);
+                new AttemptStage(AttemptPolicy.ONCE, reasoning));
+        this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog);
         this.server = WebServer.builder()
                 .host(config.server().host())
                 .port(config.server().port())
@@ -90,15 +108,6 @@ public final class Gateway implements AutoCloseable {
                 .build();
     }
 
-    static Provider provider(DeploymentConfig d, SecretMask secrets) {
-        return switch (d.provider()) {
-            case "openai", "azure" -> new OpenAiProvider(d, secrets);
-            case "anthropic" -> new AnthropicProvider(d, secrets);
-            case "mock" -> new MockProvider(d.section(MockConfig.SECTION));
-            default -> throw new IllegalArgumentException("unknown provider " + d.provider());
-        };
-    }
-
     /** Starts a gateway; {@code extraSinks} receive every request's outcome (tests and later features). */
     public static Gateway start(ArbiterConfig config, List<OutcomeSink> extraSinks) {
         Gateway g = new Gateway(config, extraSinks);
@@ -107,6 +116,7 @@ public final class Gateway implements AutoCloseable {
         // must not look started
         if (!g.server.isRunning() || g.server.port() <= 0) {
             g.server.stop();
+            g.release();
             throw new IllegalStateException("could not listen on " + config.server().host() + ":" + config.server().port()
                     + " (is another process using that port?)");
         }
@@ -127,9 +137,14 @@ public final class Gateway implements AutoCloseable {
         return registry;
     }
 
+    /** The gateway's upstream endpoints (for tests and the admin API to come). */
+    public Upstreams upstreams() {
+        return upstreams;
+    }
+
     /**
      * Graceful stop: new requests get 503, those in flight run on until done or the drain timeout, then the
-     * server stops and upstream connections are released.
+     * server stops, upstream connections are closed and the gateway's threads end.
      */
     @Override
     public void close() {
@@ -159,6 +174,12 @@ public final class Gateway implements AutoCloseable {
             }
         }
         server.stop();
+        release();
+    }
+
+    private void release() {
         registry.close();
+        upstreams.close();
+        watchdog.close();
     }
 }

@@ -21,8 +21,8 @@ public final class Sections {
     private Sections() {
     }
 
-    /** The loader of Arbiter's whole configuration, reading {@code ${VAR}} from {@code env}. */
+    /** The loader of Arbiter's whole configuration, with its providers, reading {@code ${VAR}} from {@code env}. */
     public static ConfigLoader loader(Function<String, String> env) {
-        return new ConfigLoader(env, ALL);
+        return new ConfigLoader(env, ALL).withProviders(Gateway.PROVIDERS.rules());
     }
 }

@@ -129,7 +129,7 @@ final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         try {
-            cfg = config(ConfigLoader.fromSystemEnv(Sections.ALL));
+            cfg = config(Sections.loader(System::getenv));
         } catch (ConfigException e) {
             err.println("Invalid configuration:");
             e.problems().forEach(p -> err.println("  " + p));

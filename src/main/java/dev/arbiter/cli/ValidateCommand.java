@@ -2,7 +2,6 @@ package dev.arbiter.cli;
 
 import dev.arbiter.config.ArbiterConfig;
 import dev.arbiter.config.ConfigException;
-import dev.arbiter.config.ConfigLoader;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -22,7 +21,7 @@ final class ValidateCommand implements Callable<Integer> {
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
         try {
-            ArbiterConfig cfg = ConfigLoader.fromSystemEnv(Sections.ALL).load(config);
+            ArbiterConfig cfg = Sections.loader(System::getenv).load(config);
             out.println(config + ": OK (" + cfg.models().size() + " models, "
                     + cfg.models().stream().mapToInt(m -> m.deployments().size()).sum() + " deployments)");
             return 0;

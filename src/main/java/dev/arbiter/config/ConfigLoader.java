@@ -33,6 +33,8 @@ public final class ConfigLoader {
 
     private final Function<String, String> env;
     private final List<Section<?>> sections;
+    /** The providers deployments may name, by name; empty: any name, with no provider's own checks. */
+    private final Map<String, ProviderRule> providers;
 
     /** A loader of the core alone: a file with any other section is invalid. */
     public ConfigLoader(Function<String, String> env) {
@@ -41,13 +43,30 @@ public final class ConfigLoader {
 
     /** A loader of the core and these sections; two sections on one key are a programming error, rejected here. */
     public ConfigLoader(Function<String, String> env, List<Section<?>> sections) {
+        this(env, sections, Map.of());
+    }
+
+    private ConfigLoader(Function<String, String> env, List<Section<?>> sections, Map<String, ProviderRule> providers) {
         this.env = env;
+        this.providers = providers;
         this.sections = List.copyOf(sections);
         var keys = new HashSet<String>();
         for (Section<?> s : CORE) keys.add(s.toString());
         for (Section<?> s : this.sections) {
             if (!keys.add(s.toString())) throw new IllegalArgumentException("two config sections on one key: " + s);
         }
+    }
+
+    /**
+     * This loader, with the providers deployments may name: an unknown name, an {@code api} the provider does not
+     * take, or a key it needs and lacks is a problem of the file, reported with the rest.
+     */
+    public ConfigLoader withProviders(List<ProviderRule> rules) {
+        var byName = new LinkedHashMap<String, ProviderRule>();
+        for (ProviderRule r : rules) {
+            if (byName.putIfAbsent(r.name(), r) != null) throw new IllegalArgumentException("two providers named " + r.name());
+        }
+        return new ConfigLoader(env, sections, Map.copyOf(byName));
     }
 
     public static ConfigLoader fromSystemEnv(List<Section<?>> sections) {
@@ -195,9 +214,23 @@ public final class ConfigLoader {
         TlsConfig tls = tls(d.child("tls"));
         SectionValues sections = sections(d, Section.Scope.DEPLOYMENT);
         String named = name != null ? name : byProvider;
-        return d.build(() -> new DeploymentConfig(named, provider, model, baseUrl, key, weight, price, contextWindow,
-                connectTimeout, timeout, maxInFlight, apiVersion, headers, sections, api, hostedTools, anthropicBeta,
-                maxResponseBytes, maxEventBytes, tls));
+        ProviderRule rule = provider == null ? null : providers.get(provider);
+        if (!providers.isEmpty() && provider != null && rule == null) {
+            d.problem(d.path().isEmpty() ? "provider" : d.path() + ".provider", provider,
+                    "one of " + String.join(", ", new java.util.TreeSet<>(providers.keySet())));
+        }
+        String chosenApi = api == null && rule != null ? rule.defaultApi() : api;
+        return d.build(() -> {
+            var dc = new DeploymentConfig(named, provider, model, baseUrl, key, weight, price, contextWindow,
+                    connectTimeout, timeout, maxInFlight, apiVersion, headers, sections, chosenApi, hostedTools, anthropicBeta,
+                    maxResponseBytes, maxEventBytes, tls);
+            if (rule != null) {
+                var checks = new ConfigException.Checks();
+                rule.check(dc, checks);
+                checks.throwIfAny();
+            }
+            return dc;
+        });
     }
 
     private static TlsConfig tls(ConfigNode t) {

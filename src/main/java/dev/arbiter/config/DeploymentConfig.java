@@ -9,7 +9,8 @@ import java.util.Set;
 /**
  * One place a logical model is served: a provider, the model name it knows, where and how to reach it.
  *
- * @param provider {@code openai} (any OpenAI-compatible server), {@code azure}, {@code anthropic} or {@code mock}
+ * @param provider the name of a registered provider ({@code openai} for any OpenAI-compatible server, {@code azure},
+ *     {@code anthropic}, {@code mock}); the loader checks it and the provider's own keys against its {@link ProviderRule}
  * @param model the upstream's own model name
  * @param apiKey the upstream credential, usually {@code ${ENV_VAR}}; null when the upstream needs none
  * @param weight share of traffic among the model's deployments
@@ -19,8 +20,10 @@ import java.util.Set;
  * @param headers extra headers sent upstream
  * @param sections the records of the per-deployment sections this deployment set (e.g. the mock provider's
  *     {@code mock:} block); read them with {@link #section}
- * @param api the upstream API a provider {@code openai} calls: {@code chat} (chat completions, the default) or
- *     {@code responses} (its own /v1/responses, e.g. OpenAI or recent vLLM; Responses clients are passed through)
+ * @param api the upstream API the provider calls, one its rule allows: for {@code openai}, {@code chat} (chat
+ *     completions, the default) or {@code responses} (its own /v1/responses, e.g. OpenAI or recent vLLM; Responses
+ *     clients are passed through); {@code messages} for {@code anthropic}. The loader fills in the provider's default;
+ *     made in code without one, {@code chat}
  * @param hostedTools what to do with hosted tools (web_search, file_search, ...) this upstream cannot run:
  *     {@code drop} them and name them in the {@code x-arbiter-dropped-tools} header, or {@code reject} with 400
  * @param anthropicBeta the {@code anthropic-beta} flags forwarded to this (Anthropic) deployment; null forwards
@@ -37,7 +40,6 @@ public record DeploymentConfig(String name, String provider, String model, URI b
                                String api, String hostedTools, List<String> anthropicBeta, int maxResponseBytes,
                                int maxEventBytes, TlsConfig tls) {
 
-    public static final Set<String> PROVIDERS = Set.of("openai", "azure", "anthropic", "mock");
     /** The upstream model name that means "whatever model the client asked for". */
     public static final String ANY_MODEL = "*";
     public static final int DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
@@ -64,18 +66,14 @@ public record DeploymentConfig(String name, String provider, String model, URI b
     public DeploymentConfig {
         headers = headers == null ? Map.of() : Map.copyOf(headers);
         sections = sections == null ? SectionValues.NONE : sections;
-        api = api == null ? ("anthropic".equals(provider) ? "messages" : "chat") : api;
+        api = api == null ? "chat" : api;
         hostedTools = hostedTools == null ? "drop" : hostedTools;
         anthropicBeta = anthropicBeta == null ? null : List.copyOf(anthropicBeta);
         price = price == null ? PriceConfig.FREE : price;
-        boolean known = provider != null && PROVIDERS.contains(provider);
         // every check runs, so one bad field does not hide the next
         var checks = new ConfigException.Checks();
         checks.require(name != null && !name.isBlank(), "deployment.name", name, "a non-empty name");
-        checks.require(known, "provider", provider, "one of azure, anthropic, mock, openai");
-        checks.require(!known || ("anthropic".equals(provider) ? api.equals("messages")
-                        : "openai".equals(provider) ? Set.of("chat", "responses").contains(api) : api.equals("chat")),
-                "api", api, "chat or responses for provider openai; messages for anthropic; chat for azure and mock");
+        checks.require(provider != null && !provider.isBlank(), "provider", provider, "a provider name");
         checks.require(Set.of("drop", "reject").contains(hostedTools), "hosted-tools", hostedTools, "drop or reject");
         checks.require(model != null && !model.isBlank(), "model", model, "the upstream model name");
         checks.require(weight >= 0, "weight", weight, ">= 0");
@@ -87,16 +85,12 @@ public record DeploymentConfig(String name, String provider, String model, URI b
                 maxResponseBytes, "from 1024 to " + MAX_BYTES_LIMIT);
         checks.require(maxEventBytes >= 1024 && maxEventBytes <= MAX_BYTES_LIMIT, "max-event-bytes",
                 maxEventBytes, "from 1024 to " + MAX_BYTES_LIMIT);
-        if (!"mock".equals(provider)) {
-            checks.require(baseUrl != null && baseUrl.isAbsolute()
+        if (baseUrl != null) {
+            checks.require(baseUrl.isAbsolute() && baseUrl.getHost() != null
                             && ("http".equals(baseUrl.getScheme()) || "https".equals(baseUrl.getScheme())),
                     "base-url", baseUrl, "an absolute http(s) URL");
-            checks.require(tls == null || baseUrl == null || "https".equals(baseUrl.getScheme()), "tls", "(set)",
+            checks.require(tls == null || "https".equals(baseUrl.getScheme()), "tls", "(set)",
                     "no tls settings for an http:// base-url");
-        }
-        if ("azure".equals(provider)) {
-            checks.require(apiVersion != null && !apiVersion.isBlank(), "api-version", apiVersion,
-                    "Azure's api-version, e.g. 2024-10-21");
         }
         checks.throwIfAny();
     }

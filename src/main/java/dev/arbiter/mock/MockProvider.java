@@ -23,7 +23,9 @@ import dev.arbiter.pipeline.Deadline;
 import dev.arbiter.pipeline.Exchange;
 import dev.arbiter.pipeline.Reply;
 import dev.arbiter.pipeline.ServedBy;
+import dev.arbiter.config.ProviderRule;
 import dev.arbiter.provider.Provider;
+import dev.arbiter.provider.ProviderKind;
 import dev.arbiter.provider.Deployment;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -48,6 +50,10 @@ import java.util.function.BooleanSupplier;
  */
 public final class MockProvider implements Provider {
     private final MockEngine engine;
+
+    /** {@code provider: mock}: answered in process, no upstream. Registered by the CLI wiring alone. */
+    public static final ProviderKind KIND = new ProviderKind(new ProviderRule("mock", List.of("chat"), false, false),
+            api -> WireFormat.OPENAI_CHAT, (d, context) -> new MockProvider(d.section(MockConfig.SECTION)));
 
     public MockProvider(MockConfig config) {
         this(new MockEngine(config));

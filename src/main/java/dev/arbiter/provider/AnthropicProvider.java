@@ -16,6 +16,7 @@ import dev.arbiter.llm.WireFormat;
 import dev.arbiter.pipeline.Exchange;
 import dev.arbiter.pipeline.Reply;
 import dev.arbiter.pipeline.ServedBy;
+import dev.arbiter.config.ProviderRule;
 import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,20 +30,19 @@ import java.util.Map;
  */
 public final class AnthropicProvider implements Provider {
     static final String DEFAULT_VERSION = "2023-06-01";
+    /** {@code provider: anthropic}. */
+    public static final ProviderKind KIND = new ProviderKind(
+            new ProviderRule("anthropic", List.of("messages"), true, false),
+            api -> WireFormat.ANTHROPIC_MESSAGES,
+            (d, context) -> new AnthropicProvider(d, context.http(d)));
 
     private final DeploymentConfig config;
     private final UpstreamHttp http;
     private final URI messages;
 
-    /** A provider that masks only this deployment's own secrets in upstream text. */
-    public AnthropicProvider(DeploymentConfig config) {
-        this(config, SecretMask.of(java.util.List.of(config)));
-    }
-
-    /** @param secrets the gateway's configured secrets, masked in any upstream text logged or passed on */
-    public AnthropicProvider(DeploymentConfig config, SecretMask secrets) {
+    private AnthropicProvider(DeploymentConfig config, UpstreamHttp http) {
         this.config = config;
-        this.http = new UpstreamHttp(config, secrets);
+        this.http = http;
         this.messages = messagesUri(config.baseUrl());
     }
 
@@ -194,10 +194,5 @@ public final class AnthropicProvider implements Provider {
                         c.stopSequence(), c.logprobs()))
                 .toList();
         return new LlmResponse(r.id(), r.model(), r.created(), choices, r.usage(), r.format(), r.raw());
-    }
-
-    @Override
-    public void close() {
-        http.close();
     }
 }

@@ -20,7 +20,9 @@ import dev.arbiter.pipeline.ServedBy;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import dev.arbiter.config.ProviderRule;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -30,6 +32,17 @@ import java.util.Map;
  * replaced (and, for streams, usage requested); other formats are encoded by {@link ChatCodec}.
  */
 public final class OpenAiProvider implements Provider {
+    /** {@code provider: openai}: chat completions, or the upstream's own Responses API with {@code api: responses}. */
+    public static final ProviderKind OPENAI = new ProviderKind(
+            new ProviderRule("openai", List.of("chat", "responses"), true, false),
+            api -> "responses".equals(api) ? WireFormat.OPENAI_RESPONSES : WireFormat.OPENAI_CHAT,
+            (d, context) -> new OpenAiProvider(d, context.http(d)));
+    /** {@code provider: azure}: Azure OpenAI's chat completions. */
+    public static final ProviderKind AZURE = new ProviderKind(
+            new ProviderRule("azure", List.of("chat"), true, true),
+            api -> WireFormat.OPENAI_CHAT,
+            (d, context) -> new OpenAiProvider(d, context.http(d)));
+
     private final DeploymentConfig config;
     private final UpstreamHttp http;
     private final boolean azure;
@@ -37,20 +50,14 @@ public final class OpenAiProvider implements Provider {
     private final boolean responsesApi;
     private final boolean developerRole;
 
-    /** A provider that masks only this deployment's own secrets in upstream text. */
-    public OpenAiProvider(DeploymentConfig config) {
-        this(config, SecretMask.of(java.util.List.of(config)));
-    }
-
-    /** @param secrets the gateway's configured secrets, masked in any upstream text logged or passed on */
-    public OpenAiProvider(DeploymentConfig config, SecretMask secrets) {
+    private OpenAiProvider(DeploymentConfig config, UpstreamHttp http) {
         this.config = config;
         this.azure = "azure".equals(config.provider());
         this.providerName = config.provider();
         this.responsesApi = "responses".equals(config.api());
         String host = config.baseUrl().getHost() == null ? "" : config.baseUrl().getHost();
         this.developerRole = azure || host.equals("api.openai.com");
-        this.http = new UpstreamHttp(config, secrets);
+        this.http = http;
     }
 
     @Override
@@ -146,10 +153,5 @@ public final class OpenAiProvider implements Provider {
             else h.put("authorization", "Bearer " + config.apiKey().reveal());
         }
         return h;
-    }
-
-    @Override
-    public void close() {
-        http.close();
     }
 }

@@ -26,13 +26,12 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>Format: {@code arb1.<base64url(json)>.<base64url(hmac)>}. The key comes from config or is generated at
  * start, in which case envelopes do not survive a restart (their reasoning is then dropped, as after a
- * fallback to another backend). The instance is process-wide, installed once at start, because every codec
- * needs it and threading it through each encode call would buy nothing.
+ * fallback to another backend). One instance belongs to one gateway and is passed to what seals and opens
+ * reasoning (the attempt step's {@link ReasoningSeal}, the Responses encoders): two gateways in one process keep
+ * apart, each refusing the other's envelopes unless they share a configured key.
  */
 public final class ReasoningEnvelope {
     private static final String PREFIX = "arb1.";
-    private static volatile ReasoningEnvelope current = new ReasoningEnvelope(randomKey());
-
     private final SecretKeySpec key;
 
     /** What the backend that produced some reasoning needs back to continue from it. */
@@ -41,14 +40,6 @@ public final class ReasoningEnvelope {
     public ReasoningEnvelope(byte[] key) {
         if (key.length < 16) throw new IllegalArgumentException("reasoning key must be at least 16 bytes");
         this.key = new SecretKeySpec(key.clone(), "HmacSHA256");
-    }
-
-    public static ReasoningEnvelope current() {
-        return current;
-    }
-
-    public static void install(ReasoningEnvelope envelope) {
-        current = envelope;
     }
 
     public static byte[] randomKey() {

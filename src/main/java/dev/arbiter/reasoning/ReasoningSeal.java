@@ -33,20 +33,19 @@ import java.util.Optional;
  * body, envelopes are unwrapped to the native token or the block is removed. Nothing is forged.
  */
 public final class ReasoningSeal {
+    private final ReasoningEnvelope envelope;
     private final WireFormat format;
     private final String model;
 
-    public ReasoningSeal(WireFormat format, String model) {
+    /** @param envelope the gateway's envelope, which seals and opens the tokens */
+    public ReasoningSeal(ReasoningEnvelope envelope, WireFormat format, String model) {
+        this.envelope = envelope;
         this.format = format;
         this.model = model;
     }
 
-    private static ReasoningEnvelope envelope() {
-        return ReasoningEnvelope.current();
-    }
-
     private String seal(String text, String token, String itemId, boolean redacted) {
-        return envelope().seal(new ReasoningEnvelope.Sealed(format, model, text, token, itemId, redacted));
+        return envelope.seal(new ReasoningEnvelope.Sealed(format, model, text, token, itemId, redacted));
     }
 
     private Part.Reasoning sealed(Part.Reasoning r) {
@@ -89,7 +88,7 @@ public final class ReasoningSeal {
     /** What the envelope in {@code r} holds for this backend, if it is one of this backend's. */
     public Optional<ReasoningEnvelope.Sealed> open(Part.Reasoning r) {
         String token = ReasoningEnvelope.isEnvelope(r.signature()) ? r.signature() : r.encrypted();
-        return envelope().openFor(token, format, model);
+        return envelope.openFor(token, format, model);
     }
 
     /** A translated request with reasoning rebuilt in this backend's native form, or dropped when not its own. */
@@ -132,7 +131,7 @@ public final class ReasoningSeal {
                         if (!"reasoning".equals(item.path("type").asText())) continue;
                         String token = item.path("encrypted_content").asText(null);
                         if (!ReasoningEnvelope.isEnvelope(token)) continue;
-                        var s = envelope().openFor(token, format, model);
+                        var s = envelope.openFor(token, format, model);
                         if (s.isPresent() && s.get().token() != null) ((ObjectNode) item).put("encrypted_content", s.get().token());
                         else items.remove(i);
                     }
@@ -150,7 +149,7 @@ public final class ReasoningSeal {
             if (field == null) continue;
             String token = b.path(field).asText(null);
             if (!ReasoningEnvelope.isEnvelope(token)) continue;
-            var s = envelope().openFor(token, format, model);
+            var s = envelope.openFor(token, format, model);
             if (s.isPresent() && s.get().token() != null) ((ObjectNode) b).put(field, s.get().token());
             else blocks.remove(i);
         }

@@ -166,7 +166,7 @@ public final class ResponsesCodec {
                 continue;
             }
             leading = false;
-            if (m.role() == Role.ASSISTANT) assistantItems(m, upstreamModel, tools, customCalls, input);
+            if (m.role() == Role.ASSISTANT) assistantItems(m, tools, customCalls, input);
             else userItems(m, customCalls, input);
         }
         if (!instructions.isEmpty()) out.put("instructions", instructions.toString());
@@ -192,7 +192,7 @@ public final class ResponsesCodec {
         return out;
     }
 
-    private static void assistantItems(Message m, String upstreamModel, ResponsesTools tools,
+    private static void assistantItems(Message m, ResponsesTools tools,
                                        Set<String> customCalls, ArrayNode input) {
         var text = new StringBuilder();
         for (Part p : m.parts()) {
@@ -218,7 +218,7 @@ public final class ResponsesCodec {
                     namespaced(input.addObject().put("type", "custom_tool_call").put("call_id", c.id()), tools.target(c.name()))
                             .put("input", c.input());
                 }
-                case Part.Reasoning r -> reasoningItem(r, upstreamModel).ifPresent(input::add);
+                case Part.Reasoning r -> reasoningItem(r).ifPresent(input::add);
                 case Part.Opaque o when o.format() == WireFormat.OPENAI_RESPONSES -> input.add(o.raw().deepCopy());
                 default -> { }
             }
@@ -240,28 +240,17 @@ public final class ResponsesCodec {
 
     /**
      * The upstream's own reasoning item: {@code r}'s encrypted content when it is the upstream's own token (a
-     * Responses client's, or one that {@code ReasoningSeal.resolve} took out of its envelope for this backend,
-     * as it does for every translated request before it gets here), else the token of an envelope still sealed
-     * for this format and model; none otherwise.
+     * Responses client's, or one that {@code ReasoningSeal.resolve} took out of its envelope for this backend, as
+     * the attempt step does for every translated request before it gets here); none otherwise. Envelopes are opened
+     * only there, with the gateway's key: one still here was not this backend's, and is dropped.
      */
-    private static Optional<ObjectNode> reasoningItem(Part.Reasoning r, String upstreamModel) {
-        if (r.encrypted() != null && !r.encrypted().isEmpty() && !ReasoningEnvelope.isEnvelope(r.encrypted())) {
-            ObjectNode item = Json.object().put("type", "reasoning");
-            if (r.id() != null) item.put("id", r.id());
-            ArrayNode summary = item.putArray("summary");
-            r.summary().forEach(s -> summary.addObject().put("type", "summary_text").put("text", s));
-            return Optional.of(item.put("encrypted_content", r.encrypted()));
-        }
-        ReasoningEnvelope envelope = ReasoningEnvelope.current();
-        for (String token : new String[] {r.encrypted(), r.signature()}) {
-            Optional<ReasoningEnvelope.Sealed> sealed = envelope.openFor(token, WireFormat.OPENAI_RESPONSES, upstreamModel);
-            if (sealed.isEmpty() || sealed.get().token() == null) continue;
-            ObjectNode item = Json.object().put("type", "reasoning");
-            if (sealed.get().itemId() != null) item.put("id", sealed.get().itemId());
-            item.putArray("summary");
-            return Optional.of(item.put("encrypted_content", sealed.get().token()));
-        }
-        return Optional.empty();
+    private static Optional<ObjectNode> reasoningItem(Part.Reasoning r) {
+        if (r.encrypted() == null || r.encrypted().isEmpty() || ReasoningEnvelope.isEnvelope(r.encrypted())) return Optional.empty();
+        ObjectNode item = Json.object().put("type", "reasoning");
+        if (r.id() != null) item.put("id", r.id());
+        ArrayNode summary = item.putArray("summary");
+        r.summary().forEach(s -> summary.addObject().put("type", "summary_text").put("text", s));
+        return Optional.of(item.put("encrypted_content", r.encrypted()));
     }
 
     private static void userItems(Message m, Set<String> customCalls, ArrayNode input) {
@@ -328,9 +317,11 @@ public final class ResponsesCodec {
     /**
      * The Response object a Responses client expects. One that came from a Responses upstream is returned as it
      * came, with only its {@code id} replaced by {@code responseId} when one is given; any other is built from
-     * the first choice, echoing the request's settings as OpenAI does.
+     * the first choice, echoing the request's settings as OpenAI does; reasoning from another format is sealed in
+     * {@code reasoningEnvelope}, the gateway's.
      */
-    public static ObjectNode encodeResponse(LlmResponse r, LlmRequest req, String responseId, long createdAt) {
-        return ResponsesOutput.encode(r, req, responseId, createdAt);
+    public static ObjectNode encodeResponse(LlmResponse r, LlmRequest req, String responseId, long createdAt,
+                                            ReasoningEnvelope reasoningEnvelope) {
+        return ResponsesOutput.encode(r, req, responseId, createdAt, reasoningEnvelope);
     }
 }

@@ -138,7 +138,7 @@ public final class ResponsesOutput {
                 "upstream_bad_response", null);
     }
 
-    static ObjectNode encode(LlmResponse r, LlmRequest req, String responseId, long createdAt) {
+    static ObjectNode encode(LlmResponse r, LlmRequest req, String responseId, long createdAt, ReasoningEnvelope reasoningEnvelope) {
         if (r.format() == WireFormat.OPENAI_RESPONSES && r.raw() != null) {
             ObjectNode o = r.raw().deepCopy();
             if (responseId != null) o.put("id", responseId);
@@ -148,7 +148,7 @@ public final class ResponsesOutput {
         Choice choice = r.choices().isEmpty() ? null : r.choices().getFirst();
         FinishReason reason = choice == null || choice.finishReason() == null ? FinishReason.STOP : choice.finishReason();
         ObjectNode o = envelope(req, id, createdAt, req.model() != null ? req.model() : r.model(), reason);
-        var items = new Items(req, id, r.format(), r.model());
+        var items = new Items(req, id, r.format(), r.model(), reasoningEnvelope);
         var text = new ArrayList<Part.Text>();
         for (Part p : r.firstMessage().parts()) {
             if (p instanceof Part.Text t) {
@@ -252,10 +252,11 @@ public final class ResponsesOutput {
      * An envelope holding another format's reasoning, or null when there is nothing to hold. Reasoning that
      * left its backend through the provider stage is already sealed for that backend: its envelope is kept.
      */
-    static String seal(WireFormat source, String model, String text, String token, String itemId, boolean redacted) {
+    static String seal(ReasoningEnvelope reasoningEnvelope, WireFormat source, String model, String text, String token,
+                       String itemId, boolean redacted) {
         if (ReasoningEnvelope.isEnvelope(token)) return token;
         if ((text == null || text.isEmpty()) && token == null) return null;
-        return ReasoningEnvelope.current().seal(new ReasoningEnvelope.Sealed(source, model, text, token, itemId, redacted));
+        return reasoningEnvelope.seal(new ReasoningEnvelope.Sealed(source, model, text, token, itemId, redacted));
     }
 
     static String itemId(String prefix, String responseId, int index) {
@@ -290,8 +291,10 @@ public final class ResponsesOutput {
         private final String responseId;
         private final WireFormat source;
         private final String model;
+        private final ReasoningEnvelope reasoningEnvelope;
 
-        Items(LlmRequest req, String responseId, WireFormat source, String model) {
+        Items(LlmRequest req, String responseId, WireFormat source, String model, ReasoningEnvelope reasoningEnvelope) {
+            this.reasoningEnvelope = reasoningEnvelope;
             this.tools = ResponsesTools.of(req);
             this.summary = summaryRequested(req);
             this.responseId = responseId;
@@ -350,7 +353,7 @@ public final class ResponsesOutput {
                 if (r.text() != null) item.putArray("content").addObject().put("type", "reasoning_text").put("text", r.text());
                 return r.encrypted() == null ? item : item.put("encrypted_content", r.encrypted());
             }
-            String sealed = seal(source, model, r.text(), r.redacted() ? r.encrypted() : r.signature(), r.id(), r.redacted());
+            String sealed = seal(reasoningEnvelope, source, model, r.text(), r.redacted() ? r.encrypted() : r.signature(), r.id(), r.redacted());
             if (sealed == null) return null;
             boolean shown = summary && r.text() != null && !r.text().isEmpty();
             return reasoningItem(itemId("rs_", responseId, out.size()), shown ? List.of(r.text()) : List.of())

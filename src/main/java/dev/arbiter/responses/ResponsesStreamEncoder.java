@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.error.ErrorKind;
 import dev.arbiter.llm.FinishReason;
+import dev.arbiter.reasoning.ReasoningEnvelope;
 import dev.arbiter.llm.Frame;
 import dev.arbiter.llm.LlmRequest;
 import dev.arbiter.llm.SseEvent;
@@ -95,6 +96,7 @@ public final class ResponsesStreamEncoder implements StreamEncoder {
     private int outputs;
     private WireFormat source = WireFormat.OPENAI_CHAT;
     private String upstreamModel;
+    private final ReasoningEnvelope reasoningEnvelope;
     private FinishReason reason;
     private Usage usage = Usage.NONE;
 
@@ -102,8 +104,10 @@ public final class ResponsesStreamEncoder implements StreamEncoder {
      * @param request the client's request, whose settings the response objects echo
      * @param responseId the id to give the response, {@code resp_...}; null keeps a Responses upstream's own
      * @param createdAt the response's creation time, in seconds since the epoch
+     * @param reasoningEnvelope the gateway's envelope, for reasoning from another format
      */
-    public ResponsesStreamEncoder(LlmRequest request, String responseId, long createdAt) {
+    public ResponsesStreamEncoder(LlmRequest request, String responseId, long createdAt, ReasoningEnvelope reasoningEnvelope) {
+        this.reasoningEnvelope = reasoningEnvelope;
         this.request = request;
         this.responseId = responseId;
         this.id = responseId != null ? responseId : ResponsesOutput.newResponseId();
@@ -275,7 +279,7 @@ public final class ResponsesStreamEncoder implements StreamEncoder {
                 ((ArrayNode) item.json.get("summary")).add(summaryText(text));
             }
             String encrypted = source == WireFormat.OPENAI_RESPONSES ? item.signature
-                    : ResponsesOutput.seal(source, upstreamModel, text.isEmpty() ? null : text, item.signature, null, item.redacted);
+                    : ResponsesOutput.seal(reasoningEnvelope, source, upstreamModel, text.isEmpty() ? null : text, item.signature, null, item.redacted);
             if (encrypted != null) item.json.put("encrypted_content", encrypted);
         }
         itemDone(item, out);

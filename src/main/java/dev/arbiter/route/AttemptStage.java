@@ -21,6 +21,7 @@ import dev.arbiter.pipeline.Reply;
 import dev.arbiter.pipeline.Stage;
 import dev.arbiter.pipeline.Streams;
 import dev.arbiter.pipeline.Trace;
+import dev.arbiter.reasoning.ReasoningEnvelope;
 import dev.arbiter.reasoning.ReasoningSeal;
 import dev.arbiter.provider.Deployment;
 import java.util.ArrayList;
@@ -36,9 +37,12 @@ import java.util.Set;
  */
 public final class AttemptStage implements Stage {
     private final AttemptPolicy policy;
+    private final ReasoningEnvelope reasoning;
 
-    public AttemptStage(AttemptPolicy policy) {
+    /** @param reasoning the gateway's envelope, which seals reasoning out of a backend and opens it on the way back */
+    public AttemptStage(AttemptPolicy policy, ReasoningEnvelope reasoning) {
         this.policy = policy;
+        this.reasoning = reasoning;
     }
 
     @Override
@@ -175,7 +179,7 @@ public final class AttemptStage implements Stage {
                     attempt.end(200, null);
                     return counted;
                 }
-                var seal = new ReasoningSeal(d.nativeFormat(), d.upstreamModel(req.model()));
+                var seal = new ReasoningSeal(reasoning, d.nativeFormat(), d.upstreamModel(req.model()));
                 List<String> dropped = hostedTools(req, d);
                 Reply reply = d.provider().call(exchange.withRequest(forBackend(req, d, seal)), d);
                 if (!dropped.isEmpty()) reply = reply.withHeader("x-arbiter-dropped-tools", String.join(",", dropped));

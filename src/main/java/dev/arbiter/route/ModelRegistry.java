@@ -7,6 +7,7 @@ import dev.arbiter.config.ModelConfig;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.error.Untrusted;
 import dev.arbiter.limit.ConcurrencyLimiter;
+import dev.arbiter.llm.WireFormat;
 import dev.arbiter.provider.Provider;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -42,7 +43,12 @@ public final class ModelRegistry implements AutoCloseable {
     private final List<Map.Entry<String, Model>> wildcards = new ArrayList<>();
     private final ModelCatalog catalog;
 
-    public ModelRegistry(ArbiterConfig config, Function<DeploymentConfig, Provider> providers) {
+    /**
+     * @param providers makes each deployment's provider (the CLI wiring asks its {@code Providers} registry)
+     * @param formats the wire format each deployment's upstream speaks natively
+     */
+    public ModelRegistry(ArbiterConfig config, Function<DeploymentConfig, Provider> providers,
+                         Function<DeploymentConfig, WireFormat> formats) {
         var list = new ArrayList<Model>();
         for (ModelConfig mc : config.models()) {
             var deployments = new ArrayList<Deployment>();
@@ -51,7 +57,7 @@ public final class ModelRegistry implements AutoCloseable {
                         ? new ConcurrencyLimiter("deployment " + dc.name() + " of model " + mc.name(), dc.maxInFlight(),
                                 dc.maxInFlight(), config.limits().queueTimeout())
                         : null;
-                deployments.add(new Deployment(mc.name(), dc, providers.apply(dc), limiter));
+                deployments.add(new Deployment(mc.name(), dc, providers.apply(dc), limiter, formats.apply(dc)));
             }
             Model m = new Model(mc.name(), mc.embeddings(), List.copyOf(deployments), mc.aliases().contains("*"));
             list.add(m);

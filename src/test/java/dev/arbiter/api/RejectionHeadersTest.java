@@ -1,5 +1,7 @@
 package dev.arbiter.api;
 
+import dev.arbiter.pipeline.Watchdog;
+import dev.arbiter.reasoning.ReasoningEnvelope;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.arbiter.config.ArbiterConfig;
@@ -36,8 +38,11 @@ class RejectionHeadersTest {
                     .withHeader("X-RateLimit-Remaining-Requests", "0")
                     .withHeader("x-ratelimit-reset-requests", "1.5s\r\nx-injected: 1");
         };
-        try (var registry = new ModelRegistry(cfg, d -> new MockProvider(d.section(MockConfig.SECTION)))) {
-            var api = new HttpApi(cfg.server(), new Pipeline(List.of(limiter)), registry, System::nanoTime);
+        try (var registry = new ModelRegistry(cfg, d -> new MockProvider(d.section(MockConfig.SECTION)),
+                d -> dev.arbiter.llm.WireFormat.OPENAI_CHAT);
+             var watchdog = new Watchdog("test-watchdog", System::nanoTime)) {
+            var api = new HttpApi(cfg.server(), new Pipeline(List.of(limiter)), registry, System::nanoTime,
+                    new ReasoningEnvelope(ReasoningEnvelope.randomKey()), watchdog);
             WebServer server = WebServer.builder().host("127.0.0.1").port(0).routing(api::routing).build().start();
             try {
                 var res = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()

@@ -19,9 +19,16 @@ class ConfigLoaderTest {
         return problems(List.of(), yaml);
     }
 
+    /** Providers as the CLI wiring registers them, given to the loader as data. */
+    private static final List<ProviderRule> PROVIDERS = List.of(
+            new ProviderRule("openai", List.of("chat", "responses"), true, false),
+            new ProviderRule("azure", List.of("chat"), true, true),
+            new ProviderRule("anthropic", List.of("messages"), true, false),
+            new ProviderRule("mock", List.of("chat"), false, false));
+
     private static ConfigException problems(List<Section<?>> sections, String yaml) {
         try {
-            new ConfigLoader(k -> null, sections).parse(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)), "test.yaml");
+            new ConfigLoader(k -> null, sections).withProviders(PROVIDERS).parse(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)), "test.yaml");
         } catch (ConfigException e) {
             return e;
         }
@@ -167,7 +174,7 @@ class ConfigLoaderTest {
     @Test
     void parse_deploymentWithoutProvider_reportedNotThrown() {
         var e = problems("models: [{name: x, deployments: [{model: m, base-url: \"http://127.0.0.1:1\"}]}]");
-        assertThat(e.problems()).anySatisfy(p -> assertThat(p).contains("provider: null (expected: one of azure, anthropic, mock, openai)"));
+        assertThat(e.problems()).anySatisfy(p -> assertThat(p).contains("provider: null (expected: a provider name)"));
     }
 
     @Test
@@ -196,5 +203,25 @@ class ConfigLoaderTest {
                 "m.headers.x-anything", "apikey", "bearer")).allMatch(Secret::heldBy);
         assertThat(java.util.List.of("server.port", "mock.output-tokens", "keep-alive-interval", "models[0].name", "monkey"))
                 .noneMatch(Secret::heldBy);
+    }
+
+    @Test
+    void parse_providerRules_defaultApiWrongApiAndMissingKeysReported() {
+        var e = problems(List.of(), """
+                models:
+                  - name: x
+                    deployments:
+                      - {provider: anthropic, model: m, api: chat, base-url: "http://127.0.0.1:1"}
+                      - {provider: azure, model: m, base-url: "https://example.test"}
+                      - {provider: openai, model: m}
+                """);
+        assertThat(e.problems()).containsExactlyInAnyOrder(
+                "models[0].deployments[0].api: chat (expected: messages for provider anthropic)",
+                "models[0].deployments[1].api-version: null (expected: Azure's api-version, e.g. 2024-10-21)",
+                "models[0].deployments[2].base-url: null (expected: an absolute http(s) URL)");
+        var cfg = new ConfigLoader(k -> null).withProviders(PROVIDERS).parse(new ByteArrayInputStream("""
+                models: [{name: x, deployments: [{provider: anthropic, model: m, base-url: "http://127.0.0.1:1"}]}]
+                """.getBytes(StandardCharsets.UTF_8)), "t.yaml");
+        assertThat(cfg.models().getFirst().deployments().getFirst().api()).as("the provider's default api").isEqualTo("messages");
     }
 }

@@ -125,4 +125,37 @@ class FaultsTest {
             assertThat(Json.parse(r.body()).at("/error/message").asText()).contains("could not connect").contains("dead-one");
         }
     }
+
+    @Test
+    void upstreamHang_pastTheDeploymentTimeout_504UpstreamTimeout_beforeTheRequestDeadline() {
+        String model = """
+                  - name: chat-short
+                    deployments: [{name: up-short, provider: openai, base-url: "{UPSTREAM}/v1", timeout: 300ms}]
+                """;
+        try (var f = new Fixture(MockConfig.DEFAULT.withFaults(only("hang")), "", model)) {
+            for (String stream : new String[] {"", ",\"stream\":true"}) {
+                long t0 = System.nanoTime();
+                var r = f.post("/v1/chat/completions", CHAT.formatted("chat-short", stream), Map.of("x-arbiter-timeout", "20s"));
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(504);
+                assertThat(Json.parse(r.body()).at("/error/code").asText()).isEqualTo("upstream_timeout");
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).isBetween(Duration.ofMillis(250), Duration.ofSeconds(5));
+            }
+        }
+    }
+
+    @Test
+    void streamStallingBetweenEvents_pastTheDeploymentTimeout_endsWithATimeoutError() {
+        String model = """
+                  - name: chat-short
+                    deployments: [{name: up-short, provider: openai, base-url: "{UPSTREAM}/v1", timeout: 300ms}]
+                """;
+        // one token a second: every wait for the next event outlasts the 300 ms timeout, the whole stream would take 16 s
+        var slow = new MockConfig(MockConfig.Latency.NONE, Duration.ZERO, 1, 16, 64, MockConfig.Faults.NONE, 42);
+        try (var f = new Fixture(slow, "", model)) {
+            long t0 = System.nanoTime();
+            var r = f.post("/v1/chat/completions", CHAT.formatted("chat-short", ",\"stream\":true"), Map.of("x-arbiter-timeout", "20s"));
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+            assertThat(r.body()).as("status %d", r.statusCode()).contains("upstream_timeout");
+        }
+    }
 }

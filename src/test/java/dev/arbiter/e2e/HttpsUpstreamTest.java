@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
@@ -195,5 +196,54 @@ class HttpsUpstreamTest {
                 assertThat(e.problems()).anyMatch(p -> p.contains("tls.ca-file") && p.contains(file));
             }
         }
+    }
+
+    /**
+     * Threads that belong to the JVM or the virtual-thread scheduler, which outlive any gateway; and Helidon's
+     * {@code helidon-idle-connection-timer}, which its WebServer leaves running after {@code stop()} (not a client's).
+     */
+    private static boolean jvmThread(String name) {
+        return name.equals("helidon-idle-connection-timer") || name.startsWith("ForkJoinPool") || name.endsWith("-Poller") || name.equals("Common-Cleaner")
+                || name.equals("process reaper") || name.startsWith("Attach Listener") || name.startsWith("junit");
+    }
+
+    private static Map<Long, String> threads() {
+        var out = new java.util.HashMap<Long, String>();
+        Thread.getAllStackTraces().keySet().forEach(t -> out.put(t.threadId(), t.getName()));
+        return out;
+    }
+
+    @Test
+    void endpointsShared_andCloseLeavesNoClientThreads() throws Exception {
+        var before = threads();
+        var f = gateway();
+        List<String> during;
+        try {
+            for (String model : new String[] {"chat-openai", "chat-anthropic", "tls-trusted"}) {
+                var r = f.post(model.equals("chat-anthropic") ? "/v1/messages" : "/v1/chat/completions",
+                        model.equals("chat-anthropic") ? "{\"model\":\"chat-anthropic\",\"max_tokens\":10,"
+                                + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}" : chat(model, false));
+                assertThat(r.statusCode()).as(model + ": " + r.body()).isEqualTo(200);
+            }
+            // chat-openai, resp-openai and embed-openai: one base URL and key; anthropic; the TLS server with and without
+            // its CA file; Azure's resource on it with another key
+            assertThat(f.gateway.upstreams().all()).hasSize(5);
+            during = threads().entrySet().stream().filter(e -> !before.containsKey(e.getKey())).map(Map.Entry::getValue).toList();
+            assertThat(during).as("the gateway's client threads, seen before close").contains("arbiter-watchdog")
+                    .anySatisfy(n -> assertThat(n).startsWith("idle-connection-evictor"))
+                    .anySatisfy(n -> assertThat(n).contains("SelectorManager"));
+        } finally {
+            f.close();
+            f.client.close();   // the test's own client
+        }
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        List<String> left;
+        do {
+            left = threads().entrySet().stream().filter(e -> !before.containsKey(e.getKey()) && !jvmThread(e.getValue()))
+                    .map(Map.Entry::getValue).toList();
+            if (left.isEmpty()) break;
+            Thread.sleep(50);
+        } while (System.nanoTime() < until);
+        assertThat(left).as("threads left after close (seen before it: %s)", during).isEmpty();
     }
 }

@@ -71,7 +71,7 @@ class MockProviderTest {
     private static Deployment deployment(MockConfig config) {
         var dc = new DeploymentConfig("mock-a", "mock", "mock-upstream-model", null, null, 1, null, null,
                 Duration.ofSeconds(1), Duration.ofSeconds(30), 0, null, null, SectionValues.of(MockConfig.SECTION, config));
-        return new Deployment("fast", dc, null, null);
+        return new Deployment("fast", dc, null, null, dev.arbiter.llm.WireFormat.OPENAI_CHAT);
     }
 
     private Exchange exchange(LlmRequest req) {

@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
  * awaited, and the sweep that fires it has already passed over every earlier deadline.
  */
 class WatchdogTest {
-    /** One instance for the class: its sweeping daemon thread cannot be stopped, so the tests share it. */
-    private static final Watchdog WATCHDOG = new Watchdog("watchdog-test");
+    /** One instance for the class, shared by the tests that run on the real clock. */
+    private static final Watchdog WATCHDOG = new Watchdog("watchdog-test", System::nanoTime);
     private static final long WAIT_SECONDS = 5;
 
     private static Deadline in(long millis) {
@@ -60,7 +60,12 @@ class WatchdogTest {
 
     @Test
     void idleWatchdog_sleeps_andWakesForTheNextArmOrCheck() throws Exception {
-        var idle = new Watchdog("watchdog-idle-test");
+        try (var idle = new Watchdog("watchdog-idle-test", System::nanoTime)) {
+            idleThenWoken(idle);
+        }
+    }
+
+    private static void idleThenWoken(Watchdog idle) throws Exception {
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
         while (!idle.asleep() && System.nanoTime() < until) Thread.sleep(20);
         assertThat(idle.asleep()).as("asleep after idle sweeps with nothing armed").isTrue();
@@ -79,7 +84,12 @@ class WatchdogTest {
 
     @Test
     void earlierDeadline_wakesAWatchdogSleepingUntilALaterOne() throws Exception {
-        var own = new Watchdog("watchdog-earlier-test");
+        try (var own = new Watchdog("watchdog-earlier-test", System::nanoTime)) {
+            earlierWakes(own);
+        }
+    }
+
+    private static void earlierWakes(Watchdog own) throws Exception {
         var late = own.arm(in(60_000), () -> {});
         Thread.sleep(50);   // the thread now sleeps until its idle bound, a second away, not the minute
         var fired = new CountDownLatch(1);
@@ -148,5 +158,57 @@ class WatchdogTest {
 
         assertThat(sentinel(300).await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
         assertThat(runs.get()).as("closed entries that fired").isZero();
+    }
+
+    /** Arms an action due now on {@code w}'s clock: once it ran, the sweep has passed over every entry. */
+    private static boolean swept(Watchdog w) throws InterruptedException {
+        var fired = new CountDownLatch(1);
+        w.arm(Duration.ZERO, fired::countDown);
+        return fired.await(WAIT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void fakeClock_firesWhenTheClockPassesTheDeadline_notBefore() throws Exception {
+        var clock = new AtomicLong(1_000);
+        try (var w = new Watchdog("watchdog-fake-clock-test", clock::get)) {
+            var fired = new CountDownLatch(1);
+            w.arm(Deadline.after(Duration.ofSeconds(10), clock::get), fired::countDown);
+            clock.addAndGet(Duration.ofSeconds(9).toNanos());
+            assertThat(swept(w)).isTrue();
+            assertThat(fired.getCount()).as("not due at 9 s of 10").isEqualTo(1);
+
+            clock.addAndGet(Duration.ofSeconds(1).toNanos());
+            w.nudge();
+            assertThat(fired.await(WAIT_SECONDS, TimeUnit.SECONDS)).as("due at 10 s").isTrue();
+        }
+    }
+
+    @Test
+    void postpone_movesTheDeadlineLater_neverEarlier() throws Exception {
+        var clock = new AtomicLong(-5_000);   // the clock may be negative, as System.nanoTime() may
+        try (var w = new Watchdog("watchdog-postpone-test", clock::get)) {
+            var fired = new CountDownLatch(1);
+            var armed = w.arm(Duration.ofSeconds(5), fired::countDown);
+            clock.addAndGet(Duration.ofSeconds(4).toNanos());
+            armed.postpone(Duration.ofSeconds(5));   // now due at 9 s
+            armed.postpone(Duration.ofSeconds(1));   // earlier than that: ignored
+            clock.addAndGet(Duration.ofSeconds(2).toNanos());
+            assertThat(swept(w)).isTrue();
+            assertThat(fired.getCount()).as("not due at 6 s: postponed to 9 s").isEqualTo(1);
+
+            clock.addAndGet(Duration.ofSeconds(3).toNanos());
+            w.nudge();
+            assertThat(fired.await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    void close_endsTheThread() throws Exception {
+        var w = new Watchdog("watchdog-close-test", System::nanoTime);
+        w.arm(Duration.ofMinutes(1), () -> {});
+        w.close();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        while (!w.stopped() && System.nanoTime() < until) Thread.sleep(10);
+        assertThat(w.stopped()).isTrue();
     }
 }

@@ -19,14 +19,10 @@ import dev.arbiter.llm.WireFormat;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class ReasoningSealTest {
-    @BeforeAll
-    static void key() {
-        ReasoningEnvelope.install(new ReasoningEnvelope("a-test-key-of-32-bytes-length!!!".getBytes()));
-    }
+    private static final ReasoningEnvelope ENVELOPE = new ReasoningEnvelope("a-test-key-of-32-bytes-length!!!".getBytes());
 
     static LlmResponse answer(Part... parts) {
         return new LlmResponse("x", "m", 0, List.of(new Choice(0, new Message(Role.ASSISTANT, List.of(parts), null, null),
@@ -41,7 +37,7 @@ class ReasoningSealTest {
 
     @Test
     void chatReasoning_sealedThenOpenedForSameBackend_rebuiltFromEnvelopeNotEchoedText() {
-        var seal = new ReasoningSeal(WireFormat.OPENAI_CHAT, "deepseek-reasoner");
+        var seal = new ReasoningSeal(ENVELOPE, WireFormat.OPENAI_CHAT, "deepseek-reasoner");
         var sealed = (Part.Reasoning) seal.seal(answer(new Part.Reasoning("secret chain", null, null, false, null, null, null)))
                 .firstMessage().parts().getFirst();
         assertThat(sealed.signature()).startsWith("arb1.").isEqualTo(sealed.encrypted());
@@ -53,16 +49,16 @@ class ReasoningSealTest {
 
     @Test
     void envelope_alteredOrForAnotherModel_dropped() {
-        var seal = new ReasoningSeal(WireFormat.OPENAI_CHAT, "model-a");
+        var seal = new ReasoningSeal(ENVELOPE, WireFormat.OPENAI_CHAT, "model-a");
         String token = ((Part.Reasoning) seal.seal(answer(new Part.Reasoning("t", null, null, false, null, null, null)))
                 .firstMessage().parts().getFirst()).signature();
         String altered = token.substring(0, token.length() - 2) + (token.endsWith("A") ? "BB" : "AA");
         assertThat(seal.resolve(echo(new Part.Reasoning("t", altered, null, false, null, null, null)))
                 .messages().get(1).parts(Part.Reasoning.class)).isEmpty();
-        var other = new ReasoningSeal(WireFormat.OPENAI_CHAT, "model-b");
+        var other = new ReasoningSeal(ENVELOPE, WireFormat.OPENAI_CHAT, "model-b");
         assertThat(other.resolve(echo(new Part.Reasoning("t", token, null, false, null, null, null)))
                 .messages().get(1).parts(Part.Reasoning.class)).isEmpty();
-        var anthropic = new ReasoningSeal(WireFormat.ANTHROPIC_MESSAGES, "model-a");
+        var anthropic = new ReasoningSeal(ENVELOPE, WireFormat.ANTHROPIC_MESSAGES, "model-a");
         assertThat(anthropic.resolve(echo(new Part.Reasoning("t", token, null, false, null, null, null)))
                 .messages().get(1).parts(Part.Reasoning.class)).isEmpty();
         assertThat(seal.resolve(echo(new Part.Reasoning("t", "native-anthropic-signature", null, false, null, null, null)))
@@ -71,7 +67,7 @@ class ReasoningSealTest {
 
     @Test
     void anthropicSignature_sealedKeepsNativeToken_unwrappedInPassThroughBody() {
-        var seal = new ReasoningSeal(WireFormat.ANTHROPIC_MESSAGES, "claude");
+        var seal = new ReasoningSeal(ENVELOPE, WireFormat.ANTHROPIC_MESSAGES, "claude");
         var sealed = (Part.Reasoning) seal.seal(answer(new Part.Reasoning("hmm", "SIG-native", null, false, null, null, null)))
                 .firstMessage().parts().getFirst();
         ObjectNode body = (ObjectNode) Json.parse("""
@@ -98,14 +94,14 @@ class ReasoningSealTest {
             public Frame next() { return it.next(); }
             public void close() { }
         };
-        var seal = new ReasoningSeal(WireFormat.OPENAI_CHAT, "m");
+        var seal = new ReasoningSeal(ENVELOPE, WireFormat.OPENAI_CHAT, "m");
         var events = new ArrayList<StreamEvent>();
         try (FrameStream s = seal.seal(inner)) {
             while (s.hasNext()) events.addAll(s.next().events());
         }
         assertThat(events).hasSize(4);
         var sig = (StreamEvent.ReasoningSignature) events.get(2);
-        assertThat(ReasoningEnvelope.current().open(sig.signature())).hasValueSatisfying(x -> assertThat(x.text()).isEqualTo("think hard"));
+        assertThat(ENVELOPE.open(sig.signature())).hasValueSatisfying(x -> assertThat(x.text()).isEqualTo("think hard"));
         assertThat(events.get(3)).isEqualTo(new StreamEvent.TextDelta(0, "answer"));
     }
 }

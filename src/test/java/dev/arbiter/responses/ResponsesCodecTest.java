@@ -27,6 +27,7 @@ import dev.arbiter.llm.ToolChoice;
 import dev.arbiter.llm.Usage;
 import dev.arbiter.llm.WireFormat;
 import dev.arbiter.reasoning.ReasoningEnvelope;
+import dev.arbiter.reasoning.ReasoningSeal;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,6 +39,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class ResponsesCodecTest {
+    private static final ReasoningEnvelope ENVELOPE = new ReasoningEnvelope("a-test-key-of-32-bytes-length!!!".getBytes());
     static final Path FIXTURES = Path.of(System.getProperty("user.dir")).resolve("../shared/data/agent-requests");
     private static final long CREATED = 1_767_225_600L;
 
@@ -91,7 +93,7 @@ class ResponsesCodecTest {
         LlmResponse answer = ChatResponses.decode(obj("""
                 {"id":"c","model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"WOMBAT"},
                  "finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}"""));
-        Response echoed = validResponse(ResponsesCodec.encodeResponse(answer, req, "resp_fx", CREATED));
+        Response echoed = validResponse(ResponsesCodec.encodeResponse(answer, req, "resp_fx", CREATED, ENVELOPE));
         assertThat(echoed.tools()).hasSize(body.get("tools").size());
     }
 
@@ -323,7 +325,7 @@ class ResponsesCodecTest {
                  "choices":[{"index":0,"message":{"role":"assistant","content":"LANTERN"},"finish_reason":"stop"}],
                  "usage":{"prompt_tokens":40,"completion_tokens":2,"total_tokens":42,"prompt_tokens_details":{"cached_tokens":32}}}"""));
 
-        ObjectNode out = ResponsesCodec.encodeResponse(answer, req, "resp_arb1", CREATED);
+        ObjectNode out = ResponsesCodec.encodeResponse(answer, req, "resp_arb1", CREATED, ENVELOPE);
 
         Response response = validResponse(out);
         assertThat(response.id()).isEqualTo("resp_arb1");
@@ -361,7 +363,7 @@ class ResponsesCodecTest {
                  "finish_reason":"tool_calls"}],"usage":{"prompt_tokens":5,"completion_tokens":9,"total_tokens":14}}"""
                 .formatted(Json.string(Json.NODES.textNode(Json.string(Json.object().put("input", patch)))))));
 
-        Response response = validResponse(ResponsesCodec.encodeResponse(answer, req, "resp_2", CREATED));
+        Response response = validResponse(ResponsesCodec.encodeResponse(answer, req, "resp_2", CREATED, ENVELOPE));
 
         assertThat(response.output()).hasSize(2);
         var custom = response.output().get(0).asCustomToolCall();
@@ -387,13 +389,13 @@ class ResponsesCodecTest {
         LlmRequest plain = ResponsesCodec.decodeRequest(obj("{\"model\":\"m\",\"input\":\"x\"}"));
         LlmRequest summarised = ResponsesCodec.decodeRequest(obj("{\"model\":\"m\",\"input\":\"x\",\"reasoning\":{\"effort\":\"high\",\"summary\":\"auto\"}}"));
 
-        Response withoutSummary = validResponse(ResponsesCodec.encodeResponse(answer, plain, "resp_3", CREATED));
-        Response withSummary = validResponse(ResponsesCodec.encodeResponse(answer, summarised, "resp_3", CREATED));
+        Response withoutSummary = validResponse(ResponsesCodec.encodeResponse(answer, plain, "resp_3", CREATED, ENVELOPE));
+        Response withSummary = validResponse(ResponsesCodec.encodeResponse(answer, summarised, "resp_3", CREATED, ENVELOPE));
 
         var reasoning = withoutSummary.output().get(0).asReasoning();
         assertThat(reasoning.id()).startsWith("rs_");
         assertThat(reasoning.summary()).isEmpty();
-        var sealed = ReasoningEnvelope.current().openFor(reasoning.encryptedContent().orElseThrow(),
+        var sealed = ENVELOPE.openFor(reasoning.encryptedContent().orElseThrow(),
                 WireFormat.ANTHROPIC_MESSAGES, "claude-sonnet-4-5").orElseThrow();
         assertThat(sealed.text()).isEqualTo("The user wants a file read.");
         assertThat(sealed.token()).isEqualTo("EqQBCgIYAhIM");
@@ -409,7 +411,7 @@ class ResponsesCodecTest {
         LlmResponse answer = ChatResponses.decode(obj("""
                 {"id":"c","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Once upon"},"finish_reason":"length"}]}"""));
 
-        Response response = validResponse(ResponsesCodec.encodeResponse(answer, req, "resp_4", CREATED));
+        Response response = validResponse(ResponsesCodec.encodeResponse(answer, req, "resp_4", CREATED, ENVELOPE));
 
         assertThat(response.status()).hasValue(com.openai.models.responses.ResponseStatus.INCOMPLETE);
         assertThat(response.incompleteDetails().orElseThrow().reason())
@@ -486,12 +488,12 @@ class ResponsesCodecTest {
         ObjectNode body = obj(UPSTREAM_RESPONSE);
         LlmRequest req = ResponsesCodec.decodeRequest(obj("{\"model\":\"m\",\"input\":\"x\"}"));
 
-        ObjectNode out = ResponsesCodec.encodeResponse(ResponsesCodec.decodeResponse(body), req, "resp_arb9", CREATED);
+        ObjectNode out = ResponsesCodec.encodeResponse(ResponsesCodec.decodeResponse(body), req, "resp_arb9", CREATED, ENVELOPE);
 
         ObjectNode expected = obj(UPSTREAM_RESPONSE).put("id", "resp_arb9");
         assertThat(out).isEqualTo(expected);
         assertThat(body.get("id").asText()).isEqualTo("resp_up1");
-        assertThat(ResponsesCodec.encodeResponse(ResponsesCodec.decodeResponse(body), req, null, CREATED)).isEqualTo(body);
+        assertThat(ResponsesCodec.encodeResponse(ResponsesCodec.decodeResponse(body), req, null, CREATED, ENVELOPE)).isEqualTo(body);
     }
 
     @Test
@@ -538,7 +540,7 @@ class ResponsesCodecTest {
 
     @Test
     void encodeRequest_anthropicThinkingWithEnvelope_onlyTheEnvelopeForThisFormatAndModelCrosses() {
-        ReasoningEnvelope envelope = ReasoningEnvelope.current();
+        ReasoningEnvelope envelope = ENVELOPE;
         String forUs = envelope.seal(new ReasoningEnvelope.Sealed(WireFormat.OPENAI_RESPONSES, "gpt-5", "why",
                 "gAAAA-native", "rs_native", false));
         String otherModel = envelope.seal(new ReasoningEnvelope.Sealed(WireFormat.OPENAI_RESPONSES, "o3", "why",
@@ -555,7 +557,9 @@ class ResponsesCodecTest {
                   {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"ok","is_error":true}]}]}"""
                 .formatted(forUs, otherModel)));
 
-        ObjectNode out = ResponsesCodec.encodeRequest(anthropic, "gpt-5");
+        // envelopes are opened by the attempt step's seal, with the gateway's key, before the codec encodes
+        LlmRequest resolved = new ReasoningSeal(ENVELOPE, WireFormat.OPENAI_RESPONSES, "gpt-5").resolve(anthropic);
+        ObjectNode out = ResponsesCodec.encodeRequest(resolved, "gpt-5");
 
         assertThat(out.get("input")).extracting(i -> i.get("type").asText())
                 .containsExactly("message", "reasoning", "function_call", "function_call_output");

@@ -29,6 +29,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class ResponsesStreamTest {
+    private static final ReasoningEnvelope ENVELOPE = new ReasoningEnvelope("a-test-key-of-32-bytes-length!!!".getBytes());
     private static final long CREATED = 1_767_225_600L;
     private static final String RESPONSE_IN_PROGRESS = """
             {"id":"resp_up1","object":"response","created_at":1767225600,"status":"in_progress","background":false,\
@@ -191,7 +192,7 @@ class ResponsesStreamTest {
 
     @Test
     void encode_textFromChatUpstream_exactSequenceValidEventByEvent() throws IOException {
-        var encoder = new ResponsesStreamEncoder(request("{\"model\":\"alias\",\"input\":\"hi\",\"stream\":true}"), "resp_arb1", CREATED);
+        var encoder = new ResponsesStreamEncoder(request("{\"model\":\"alias\",\"input\":\"hi\",\"stream\":true}"), "resp_arb1", CREATED, ENVELOPE);
         var out = new ArrayList<SseEvent>();
 
         out.addAll(encoder.encode(typed(new StreamEvent.Started("chatcmpl-1", "gpt-4o", 0), new StreamEvent.TextDelta(0, "Hel"))));
@@ -224,7 +225,7 @@ class ResponsesStreamTest {
 
     @Test
     void encode_textDeltas_hardTextIsEscaped_fieldsAsTheTreeWouldWriteThem() throws IOException {
-        var encoder = new ResponsesStreamEncoder(request("{\"model\":\"m\",\"input\":\"hi\"}"), "resp_arb9", CREATED);
+        var encoder = new ResponsesStreamEncoder(request("{\"model\":\"m\",\"input\":\"hi\"}"), "resp_arb9", CREATED, ENVELOPE);
         var out = new ArrayList<SseEvent>();
         String hard = "say \"hi\"\n\tback\\slash \u0001 é 日本 🙂 </script>";
         out.addAll(encoder.encode(typed(new StreamEvent.Started("chatcmpl-1", "gpt-4o", 0), new StreamEvent.TextDelta(0, hard))));
@@ -243,7 +244,7 @@ class ResponsesStreamTest {
 
     @Test
     void encode_functionCall_argumentsStreamedThenDone() throws IOException {
-        var encoder = new ResponsesStreamEncoder(request("{\"model\":\"m\",\"input\":\"hi\"}"), "resp_arb2", CREATED);
+        var encoder = new ResponsesStreamEncoder(request("{\"model\":\"m\",\"input\":\"hi\"}"), "resp_arb2", CREATED, ENVELOPE);
         var out = new ArrayList<SseEvent>();
 
         out.addAll(encoder.encode(typed(new StreamEvent.Started("chatcmpl-1", "gpt-4o", 0),
@@ -269,7 +270,7 @@ class ResponsesStreamTest {
     void encode_customToolCalledAsChatFunction_inputUnwrappedAsFragmentsArrive() throws IOException {
         var encoder = new ResponsesStreamEncoder(request("""
                 {"model":"m","input":"patch","tools":[{"type":"custom","name":"apply_patch","format":{"type":"text"}}]}"""),
-                "resp_arb3", CREATED);
+                "resp_arb3", CREATED, ENVELOPE);
         String expected = "*** Begin Patch\n*** Add File: a.txt\n+say \"hi\"\n+café 😀 \\o/\n*** End Patch";
         List<String> fragments = List.of("{\"inp", "ut\": \"*** Begin Patch\\n*** Add File: a.txt\\n+say \\\"hi", "\\\"\\",
                 "n+caf\\u00", "e9 \\ud83d", "\\ude00 \\\\o", "/\\n*** End Patch\"}");
@@ -304,7 +305,7 @@ class ResponsesStreamTest {
     @Test
     void encode_anthropicThinkingWithSummaryAsked_summaryEventsAndSealedSignature() throws IOException {
         var encoder = new ResponsesStreamEncoder(request("""
-                {"model":"m","input":"hi","reasoning":{"effort":"high","summary":"auto"}}"""), "resp_arb4", CREATED);
+                {"model":"m","input":"hi","reasoning":{"effort":"high","summary":"auto"}}"""), "resp_arb4", CREATED, ENVELOPE);
         var out = new ArrayList<SseEvent>();
 
         out.addAll(encoder.encode(anthropic(new StreamEvent.Started("msg_1", "claude-sonnet-4-5", 12),
@@ -328,7 +329,7 @@ class ResponsesStreamTest {
         assertThat(events.get(9).get("output_index").asInt()).isEqualTo(1);
         JsonNode reasoning = events.get(8).get("item");
         assertThat(reasoning.at("/summary/0/text").asText()).isEqualTo("The user wants a file.");
-        var sealed = ReasoningEnvelope.current().openFor(reasoning.get("encrypted_content").asText(),
+        var sealed = ENVELOPE.openFor(reasoning.get("encrypted_content").asText(),
                 WireFormat.ANTHROPIC_MESSAGES, "claude-sonnet-4-5").orElseThrow();
         assertThat(sealed.text()).isEqualTo("The user wants a file.");
         assertThat(sealed.token()).isEqualTo("EqQBCgIYAhIM");
@@ -339,7 +340,7 @@ class ResponsesStreamTest {
 
     @Test
     void encode_reasoningWithoutSummaryAsked_onlyTheItemWithItsEnvelope() throws IOException {
-        var encoder = new ResponsesStreamEncoder(request("{\"model\":\"m\",\"input\":\"hi\"}"), "resp_arb5", CREATED);
+        var encoder = new ResponsesStreamEncoder(request("{\"model\":\"m\",\"input\":\"hi\"}"), "resp_arb5", CREATED, ENVELOPE);
 
         List<SseEvent> out = new ArrayList<>(encoder.encode(anthropic(new StreamEvent.ReasoningDelta(0, "secret plan"),
                 new StreamEvent.ReasoningSignature(0, "sig"), new StreamEvent.RedactedReasoning(0, "opaque"))));
@@ -350,7 +351,7 @@ class ResponsesStreamTest {
                 "response.created", "response.in_progress", "response.output_item.added", "response.output_item.done",
                 "response.output_item.added", "response.output_item.done", "response.completed");
         assertThat(out).noneMatch(e -> e.data().contains("secret plan"));
-        var redacted = ReasoningEnvelope.current().open(events.get(5).at("/item/encrypted_content").asText()).orElseThrow();
+        var redacted = ENVELOPE.open(events.get(5).at("/item/encrypted_content").asText()).orElseThrow();
         assertThat(redacted.redacted()).isTrue();
         assertThat(redacted.token()).isEqualTo("opaque");
         assertThat(events.get(5).at("/item/summary")).isEmpty();
@@ -358,7 +359,7 @@ class ResponsesStreamTest {
 
     @Test
     void encode_lengthFinish_responseIncomplete() throws IOException {
-        var encoder = new ResponsesStreamEncoder(request("{\"model\":\"m\",\"input\":\"hi\",\"max_output_tokens\":20}"), "resp_arb6", CREATED);
+        var encoder = new ResponsesStreamEncoder(request("{\"model\":\"m\",\"input\":\"hi\",\"max_output_tokens\":20}"), "resp_arb6", CREATED, ENVELOPE);
 
         List<SseEvent> out = encoder.encode(typed(new StreamEvent.TextDelta(0, "Once"),
                 new StreamEvent.Finished(0, FinishReason.LENGTH, null), new StreamEvent.Completed()));
@@ -371,7 +372,7 @@ class ResponsesStreamTest {
 
     @Test
     void error_afterText_errorEventThenResponseFailedAndNothingMore() throws IOException {
-        var encoder = new ResponsesStreamEncoder(request("{\"model\":\"m\",\"input\":\"hi\"}"), "resp_arb7", CREATED);
+        var encoder = new ResponsesStreamEncoder(request("{\"model\":\"m\",\"input\":\"hi\"}"), "resp_arb7", CREATED, ENVELOPE);
         var out = new ArrayList<>(encoder.encode(typed(new StreamEvent.TextDelta(0, "partial"))));
 
         out.addAll(encoder.error(new ArbiterException.Upstream(529, "upstream anthropic is overloaded (HTTP 529)",
@@ -392,7 +393,7 @@ class ResponsesStreamTest {
 
     @Test
     void encode_responsesFrames_passedThroughRenumberedWithArbitersId() throws IOException {
-        var encoder = new ResponsesStreamEncoder(request("{\"model\":\"m\",\"input\":\"hi\"}"), "resp_arb8", CREATED);
+        var encoder = new ResponsesStreamEncoder(request("{\"model\":\"m\",\"input\":\"hi\"}"), "resp_arb8", CREATED, ENVELOPE);
         var decoder = new ResponsesStreamDecoder();
         List<SseEvent> in = readAll(TRANSCRIPT);
         var out = new ArrayList<SseEvent>();
@@ -414,7 +415,7 @@ class ResponsesStreamTest {
 
     @Test
     void error_midPassThrough_continuesTheSequence() throws IOException {
-        var encoder = new ResponsesStreamEncoder(request("{\"model\":\"m\",\"input\":\"hi\"}"), "resp_arb9", CREATED);
+        var encoder = new ResponsesStreamEncoder(request("{\"model\":\"m\",\"input\":\"hi\"}"), "resp_arb9", CREATED, ENVELOPE);
         var out = new ArrayList<SseEvent>();
         for (SseEvent e : readAll(TRANSCRIPT).subList(0, 17)) out.addAll(encoder.encode(new Frame(WireFormat.OPENAI_RESPONSES, e, List.of())));
 
@@ -428,7 +429,7 @@ class ResponsesStreamTest {
 
     @Test
     void encode_thenDecode_givesTheTypedEventsBack() {
-        var encoder = new ResponsesStreamEncoder(request("{\"model\":\"m\",\"input\":\"hi\"}"), "resp_rt", CREATED);
+        var encoder = new ResponsesStreamEncoder(request("{\"model\":\"m\",\"input\":\"hi\"}"), "resp_rt", CREATED, ENVELOPE);
         List<StreamEvent> sent = List.of(
                 new StreamEvent.Started("x", "gpt-4o", 0),
                 new StreamEvent.TextDelta(0, "Hi"),

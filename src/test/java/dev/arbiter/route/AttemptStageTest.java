@@ -1,5 +1,6 @@
 package dev.arbiter.route;
 
+import dev.arbiter.reasoning.ReasoningEnvelope;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -46,7 +47,8 @@ class AttemptStageTest {
             : new AttemptPolicy.GiveUp();
 
     private final ModelRegistry registry = new ModelRegistry(new ConfigLoader(k -> null, List.of(MockConfig.SECTION))
-            .parse(new ByteArrayInputStream(YAML.getBytes(StandardCharsets.UTF_8)), "test.yaml"), d -> new MockProvider(d.section(MockConfig.SECTION)));
+            .parse(new ByteArrayInputStream(YAML.getBytes(StandardCharsets.UTF_8)), "test.yaml"), d -> new MockProvider(d.section(MockConfig.SECTION)),
+            d -> WireFormat.OPENAI_CHAT);
 
     @AfterEach
     void close() {
@@ -60,7 +62,7 @@ class AttemptStageTest {
     }
 
     private Pipeline pipeline(AttemptPolicy policy) {
-        return new Pipeline(List.of(new RouteStage(registry, IN_ORDER), new AttemptStage(policy)));
+        return new Pipeline(List.of(new RouteStage(registry, IN_ORDER), new AttemptStage(policy, new ReasoningEnvelope(ReasoningEnvelope.randomKey()))));
     }
 
     @Test

@@ -16,7 +16,7 @@ class DeploymentSelectorTest {
     private static Deployment deployment(String name, int weight) {
         var config = new DeploymentConfig(name, "mock", "m", null, null, weight, null, null, Duration.ofSeconds(1),
                 Duration.ofSeconds(1), 0, null, null, SectionValues.NONE);
-        return new Deployment("model", config, null, null);
+        return new Deployment("model", config, null, null, dev.arbiter.llm.WireFormat.OPENAI_CHAT);
     }
 
     private static Map<String, Integer> draws(DeploymentSelector selector, ModelRegistry.Model model, int n) {
