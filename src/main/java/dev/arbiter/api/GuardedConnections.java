@@ -3,6 +3,7 @@ package dev.arbiter.api;
 import dev.arbiter.config.ServerConfig;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.observe.AccessLog;
+import dev.arbiter.pipeline.Watchdog;
 import io.helidon.common.buffers.BufferData;
 import io.helidon.common.buffers.DataReader;
 import io.helidon.common.buffers.DataWriter;
@@ -33,21 +34,25 @@ import java.util.function.Supplier;
  *
  * <p>Timeouts (Helidon 4.5.0 has none on reading a request: its socket read timeout is not applied to server sockets,
  * and its idle-connection sweep, every two minutes, interrupts only a connection waiting for a request line, not one
- * stalled in its headers or body): every read from the socket is made on a helper virtual thread and awaited at most
- * the time left in the current phase, known from the framer: the rest of {@code header-timeout} while a head is
+ * stalled in its headers or body): every read from the socket waits at most the time left in the current phase,
+ * known from the framer: the rest of {@code header-timeout} while a head is
  * coming (counted from the connection's start for its first request), {@code body-idle-timeout} for each read inside
  * a body, {@code idle-timeout} between requests. A head or an idle wait past its time ends the input, so Helidon
  * closes the connection (nothing is answered to a request that was never read, as nginx does); a body that stalls
  * fails the read with {@link ArbiterException.RequestTimeout}, which the edge answers with 408 before the connection
- * closes. A read that timed out stays pending until the connection's socket closes.
+ * closes. Between requests and in a head the read is made on the connection's own thread and the gateway's watchdog
+ * closes the socket when the phase's time is up; inside a body a read that must wait is made on a helper virtual
+ * thread, so that the 408 can still be written, and a read that timed out stays pending until the socket closes.
  */
 public final class GuardedConnections implements ServerConnectionSelector {
     private final Http1ConnectionSelector http1 = Http1ConnectionSelector.builder().config(Http1Config.create()).build();
     private final Duration headerTimeout;
     private final Duration bodyIdleTimeout;
     private final Duration idleTimeout;
+    private final Watchdog watchdog;
 
-    public GuardedConnections(ServerConfig server) {
+    public GuardedConnections(ServerConfig server, Watchdog watchdog) {
+        this.watchdog = watchdog;
         this.headerTimeout = server.headerTimeout();
         this.bodyIdleTimeout = server.bodyIdleTimeout();
         this.idleTimeout = server.idleTimeout();
@@ -70,7 +75,7 @@ public final class GuardedConnections implements ServerConnectionSelector {
 
     @Override
     public ServerConnection connection(ConnectionContext ctx) {
-        var source = new GuardedSource(ctx.dataReader());
+        var source = new GuardedSource(ctx.dataReader(), ctx.serverSocket());
         ServerConnection delegate = http1.connection(new Context(ctx, DataReader.create(source)));
         return new ServerConnection() {
             @Override
@@ -93,13 +98,15 @@ public final class GuardedConnections implements ServerConnectionSelector {
     /** The bytes Helidon reads: the socket's, framed and timed. */
     private final class GuardedSource implements Supplier<byte[]> {
         private final DataReader socket;
+        private final HelidonSocket raw;
         private final RequestFramer framer = new RequestFramer();
         private final long started = System.nanoTime();
         private long headDeadline = started + headerTimeout.toNanos();
         private FutureTask<byte[]> pending;
 
-        GuardedSource(DataReader socket) {
+        GuardedSource(DataReader socket, HelidonSocket raw) {
             this.socket = socket;
+            this.raw = raw;
         }
 
         @Override
@@ -117,7 +124,7 @@ public final class GuardedConnections implements ServerConnectionSelector {
                 if (phase == RequestFramer.Phase.DONE) return null;
                 byte[] in;
                 try {
-                    in = read(wait);
+                    in = phase == RequestFramer.Phase.BODY ? read(wait) : readWatched(wait);
                 } catch (TimeoutException e) {
                     return timedOut(phase);
                 }
@@ -144,8 +151,35 @@ public final class GuardedConnections implements ServerConnectionSelector {
             return null;   // the input ends: Helidon closes the connection
         }
 
-        /** The next bytes from the socket, null at its end; waits at most {@code nanos}. */
+        /**
+         * The next bytes from the socket, null at its end, read on this thread; waits at most {@code nanos}, enforced by
+         * the gateway's watchdog closing the socket (a head or an idle connection past its time is simply closed, so
+         * nothing need be written after it). This is the read every kept-alive request waits in: it costs two set
+         * operations, where a timed park or a helper thread would cost a thread wake-up per request.
+         */
+        private byte[] readWatched(long nanos) throws TimeoutException {
+            if (nanos <= 0) throw new TimeoutException();
+            if (pending != null) return read(nanos);   // a body read that timed out left its helper reading
+            try (var timer = watchdog.arm(Duration.ofNanos(nanos), raw::close)) {
+                byte[] bytes;
+                try {
+                    bytes = pull();
+                } catch (RuntimeException e) {
+                    if (timer.fired()) throw new TimeoutException();
+                    throw e;   // the socket failed: Helidon handles its exception
+                }
+                if (bytes == null && timer.fired()) throw new TimeoutException();
+                return bytes;
+            }
+        }
+
+        /**
+         * The next bytes from the socket, null at its end; waits at most {@code nanos}, on a helper virtual thread so that
+         * a stalled body can still be answered with 408 on the open socket. Bytes already in the socket's buffer are
+         * taken at once, without the helper: a body that arrives with its head never needs one.
+         */
         private byte[] read(long nanos) throws TimeoutException {
+            if (pending == null && socket.available() > 0) return socket.readBytes(socket.available());
             if (nanos <= 0) throw new TimeoutException();
             FutureTask<byte[]> task = pending;
             if (task == null) {

@@ -99,7 +99,7 @@ public final class Gateway implements AutoCloseable {
                 // Helidon's own HTTP/1 selector is replaced by one that frames requests and times their reads
                 // (request smuggling, HTTP/1.0, slow clients: see GuardedConnections and RequestFramer)
                 .protocolsDiscoverServices(false)
-                .addConnectionSelector(new GuardedConnections(config.server()))
+                .addConnectionSelector(new GuardedConnections(config.server(), watchdog))
                 // requests Helidon refuses before routing are answered in the API's error format; its messages for
                 // them (e.g. which header is malformed) are passed on where Helidon marks them safe to show
                 .directHandlers(TransportErrors.all())
