@@ -185,7 +185,7 @@ public final class AttemptStage implements Stage {
                 if (!dropped.isEmpty()) reply = reply.withHeader("x-arbiter-dropped-tools", String.join(",", dropped));
                 reply = switch (reply) {
                     case Reply.Complete c -> c.withResponse(seal.seal(c.response()));
-                    case Reply.Streaming s -> s.withStream(new Traced(permit == null ? seal.seal(s.stream())
+                    case Reply.Streaming s -> s.withStream(traced(permit == null ? seal.seal(s.stream())
                             : Streams.onClose(seal.seal(s.stream()), permit::close), attempt));
                 };
                 if (reply instanceof Reply.Complete) {
@@ -218,6 +218,13 @@ public final class AttemptStage implements Stage {
                 .withHeader("x-arbiter-token-count", upstream.isPresent() ? d.providerName() : "estimate");
     }
 
+    /** A stream that marks its attempt's first byte at the first frame and its end at a failure or at close. */
+    private static FrameStream traced(FrameStream inner, Trace.Attempt attempt) {
+        return Streams.observe(inner, f -> attempt.firstByte(),
+                e -> attempt.end(ErrorKind.of(e).status(), e.code() == null ? ErrorKind.of(e).openAiType() : e.code()),
+                () -> attempt.end(200, null));
+    }
+
     /** Waits for a held stream's first frame (or its end); a failure before it closes the stream and is thrown. */
     private static void holdUntilFirstFrame(Reply.Streaming s) {
         try {
@@ -225,62 +232,6 @@ public final class AttemptStage implements Stage {
         } catch (RuntimeException e) {
             s.stream().close();
             throw e;
-        }
-    }
-
-    /** A stream that marks its attempt's first byte at the first frame and its end at a failure or at close. */
-    private static final class Traced implements FrameStream {
-        private final FrameStream inner;
-        private final Trace.Attempt attempt;
-
-        Traced(FrameStream inner, Trace.Attempt attempt) {
-            this.inner = inner;
-            this.attempt = attempt;
-        }
-
-        @Override
-        public WireFormat format() {
-            return inner.format();
-        }
-
-        @Override
-        public boolean ready() {
-            return inner.ready();
-        }
-
-        @Override
-        public boolean hasNext() {
-            try {
-                return inner.hasNext();
-            } catch (ArbiterException e) {
-                failed(e);
-                throw e;
-            }
-        }
-
-        @Override
-        public Frame next() {
-            try {
-                Frame f = inner.next();
-                attempt.firstByte();
-                return f;
-            } catch (ArbiterException e) {
-                failed(e);
-                throw e;
-            }
-        }
-
-        private void failed(ArbiterException e) {
-            attempt.end(ErrorKind.of(e).status(), e.code() == null ? ErrorKind.of(e).openAiType() : e.code());
-        }
-
-        @Override
-        public void close() {
-            try {
-                inner.close();
-            } finally {
-                attempt.end(200, null);
-            }
         }
     }
 }
