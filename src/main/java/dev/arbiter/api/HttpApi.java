@@ -44,6 +44,7 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,7 +66,7 @@ public final class HttpApi {
     private static final List<HeaderName> FORWARDED = List.of(HeaderNames.create("anthropic-version"),
             HeaderNames.create("anthropic-beta"), HeaderNames.create("user-agent"));
     private static final Set<String> KNOWN_PATHS = Set.of("/v1/chat/completions", "/chat/completions", "/v1/completions",
-            "/completions", "/v1/embeddings", "/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/responses", "/v1/models", "/models", "/healthz", "/readyz");
+            "/completions", "/v1/embeddings", "/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/responses", "/v1/models", "/models", "/healthz", "/readyz", "/metrics");
 
     private final ServerConfig server;
     private final Pipeline pipeline;
@@ -74,14 +75,17 @@ public final class HttpApi {
     private final ObjectMapper mapper;
     private final StreamWriter streams;
     private final ResponsesSurface responses;
+    /** The gateway's metrics in Prometheus' text format, for {@code GET /metrics}. */
+    private final Supplier<String> metrics;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicBoolean draining = new AtomicBoolean();
     private volatile boolean ready;
 
     /** @param reasoning and {@code watchdog}: the gateway's own, for Responses answers and stream keep-alives */
     public HttpApi(ServerConfig server, Pipeline pipeline, ModelRegistry registry, LongSupplier nanos, ReasoningEnvelope reasoning,
-            Watchdog watchdog) {
+            Watchdog watchdog, Supplier<String> metrics) {
         this.server = server;
+        this.metrics = metrics;
         this.responses = new ResponsesSurface(reasoning);
         this.pipeline = pipeline;
         this.registry = registry;
@@ -104,6 +108,7 @@ public final class HttpApi {
         for (String p : new String[] {"/v1/models", "/models"}) r.get(p, logged(this::models));
         // model ids may hold slashes (openai/gpt-4o), so the rest of the path is the id
         for (String p : new String[] {"/v1/models/*", "/models/*"}) r.get(p, logged(this::model));
+        r.get("/metrics", logged((q, s) -> s.header("content-type", "text/plain; version=0.0.4; charset=utf-8").send(metrics.get())));
         r.get("/healthz", logged((q, s) -> s.header("content-type", "application/json").send("{\"status\":\"ok\"}")));
         r.get("/readyz", logged(this::readyz));
         r.any(logged(this::fallback));

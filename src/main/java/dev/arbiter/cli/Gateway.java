@@ -10,6 +10,7 @@ import dev.arbiter.limit.AdmitStage;
 import dev.arbiter.limit.ConcurrencyLimiter;
 import dev.arbiter.mock.MockProvider;
 import dev.arbiter.observe.AccessLog;
+import dev.arbiter.observe.Metrics;
 import dev.arbiter.observe.ObserveStage;
 import dev.arbiter.observe.OutcomeSink;
 import dev.arbiter.pipeline.Pipeline;
@@ -59,6 +60,7 @@ public final class Gateway implements AutoCloseable {
     private final Watchdog watchdog;
     private final Upstreams upstreams;
     private final ModelRegistry registry;
+    private final Metrics metrics;
     private final HttpApi api;
     private final WebServer server;
 
@@ -77,7 +79,9 @@ public final class Gateway implements AutoCloseable {
             throw e;
         }
         var sinks = new ArrayList<OutcomeSink>();
+        this.metrics = new Metrics(registry.models().stream().map(ModelRegistry.Model::name).collect(java.util.stream.Collectors.toSet()));
         sinks.add(new AccessLog());
+        sinks.add(metrics);
         sinks.addAll(extraSinks);
         var limits = config.limits();
         List<Stage> stages = List.of(
@@ -87,7 +91,8 @@ public final class Gateway implements AutoCloseable {
                 new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
                 new RouteStage(registry, DeploymentSelector.weightedRandom()),
                 new AttemptStage(AttemptPolicy.ONCE, reasoning));
-        this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog);
+        this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog, metrics::scrape);
+        metrics.inFlight(api::inFlight);
         this.server = WebServer.builder()
                 .host(config.server().host())
                 .port(config.server().port())

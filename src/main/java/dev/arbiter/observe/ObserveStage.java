@@ -92,7 +92,7 @@ public final class ObserveStage implements Stage {
             // a failed request: name the deployment of the last attempt made, if any
             served = ex.trace().lastAttempt().map(a -> new ServedBy(a.model(), a.deployment(), a.provider())).orElse(null);
         }
-        var o = new Outcome(ex.requestId(), ex.trace().caller().orElse(ex.caller()).id(), ex.request().operation().label(), ex.request().model(),
+        var o = new Outcome(ex.requestId(), ex.trace().caller().orElse(ex.caller()).id(), ex.request().operation().label(), api(ex.request()), ex.request().model(),
                 served == null ? null : served.model(), served == null ? null : served.deployment(),
                 served == null ? null : served.provider(), streamed, status, error, usage, cost, latency, ttft, ex.trace());
         for (OutcomeSink sink : sinks) {
@@ -103,6 +103,21 @@ public final class ObserveStage implements Stage {
             }
         }
         return cost;
+    }
+
+    /** The way a request came in, as metrics and logs name it. */
+    static String api(LlmRequest r) {
+        return switch (r.operation()) {
+            case COUNT_TOKENS -> "count_tokens";
+            case STORED_RESPONSE -> "responses";
+            case EMBEDDING -> "embeddings";
+            case COMPLETION -> "completions";
+            case CHAT -> switch (r.format()) {
+                case ANTHROPIC_MESSAGES -> "messages";
+                case OPENAI_RESPONSES -> "responses";
+                default -> "chat";
+            };
+        };
     }
 
     /** Watches a stream's frames for first token, usage and text, and records the outcome at close. */

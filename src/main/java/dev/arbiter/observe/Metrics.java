@@ -1,0 +1,114 @@
+package dev.arbiter.observe;
+
+import dev.arbiter.pipeline.Trace;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+
+/**
+ * The gateway's one metrics registry (Micrometer, scraped as Prometheus text at {@code GET /metrics}) and the place
+ * where every Arbiter metric is named. As an {@link OutcomeSink} it turns each request's outcome and trace into:
+ *
+ * <ul>
+ *   <li>{@code arbiter_requests_total} {model, deployment, provider, api, status, stream, cache}</li>
+ *   <li>{@code arbiter_request_duration_seconds} (histogram) {model, api, stream}</li>
+ *   <li>{@code arbiter_time_to_first_token_seconds} (histogram, streams) {model, api}</li>
+ *   <li>{@code arbiter_upstream_duration_seconds} (histogram, one per attempt) {deployment, provider, outcome}</li>
+ *   <li>{@code arbiter_tokens_total} {model, direction: input | output}, {@code arbiter_cost_usd_total} {model}</li>
+ *   <li>{@code arbiter_shed_total} {reason}: requests refused for capacity (503 overloaded)</li>
+ *   <li>{@code arbiter_stage_duration_seconds} (histogram) {stage}: each stage's own time</li>
+ * </ul>
+ * and gauges registered by the wiring ({@code arbiter_in_flight}). Label values are bounded: a model name that is not
+ * configured is {@code unknown}, never the caller's string; deployments and providers come from the config.
+ * Recording never fails a request: the observe stage catches a sink's exceptions.
+ */
+public final class Metrics implements OutcomeSink {
+    private static final Duration[] LATENCY_SLOS = {Duration.ofMillis(5), Duration.ofMillis(25), Duration.ofMillis(100),
+            Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500),
+            Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(120)};
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Set<String> models;
+
+    /** @param models the configured logical model names: the only model label values besides {@code unknown} */
+    public Metrics(Set<String> models) {
+        this.models = Set.copyOf(models);
+        shed();   // present from the start, at 0, so dashboards and alerts see the family before the first shed
+    }
+
+    private Counter shed() {
+        return Counter.builder("arbiter.shed").description("Requests refused for capacity").tags("reason", "overloaded")
+                .register(registry);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    /** The registry in Prometheus' text format. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    /** Registers {@code arbiter_in_flight}: requests being handled right now. */
+    public void inFlight(IntSupplier value) {
+        Gauge.builder("arbiter.in.flight", value, v -> v.getAsInt()).description("Requests being handled").register(registry);
+    }
+
+    private String model(String name) {
+        return name != null && models.contains(name) ? name : "unknown";
+    }
+
+    private static String orNone(String v) {
+        return v == null ? "none" : v;
+    }
+
+    @Override
+    public void record(Outcome o) {
+        String model = model(o.model() != null ? o.model() : o.requestedModel());
+        String stream = Boolean.toString(o.streamed());
+        Trace trace = o.trace();
+        Counter.builder("arbiter.requests").description("Requests answered")
+                .tags(Tags.of("model", model, "deployment", orNone(o.deployment()), "provider", orNone(o.provider()), "api", o.api(),
+                        "status", Integer.toString(o.status()), "stream", stream, "cache", trace.cache().orElse("none")))
+                .register(registry).increment();
+        Timer.builder("arbiter.request.duration").description("Whole request, to the end of the answer")
+                .serviceLevelObjectives(LATENCY_SLOS).tags("model", model, "api", o.api(), "stream", stream)
+                .register(registry).record(o.latencyNanos(), TimeUnit.NANOSECONDS);
+        if (o.ttftNanos() >= 0) {
+            Timer.builder("arbiter.time.to.first.token").description("Time to a stream's first token")
+                    .serviceLevelObjectives(LATENCY_SLOS).tags("model", model, "api", o.api())
+                    .register(registry).record(o.ttftNanos(), TimeUnit.NANOSECONDS);
+        }
+        for (Trace.AttemptRecord a : trace.attempts()) {
+            if (a.endNanos() < 0) continue;
+            Timer.builder("arbiter.upstream.duration").description("One upstream attempt, start to end")
+                    .serviceLevelObjectives(LATENCY_SLOS)
+                    .tags("deployment", a.deployment(), "provider", a.provider(), "outcome", a.succeeded() ? "success" : "failure")
+                    .register(registry).record(a.endNanos() - a.startNanos(), TimeUnit.NANOSECONDS);
+        }
+        if (o.usage().inputTokens() > 0) {
+            Counter.builder("arbiter.tokens").tags("model", model, "direction", "input").register(registry)
+                    .increment(o.usage().inputTokens());
+        }
+        if (o.usage().outputTokens() > 0) {
+            Counter.builder("arbiter.tokens").tags("model", model, "direction", "output").register(registry)
+                    .increment(o.usage().outputTokens());
+        }
+        if (o.costUsd() > 0) Counter.builder("arbiter.cost.usd").tags("model", model).register(registry).increment(o.costUsd());
+        if (o.status() == 503 && "overloaded".equals(o.error())) {
+            shed().increment();
+        }
+        trace.stageTimes().forEach((stage, nanos) -> DistributionSummary.builder("arbiter.stage.duration").baseUnit("seconds")
+                .description("Each stage's own time").tags("stage", stage).register(registry).record(nanos / 1e9));
+    }
+}
