@@ -5,12 +5,13 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 
@@ -61,7 +62,8 @@ public final class Metrics implements OutcomeSink {
 
     /** Registers {@code arbiter_in_flight}: requests being handled right now. */
     public void inFlight(IntSupplier value) {
-        Gauge.builder("arbiter.in.flight", value, v -> v.getAsInt()).description("Requests being handled").register(registry);
+        Gauge.builder("arbiter.in.flight", value, v -> v.getAsInt()).description("Requests being handled")
+                .strongReference(true).register(registry);   // a weakly held supplier would read NaN once collected
     }
 
     private String model(String name) {
@@ -72,43 +74,54 @@ public final class Metrics implements OutcomeSink {
         return v == null ? "none" : v;
     }
 
+    /** The labels of one request series; its meters are looked up once and kept (Micrometer's own lookup sorts and hashes tags). */
+    private record Series(String model, String deployment, String provider, String api, String status, String stream, String cache) {}
+
+    /** The meters of one request series. */
+    private record SeriesMeters(Counter requests, Timer duration, Timer ttft, Counter inputTokens, Counter outputTokens, Counter cost) {}
+
+    private record Attempt(String deployment, String provider, boolean success) {}
+
+    private final Map<Series, SeriesMeters> series = new ConcurrentHashMap<>();
+    private final Map<Attempt, Timer> attempts = new ConcurrentHashMap<>();
+    private final Map<String, DistributionSummary> stages = new ConcurrentHashMap<>();
+
+    private SeriesMeters meters(Series k) {
+        return series.computeIfAbsent(k, s -> new SeriesMeters(
+                Counter.builder("arbiter.requests").description("Requests answered")
+                        .tags("model", s.model, "deployment", s.deployment, "provider", s.provider, "api", s.api,
+                                "status", s.status, "stream", s.stream, "cache", s.cache)
+                        .register(registry),
+                Timer.builder("arbiter.request.duration").description("Whole request, to the end of the answer")
+                        .serviceLevelObjectives(LATENCY_SLOS).tags("model", s.model, "api", s.api, "stream", s.stream).register(registry),
+                Timer.builder("arbiter.time.to.first.token").description("Time to a stream's first token")
+                        .serviceLevelObjectives(LATENCY_SLOS).tags("model", s.model, "api", s.api).register(registry),
+                Counter.builder("arbiter.tokens").tags("model", s.model, "direction", "input").register(registry),
+                Counter.builder("arbiter.tokens").tags("model", s.model, "direction", "output").register(registry),
+                Counter.builder("arbiter.cost.usd").tags("model", s.model).register(registry)));
+    }
+
     @Override
     public void record(Outcome o) {
-        String model = model(o.model() != null ? o.model() : o.requestedModel());
-        String stream = Boolean.toString(o.streamed());
         Trace trace = o.trace();
-        Counter.builder("arbiter.requests").description("Requests answered")
-                .tags(Tags.of("model", model, "deployment", orNone(o.deployment()), "provider", orNone(o.provider()), "api", o.api(),
-                        "status", Integer.toString(o.status()), "stream", stream, "cache", trace.cache().orElse("none")))
-                .register(registry).increment();
-        Timer.builder("arbiter.request.duration").description("Whole request, to the end of the answer")
-                .serviceLevelObjectives(LATENCY_SLOS).tags("model", model, "api", o.api(), "stream", stream)
-                .register(registry).record(o.latencyNanos(), TimeUnit.NANOSECONDS);
-        if (o.ttftNanos() >= 0) {
-            Timer.builder("arbiter.time.to.first.token").description("Time to a stream's first token")
-                    .serviceLevelObjectives(LATENCY_SLOS).tags("model", model, "api", o.api())
-                    .register(registry).record(o.ttftNanos(), TimeUnit.NANOSECONDS);
-        }
+        var m = meters(new Series(model(o.model() != null ? o.model() : o.requestedModel()), orNone(o.deployment()),
+                orNone(o.provider()), o.api(), Integer.toString(o.status()), Boolean.toString(o.streamed()), trace.cache().orElse("none")));
+        m.requests().increment();
+        m.duration().record(o.latencyNanos(), TimeUnit.NANOSECONDS);
+        if (o.ttftNanos() >= 0) m.ttft().record(o.ttftNanos(), TimeUnit.NANOSECONDS);
+        if (o.usage().inputTokens() > 0) m.inputTokens().increment(o.usage().inputTokens());
+        if (o.usage().outputTokens() > 0) m.outputTokens().increment(o.usage().outputTokens());
+        if (o.costUsd() > 0) m.cost().increment(o.costUsd());
         for (Trace.AttemptRecord a : trace.attempts()) {
             if (a.endNanos() < 0) continue;
-            Timer.builder("arbiter.upstream.duration").description("One upstream attempt, start to end")
-                    .serviceLevelObjectives(LATENCY_SLOS)
-                    .tags("deployment", a.deployment(), "provider", a.provider(), "outcome", a.succeeded() ? "success" : "failure")
-                    .register(registry).record(a.endNanos() - a.startNanos(), TimeUnit.NANOSECONDS);
+            attempts.computeIfAbsent(new Attempt(a.deployment(), a.provider(), a.succeeded()), k ->
+                    Timer.builder("arbiter.upstream.duration").description("One upstream attempt, start to end")
+                            .serviceLevelObjectives(LATENCY_SLOS)
+                            .tags("deployment", k.deployment, "provider", k.provider, "outcome", k.success ? "success" : "failure")
+                            .register(registry)).record(a.endNanos() - a.startNanos(), TimeUnit.NANOSECONDS);
         }
-        if (o.usage().inputTokens() > 0) {
-            Counter.builder("arbiter.tokens").tags("model", model, "direction", "input").register(registry)
-                    .increment(o.usage().inputTokens());
-        }
-        if (o.usage().outputTokens() > 0) {
-            Counter.builder("arbiter.tokens").tags("model", model, "direction", "output").register(registry)
-                    .increment(o.usage().outputTokens());
-        }
-        if (o.costUsd() > 0) Counter.builder("arbiter.cost.usd").tags("model", model).register(registry).increment(o.costUsd());
-        if (o.status() == 503 && "overloaded".equals(o.error())) {
-            shed().increment();
-        }
-        trace.stageTimes().forEach((stage, nanos) -> DistributionSummary.builder("arbiter.stage.duration").baseUnit("seconds")
-                .description("Each stage's own time").tags("stage", stage).register(registry).record(nanos / 1e9));
+        if (o.status() == 503 && "overloaded".equals(o.error())) shed().increment();
+        trace.stageTimes().forEach((stage, nanos) -> stages.computeIfAbsent(stage, n -> DistributionSummary.builder("arbiter.stage.duration")
+                .baseUnit("seconds").description("Each stage's own time").tags("stage", n).register(registry)).record(nanos / 1e9));
     }
 }
