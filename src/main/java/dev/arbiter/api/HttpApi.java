@@ -77,15 +77,18 @@ public final class HttpApi {
     private final ResponsesSurface responses;
     /** The gateway's metrics in Prometheus' text format, for {@code GET /metrics}. */
     private final Supplier<String> metrics;
+    /** The JSON admin views under {@code /admin/} (e.g. {@code latency}), by name. */
+    private final Map<String, Supplier<ObjectNode>> admin;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicBoolean draining = new AtomicBoolean();
     private volatile boolean ready;
 
     /** @param reasoning and {@code watchdog}: the gateway's own, for Responses answers and stream keep-alives */
     public HttpApi(ServerConfig server, Pipeline pipeline, ModelRegistry registry, LongSupplier nanos, ReasoningEnvelope reasoning,
-            Watchdog watchdog, Supplier<String> metrics) {
+            Watchdog watchdog, Supplier<String> metrics, Map<String, Supplier<ObjectNode>> admin) {
         this.server = server;
         this.metrics = metrics;
+        this.admin = Map.copyOf(admin);
         this.responses = new ResponsesSurface(reasoning);
         this.pipeline = pipeline;
         this.registry = registry;
@@ -108,6 +111,10 @@ public final class HttpApi {
         for (String p : new String[] {"/v1/models", "/models"}) r.get(p, logged(this::models));
         // model ids may hold slashes (openai/gpt-4o), so the rest of the path is the id
         for (String p : new String[] {"/v1/models/*", "/models/*"}) r.get(p, logged(this::model));
+        // the admin API: JSON, read-only so far; protected by the admin key once keys exist (the admission issue)
+        for (var e : admin.entrySet()) {
+            r.get("/admin/" + e.getKey(), logged((q, s) -> s.header("content-type", "application/json").send(Json.bytes(e.getValue().get()))));
+        }
         r.get("/metrics", logged((q, s) -> s.header("content-type", "text/plain; version=0.0.4; charset=utf-8").send(metrics.get())));
         r.get("/healthz", logged((q, s) -> s.header("content-type", "application/json").send("{\"status\":\"ok\"}")));
         r.get("/readyz", logged(this::readyz));

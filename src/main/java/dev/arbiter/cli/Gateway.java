@@ -91,7 +91,8 @@ public final class Gateway implements AutoCloseable {
                 new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
                 new RouteStage(registry, DeploymentSelector.weightedRandom()),
                 new AttemptStage(AttemptPolicy.ONCE, reasoning));
-        this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog, metrics::scrape);
+        this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog, metrics::scrape,
+                java.util.Map.of("latency", metrics::latency));
         metrics.inFlight(api::inFlight);
         this.server = WebServer.builder()
                 .host(config.server().host())

@@ -1,6 +1,8 @@
 package dev.arbiter.observe;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.arbiter.pipeline.Trace;
+import dev.arbiter.wire.Json;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -36,6 +38,9 @@ public final class Metrics implements OutcomeSink {
     private static final Duration[] LATENCY_SLOS = {Duration.ofMillis(5), Duration.ofMillis(25), Duration.ofMillis(100),
             Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500),
             Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(120)};
+
+    /** The percentiles kept per series (a decaying window, Micrometer's HdrHistogram-based estimate), for the admin view. */
+    private static final double[] PERCENTILES = {0.5, 0.95, 0.99};
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Set<String> models;
@@ -93,7 +98,8 @@ public final class Metrics implements OutcomeSink {
                                 "status", s.status, "stream", s.stream, "cache", s.cache)
                         .register(registry),
                 Timer.builder("arbiter.request.duration").description("Whole request, to the end of the answer")
-                        .serviceLevelObjectives(LATENCY_SLOS).tags("model", s.model, "api", s.api, "stream", s.stream).register(registry),
+                        .serviceLevelObjectives(LATENCY_SLOS).publishPercentiles(PERCENTILES)
+                        .tags("model", s.model, "api", s.api, "stream", s.stream).register(registry),
                 Timer.builder("arbiter.time.to.first.token").description("Time to a stream's first token")
                         .serviceLevelObjectives(LATENCY_SLOS).tags("model", s.model, "api", s.api).register(registry),
                 Counter.builder("arbiter.tokens").tags("model", s.model, "direction", "input").register(registry),
@@ -116,12 +122,38 @@ public final class Metrics implements OutcomeSink {
             if (a.endNanos() < 0) continue;
             attempts.computeIfAbsent(new Attempt(a.deployment(), a.provider(), a.succeeded()), k ->
                     Timer.builder("arbiter.upstream.duration").description("One upstream attempt, start to end")
-                            .serviceLevelObjectives(LATENCY_SLOS)
+                            .serviceLevelObjectives(LATENCY_SLOS).publishPercentiles(PERCENTILES)
                             .tags("deployment", k.deployment, "provider", k.provider, "outcome", k.success ? "success" : "failure")
                             .register(registry)).record(a.endNanos() - a.startNanos(), TimeUnit.NANOSECONDS);
         }
         if (o.status() == 503 && "overloaded".equals(o.error())) shed().increment();
         trace.stageTimes().forEach((stage, nanos) -> stages.computeIfAbsent(stage, n -> DistributionSummary.builder("arbiter.stage.duration")
                 .baseUnit("seconds").description("Each stage's own time").tags("stage", n).register(registry)).record(nanos / 1e9));
+    }
+
+    /**
+     * Latency percentiles (p50, p95, p99, in milliseconds, over Micrometer's recent window) and counts: of whole requests
+     * by logical model, and of upstream attempts by deployment, as {@code GET /admin/latency} shows them.
+     */
+    public ObjectNode latency() {
+        ObjectNode out = Json.object();
+        ObjectNode byModel = out.putObject("models");
+        for (Timer t : registry.find("arbiter.request.duration").timers()) {
+            addPercentiles(byModel.withObjectProperty(t.getId().getTag("model")).withArray("series").addObject()
+                    .put("api", t.getId().getTag("api")).put("stream", Boolean.parseBoolean(t.getId().getTag("stream"))), t);
+        }
+        ObjectNode byDeployment = out.putObject("deployments");
+        for (Timer t : registry.find("arbiter.upstream.duration").timers()) {
+            addPercentiles(byDeployment.withObjectProperty(t.getId().getTag("deployment")).putObject(t.getId().getTag("outcome")), t);
+        }
+        return out;
+    }
+
+    private static void addPercentiles(ObjectNode to, Timer t) {
+        var snapshot = t.takeSnapshot();
+        to.put("count", snapshot.count());
+        for (var p : snapshot.percentileValues()) {
+            to.put("p" + Math.round(p.percentile() * 100), Math.round(p.value(TimeUnit.MICROSECONDS)) / 1000.0);
+        }
     }
 }

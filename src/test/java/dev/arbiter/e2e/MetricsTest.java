@@ -79,6 +79,19 @@ class MetricsTest {
     }
 
     @Test
+    void adminLatency_givesPercentilesPerModelAndDeployment() {
+        for (int i = 0; i < 5; i++) assertThat(f.post("/v1/chat/completions", chat("chat-openai", false)).statusCode()).isEqualTo(200);
+        var r = f.get("/admin/latency");
+        assertThat(r.statusCode()).isEqualTo(200);
+        var json = dev.arbiter.wire.Json.parse(r.body());
+        var series = json.at("/models/chat-openai/series");
+        assertThat(series.isArray()).as(r.body()).isTrue();
+        assertThat(series.get(0).path("count").asLong()).isPositive();
+        assertThat(series.get(0).has("p50") && series.get(0).has("p95") && series.get(0).has("p99")).as(r.body()).isTrue();
+        assertThat(json.at("/deployments/up-openai/success/count").asLong()).as(r.body()).isGreaterThanOrEqualTo(5);
+    }
+
+    @Test
     void metrics_requestCounter_movesByExactlyTheRequestsMade() {
         assertThat(f.post("/v1/chat/completions", chat("mock-chat", false)).statusCode()).isEqualTo(200);
         String[] labels = {"api=\"chat\"", "model=\"mock-chat\"", "status=\"200\"", "stream=\"false\""};
