@@ -11,6 +11,11 @@ import dev.arbiter.limit.ConcurrencyLimiter;
 import dev.arbiter.mock.MockProvider;
 import dev.arbiter.observe.AccessLog;
 import dev.arbiter.observe.Metrics;
+import dev.arbiter.observe.ObserveConfig;
+import dev.arbiter.observe.RequestLog;
+import dev.arbiter.db.Postgres;
+import dev.arbiter.db.PostgresConfig;
+import io.micrometer.core.instrument.FunctionCounter;
 import dev.arbiter.observe.ObserveStage;
 import dev.arbiter.observe.OutcomeSink;
 import dev.arbiter.pipeline.Pipeline;
@@ -61,6 +66,8 @@ public final class Gateway implements AutoCloseable {
     private final Upstreams upstreams;
     private final ModelRegistry registry;
     private final Metrics metrics;
+    private final Postgres postgres;
+    private final RequestLog requestLog;
     private final HttpApi api;
     private final WebServer server;
 
@@ -82,6 +89,19 @@ public final class Gateway implements AutoCloseable {
         this.metrics = new Metrics(registry.models().stream().map(ModelRegistry.Model::name).collect(java.util.stream.Collectors.toSet()));
         sinks.add(new AccessLog());
         sinks.add(metrics);
+        PostgresConfig pg = config.section(PostgresConfig.SECTION);
+        this.postgres = pg.configured() ? new Postgres(pg) : null;
+        ObserveConfig observe = config.section(ObserveConfig.SECTION);
+        if (observe.requestLog() && postgres == null) {
+            log.warn("observe.request-log is on but no postgres: is configured; requests are not logged to a database");
+        }
+        this.requestLog = observe.requestLog() && postgres != null ? new RequestLog(postgres, observe, InstantSource.system()) : null;
+        if (requestLog != null) {
+            sinks.add(requestLog);
+            FunctionCounter.builder("arbiter.request.log.dropped", requestLog, RequestLog::dropped)
+                    .description("Request log records dropped: the buffer was full while PostgreSQL was slow or down")
+                    .register(metrics.registry());
+        }
         sinks.addAll(extraSinks);
         var limits = config.limits();
         List<Stage> stages = List.of(
@@ -187,5 +207,7 @@ public final class Gateway implements AutoCloseable {
         registry.close();
         upstreams.close();
         watchdog.close();
+        if (requestLog != null) requestLog.close();   // writes what it still holds, while the pool is open
+        if (postgres != null) postgres.close();
     }
 }

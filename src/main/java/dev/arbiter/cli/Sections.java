@@ -2,6 +2,8 @@ package dev.arbiter.cli;
 
 import dev.arbiter.config.ConfigLoader;
 import dev.arbiter.config.Section;
+import dev.arbiter.db.PostgresConfig;
+import dev.arbiter.observe.ObserveConfig;
 import dev.arbiter.mock.MockConfig;
 import dev.arbiter.reasoning.ReasoningConfig;
 import dev.arbiter.store.StoreConfig;
@@ -14,6 +16,8 @@ import java.util.function.Function;
  */
 public final class Sections {
     public static final List<Section<?>> ALL = List.of(
+            PostgresConfig.SECTION,
+            ObserveConfig.SECTION,
             ReasoningConfig.SECTION,
             StoreConfig.SECTION,
             MockConfig.SECTION);

@@ -244,7 +244,7 @@ public final class ConfigNode {
 
     /** A duration such as {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}; a bare number is seconds. */
     public Duration duration(String key, Duration dflt) {
-        return scalar(key, dflt, "a duration such as 500ms, 30s, 5m", Scalars::parseDuration);
+        return scalar(key, dflt, "a duration such as 500ms, 30s, 5m, 1h or 30d", Scalars::parseDuration);
     }
 
     /** An absolute URL without a trailing slash, or null when unset or unreadable (with a problem). */

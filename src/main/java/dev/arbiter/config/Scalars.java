@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
 final class Scalars {
     /** {@code ${VAR}} or {@code ${VAR:-default}}. */
     static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
-    private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?");
+    private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h|d)?");
 
     private Scalars() {
     }
@@ -61,7 +61,8 @@ final class Scalars {
             case "ms" -> v;
             case "s" -> v * 1000;
             case "m" -> v * 60_000;
-            default -> v * 3_600_000;
+            case "h" -> v * 3_600_000;
+            default -> v * 86_400_000;
         };
         return Duration.ofNanos(Math.round(millis * 1_000_000));
     }

@@ -39,7 +39,7 @@ class SectionsTest {
     @Test
     void parse_unknownTopLevelKey_listsEverySection() {
         assertThat(problems("models: [{name: m, deployments: [{provider: mock}]}]\nsurprise: 1\n").problems())
-                .containsExactly("surprise: unknown key (expected: one of server, limits, models, reasoning, responses)");
+                .containsExactly("surprise: unknown key (expected: one of server, limits, models, postgres, observe, reasoning, responses)");
     }
 
     @Test
@@ -53,6 +53,6 @@ class SectionsTest {
                 "reasoning.key: (hidden) (expected: a string)",
                 "reasoning.salt: unknown key (expected: key (the reasoning envelope's HMAC key))",
                 "responses.max-entries: 0 (expected: >= 1)",
-                "responses.ttl: forever (expected: a duration such as 500ms, 30s, 5m)");
+                "responses.ttl: forever (expected: a duration such as 500ms, 30s, 5m, 1h or 30d)");
     }
 }

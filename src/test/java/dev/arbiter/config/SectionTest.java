@@ -98,7 +98,7 @@ class SectionTest {
                 "redis.url: http://cache (expected: a redis:// URL)",
                 "redis.db: unknown key (expected: one of url, password)",
                 "models[0].fallbacks: {\"model\":\"n\"} (expected: a list)",
-                "models[0].deployments[0].circuit-breaker.open-for: soon (expected: a duration such as 500ms, 30s, 5m)",
+                "models[0].deployments[0].circuit-breaker.open-for: soon (expected: a duration such as 500ms, 30s, 5m, 1h or 30d)",
                 "models[0].deployments[0].circuit-breaker.failures: 0 (expected: >= 1)",
                 "models[0].deployments[0].circuit-breaker.colour: unknown key (expected: one of failures, open-for)");
     }

@@ -1,0 +1,57 @@
+package dev.arbiter.db;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's one PostgreSQL pool (HikariCP) with Arbiter's schema migrated by Flyway from
+ * {@code db/migration} on the classpath. Created once, handed to the features that need it, closed with the gateway.
+ * Starting does not need the database to be up: the pool connects lazily, and the migration is retried by
+ * {@link #migrated()} until it succeeds, so a gateway started while PostgreSQL is down still serves (features that
+ * write there buffer meanwhile).
+ */
+public final class Postgres implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Postgres.class);
+
+    private final HikariDataSource pool;
+    private volatile boolean migrated;
+
+    public Postgres(PostgresConfig config) {
+        var hc = new HikariConfig();
+        hc.setJdbcUrl(config.url());
+        if (config.user() != null) hc.setUsername(config.user());
+        if (config.password() != null) hc.setPassword(config.password().reveal());
+        hc.setMaximumPoolSize(config.maxPoolSize());
+        hc.setMinimumIdle(0);
+        hc.setPoolName("arbiter-postgres");
+        hc.setConnectionTimeout(2_000);
+        hc.setValidationTimeout(1_000);
+        hc.setInitializationFailTimeout(-1);   // start without the database; connect when first asked
+        this.pool = new HikariDataSource(hc);
+    }
+
+    public DataSource dataSource() {
+        return pool;
+    }
+
+    /** Migrates the schema if that has not succeeded yet; false while the database cannot be reached. */
+    public synchronized boolean migrated() {
+        if (migrated) return true;
+        try {
+            Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
+            migrated = true;
+        } catch (RuntimeException e) {
+            log.warn("PostgreSQL schema not migrated yet: {}", e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(""));
+        }
+        return migrated;
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}

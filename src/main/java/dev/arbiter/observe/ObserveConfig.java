@@ -1,0 +1,23 @@
+package dev.arbiter.observe;
+
+import dev.arbiter.config.ConfigException;
+import dev.arbiter.config.Section;
+import java.time.Duration;
+
+/**
+ * The top-level {@code observe:} block: whether every request's record goes to the PostgreSQL request log (needs
+ * {@code postgres:}), how long rows are kept, and how many records may wait in memory while PostgreSQL is slow or down.
+ */
+public record ObserveConfig(boolean requestLog, Duration retention, int bufferSize) {
+    public static final ObserveConfig DEFAULT = new ObserveConfig(false, Duration.ofDays(30), 100_000);
+
+    public static final Section<ObserveConfig> SECTION = Section.top("observe", DEFAULT, n -> new ObserveConfig(
+            n.bool("request-log", DEFAULT.requestLog()), n.duration("retention", DEFAULT.retention()),
+            n.integer("buffer-size", DEFAULT.bufferSize())));
+
+    public ObserveConfig {
+        ConfigException.require(retention != null && !retention.isNegative() && !retention.isZero(), "observe.retention",
+                retention, "a positive duration");
+        ConfigException.require(bufferSize >= 100 && bufferSize <= 10_000_000, "observe.buffer-size", bufferSize, "100..10000000");
+    }
+}
