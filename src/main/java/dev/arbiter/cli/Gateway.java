@@ -23,7 +23,8 @@ import dev.arbiter.provider.SecretMask;
 import dev.arbiter.provider.Upstreams;
 import dev.arbiter.reasoning.ReasoningConfig;
 import dev.arbiter.reasoning.ReasoningEnvelope;
-import dev.arbiter.route.AttemptPolicy;
+import dev.arbiter.resilience.Fallbacks;
+import dev.arbiter.resilience.RetryPolicy;
 import dev.arbiter.route.AttemptStage;
 import dev.arbiter.route.DeploymentSelector;
 import dev.arbiter.route.ModelRegistry;
@@ -37,6 +38,7 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
@@ -59,6 +61,7 @@ public final class Gateway implements AutoCloseable {
     private final Watchdog watchdog;
     private final Upstreams upstreams;
     private final ModelRegistry registry;
+    private final Map<String, List<ModelRegistry.Model>> fallbacks;
     private final HttpApi api;
     private final WebServer server;
 
@@ -76,6 +79,14 @@ public final class Gateway implements AutoCloseable {
             watchdog.close();
             throw e;
         }
+        try {
+            this.fallbacks = Fallbacks.chains(config, registry);
+        } catch (RuntimeException e) {
+            registry.close();
+            upstreams.close();
+            watchdog.close();
+            throw e;
+        }
         var sinks = new ArrayList<OutcomeSink>();
         sinks.add(new AccessLog());
         sinks.addAll(extraSinks);
@@ -85,8 +96,8 @@ public final class Gateway implements AutoCloseable {
                 new IdentifyStage(CallerResolver.random()),
                 new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
                 new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
-                new RouteStage(registry, DeploymentSelector.weightedRandom()),
-                new AttemptStage(AttemptPolicy.ONCE, reasoning));
+                new RouteStage(registry, DeploymentSelector.weightedRandom(), fallbacks),
+                new AttemptStage(RetryPolicy.of(config), reasoning));
         this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog);
         this.server = WebServer.builder()
                 .host(config.server().host())

@@ -4,6 +4,8 @@ import dev.arbiter.config.ConfigLoader;
 import dev.arbiter.config.Section;
 import dev.arbiter.mock.MockConfig;
 import dev.arbiter.reasoning.ReasoningConfig;
+import dev.arbiter.resilience.Fallbacks;
+import dev.arbiter.resilience.RetryConfig;
 import dev.arbiter.store.StoreConfig;
 import java.util.List;
 import java.util.function.Function;
@@ -16,6 +18,8 @@ public final class Sections {
     public static final List<Section<?>> ALL = List.of(
             ReasoningConfig.SECTION,
             StoreConfig.SECTION,
+            RetryConfig.SECTION,
+            Fallbacks.SECTION,
             MockConfig.SECTION);
 
     private Sections() {

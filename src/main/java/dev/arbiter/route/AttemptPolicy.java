@@ -14,9 +14,14 @@ import java.util.List;
 @FunctionalInterface
 public interface AttemptPolicy {
     /** One attempt and no more: a failure goes to the caller as it is. */
-    AttemptPolicy ONCE = (plan, attempts, failure) -> new GiveUp();
+    AttemptPolicy ONCE = (plan, attempts, failure, remaining) -> new GiveUp();
 
-    Next afterFailure(Plan plan, List<Trace.AttemptRecord> attempts, ArbiterException failure);
+    /**
+     * What to do after {@code failure}, the end of the last of {@code attempts} (every attempt so far, in order).
+     *
+     * @param remaining the time left before the request's deadline: a policy does not ask for a wait as long
+     */
+    Next afterFailure(Plan plan, List<Trace.AttemptRecord> attempts, ArbiterException failure, Duration remaining);
 
     /**
      * Whether a stream is held until its first frame before the reply is returned, so that a failure before anything
