@@ -51,9 +51,10 @@ public final class RetryPolicy implements AttemptPolicy {
         return new RetryPolicy(byModel, () -> ThreadLocalRandom.current().nextDouble());
     }
 
+    /** Held when another attempt may follow: with {@code max-attempts: 1} the client's headers go out at once. */
     @Override
-    public boolean holdStreams() {
-        return true;
+    public boolean holdStreams(Plan plan) {
+        return byModel.getOrDefault(plan.model().name(), RetryConfig.DEFAULT).maxAttempts() > 1;
     }
 
     @Override

@@ -24,10 +24,11 @@ public interface AttemptPolicy {
     Next afterFailure(Plan plan, List<Trace.AttemptRecord> attempts, ArbiterException failure, Duration remaining);
 
     /**
-     * Whether a stream is held until its first frame before the reply is returned, so that a failure before anything
-     * reached the client can still be tried again. Off for {@link #ONCE}: the client's headers go out at once.
+     * Whether a stream of this plan is held until its first frame before the reply is returned, so that a failure
+     * before anything reached the client can still be tried again. Off for {@link #ONCE}: the client's headers go out
+     * at once.
      */
-    default boolean holdStreams() {
+    default boolean holdStreams(Plan plan) {
         return false;
     }
 

@@ -145,7 +145,7 @@ public final class AttemptStage implements Stage {
         while (true) {
             try {
                 Reply reply = attempt(plan.isFallback(d) ? exchange.withRequest(exchange.request().withModel(
-                        plan.requestNames().getOrDefault(d.model(), d.model()))) : exchange, d);
+                        plan.requestNames().getOrDefault(d.model(), d.model()))) : exchange, d, policy.holdStreams(plan));
                 reply = reply.withHeader("x-arbiter-attempts", Integer.toString(exchange.trace().attempts().size()));
                 return plan.isFallback(d) ? reply.withHeader("x-arbiter-fallback", d.model()) : reply;
             } catch (ArbiterException failure) {
@@ -179,7 +179,7 @@ public final class AttemptStage implements Stage {
     }
 
     /** One attempt at {@code d}, recorded in the trace. */
-    private Reply attempt(Exchange exchange, Deployment d) {
+    private Reply attempt(Exchange exchange, Deployment d, boolean hold) {
         Trace.Attempt attempt = exchange.trace().begin(d.model(), d.name(), d.providerName());
         try {
             exchange.deadline().check("before calling " + d.name());
@@ -204,7 +204,7 @@ public final class AttemptStage implements Stage {
                 if (reply instanceof Reply.Complete) {
                     if (permit != null) permit.close();
                     attempt.end(200, null);
-                } else if (policy.holdStreams()) {
+                } else if (hold) {
                     holdUntilFirstFrame((Reply.Streaming) reply);
                 }
                 return reply;
