@@ -33,13 +33,14 @@ public record RetryConfig(int maxAttempts, Backoff backoff, Duration initialDela
     public enum Jitter { NONE, FULL, EQUAL, DECORRELATED }
 
     public RetryConfig {
-        ConfigException.require(maxAttempts >= 1 && maxAttempts <= 20, "retry.max-attempts", maxAttempts, "1..20");
-        ConfigException.require(backoff != null, "retry.backoff", backoff, "fixed | linear | exponential");
-        ConfigException.require(jitter != null, "retry.jitter", jitter, "none | full | equal | decorrelated");
-        ConfigException.require(initialDelay != null && !initialDelay.isNegative(), "retry.initial-delay", initialDelay,
-                "a duration >= 0");
-        ConfigException.require(maxDelay != null && maxDelay.compareTo(initialDelay == null ? Duration.ZERO : initialDelay) >= 0,
+        var checks = new ConfigException.Checks();
+        checks.require(maxAttempts >= 1 && maxAttempts <= 20, "retry.max-attempts", maxAttempts, "1..20");
+        checks.require(backoff != null, "retry.backoff", backoff, "fixed | linear | exponential");
+        checks.require(jitter != null, "retry.jitter", jitter, "none | full | equal | decorrelated");
+        checks.require(initialDelay != null && !initialDelay.isNegative(), "retry.initial-delay", initialDelay, "a duration >= 0");
+        checks.require(maxDelay != null && (initialDelay == null || maxDelay.compareTo(initialDelay) >= 0),
                 "retry.max-delay", maxDelay, "a duration >= initial-delay");
+        checks.throwIfAny();
     }
 
     /**

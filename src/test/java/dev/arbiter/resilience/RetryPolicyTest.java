@@ -194,4 +194,14 @@ class RetryPolicyTest {
         assertThat(c.delay(3, 0.5)).isEqualTo(Duration.ofMillis(200));
         assertThat(c.delay(40, 0.999999).toMillis()).isLessThanOrEqualTo(5000).isGreaterThan(4990);
     }
+
+    @Test
+    void holdStreams_onlyWhenAnotherAttemptMayFollow() {
+        assertThat(policy.holdStreams(plan("m"))).isTrue();
+        var once = new RetryPolicy(Map.of("solo", new RetryConfig(1, RetryConfig.Backoff.FIXED, Duration.ZERO, Duration.ZERO,
+                RetryConfig.Jitter.NONE)), () -> 0.5);
+        assertThat(once.holdStreams(plan("solo"))).isFalse();
+        assertThat(once.afterFailure(plan("solo"), List.of(failed(1, plan("solo").candidates().getFirst(), 503)), upstream(503), LOTS))
+                .isInstanceOf(AttemptPolicy.GiveUp.class);
+    }
 }
