@@ -61,7 +61,6 @@ public final class Gateway implements AutoCloseable {
     private final Watchdog watchdog;
     private final Upstreams upstreams;
     private final ModelRegistry registry;
-    private final Map<String, List<ModelRegistry.Model>> fallbacks;
     private final HttpApi api;
     private final WebServer server;
 
@@ -79,8 +78,9 @@ public final class Gateway implements AutoCloseable {
             watchdog.close();
             throw e;
         }
+        Map<String, List<ModelRegistry.Model>> fallbacks;
         try {
-            this.fallbacks = Fallbacks.chains(config, registry);
+            fallbacks = Fallbacks.chains(config, registry);
         } catch (RuntimeException e) {
             registry.close();
             upstreams.close();
