@@ -29,7 +29,8 @@ import dev.arbiter.provider.SecretMask;
 import dev.arbiter.provider.Upstreams;
 import dev.arbiter.reasoning.ReasoningConfig;
 import dev.arbiter.reasoning.ReasoningEnvelope;
-import dev.arbiter.route.AttemptPolicy;
+import dev.arbiter.resilience.Fallbacks;
+import dev.arbiter.resilience.RetryPolicy;
 import dev.arbiter.route.AttemptStage;
 import dev.arbiter.route.DeploymentSelector;
 import dev.arbiter.route.ModelRegistry;
@@ -43,6 +44,7 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
@@ -85,6 +87,15 @@ public final class Gateway implements AutoCloseable {
             watchdog.close();
             throw e;
         }
+        Map<String, List<ModelRegistry.Model>> fallbacks;
+        try {
+            fallbacks = Fallbacks.chains(config, registry);
+        } catch (RuntimeException e) {
+            registry.close();
+            upstreams.close();
+            watchdog.close();
+            throw e;
+        }
         var sinks = new ArrayList<OutcomeSink>();
         this.metrics = new Metrics(registry.models().stream().map(ModelRegistry.Model::name).collect(java.util.stream.Collectors.toSet()));
         sinks.add(new AccessLog());
@@ -109,8 +120,8 @@ public final class Gateway implements AutoCloseable {
                 new IdentifyStage(CallerResolver.random()),
                 new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
                 new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
-                new RouteStage(registry, DeploymentSelector.weightedRandom()),
-                new AttemptStage(AttemptPolicy.ONCE, reasoning));
+                new RouteStage(registry, DeploymentSelector.weightedRandom(), fallbacks),
+                new AttemptStage(RetryPolicy.of(config), reasoning));
         this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog, metrics::scrape,
                 java.util.Map.of("latency", metrics::latency));
         metrics.inFlight(api::inFlight);

@@ -6,6 +6,8 @@ import dev.arbiter.db.PostgresConfig;
 import dev.arbiter.observe.ObserveConfig;
 import dev.arbiter.mock.MockConfig;
 import dev.arbiter.reasoning.ReasoningConfig;
+import dev.arbiter.resilience.Fallbacks;
+import dev.arbiter.resilience.RetryConfig;
 import dev.arbiter.store.StoreConfig;
 import java.util.List;
 import java.util.function.Function;
@@ -20,6 +22,8 @@ public final class Sections {
             ObserveConfig.SECTION,
             ReasoningConfig.SECTION,
             StoreConfig.SECTION,
+            RetryConfig.SECTION,
+            Fallbacks.SECTION,
             MockConfig.SECTION);
 
     private Sections() {

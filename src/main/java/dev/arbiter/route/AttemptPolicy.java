@@ -14,15 +14,21 @@ import java.util.List;
 @FunctionalInterface
 public interface AttemptPolicy {
     /** One attempt and no more: a failure goes to the caller as it is. */
-    AttemptPolicy ONCE = (plan, attempts, failure) -> new GiveUp();
-
-    Next afterFailure(Plan plan, List<Trace.AttemptRecord> attempts, ArbiterException failure);
+    AttemptPolicy ONCE = (plan, attempts, failure, remaining) -> new GiveUp();
 
     /**
-     * Whether a stream is held until its first frame before the reply is returned, so that a failure before anything
-     * reached the client can still be tried again. Off for {@link #ONCE}: the client's headers go out at once.
+     * What to do after {@code failure}, the end of the last of {@code attempts} (every attempt so far, in order).
+     *
+     * @param remaining the time left before the request's deadline: a policy does not ask for a wait as long
      */
-    default boolean holdStreams() {
+    Next afterFailure(Plan plan, List<Trace.AttemptRecord> attempts, ArbiterException failure, Duration remaining);
+
+    /**
+     * Whether a stream of this plan is held until its first frame before the reply is returned, so that a failure
+     * before anything reached the client can still be tried again. Off for {@link #ONCE}: the client's headers go out
+     * at once.
+     */
+    default boolean holdStreams(Plan plan) {
         return false;
     }
 

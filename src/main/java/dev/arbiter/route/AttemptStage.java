@@ -24,6 +24,7 @@ import dev.arbiter.pipeline.Trace;
 import dev.arbiter.reasoning.ReasoningEnvelope;
 import dev.arbiter.reasoning.ReasoningSeal;
 import dev.arbiter.provider.Deployment;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
@@ -33,7 +34,9 @@ import java.util.Set;
  * The attempt step, innermost: works through the request's {@link Plan}, one attempt at a time, as its
  * {@link AttemptPolicy} decides. Each attempt holds its deployment's in-flight slot for the whole call (a stream's
  * until it is closed), calls the deployment's provider, and is recorded in the request's trace: which deployment,
- * when it started, its first byte, how it ended (a stream's end is recorded when it closes or fails).
+ * when it started, its first byte, how it ended (a stream's end is recorded when it closes or fails). Every answer
+ * says how many attempts it took ({@code x-arbiter-attempts}, on errors too) and, when a fallback model answered,
+ * which ({@code x-arbiter-fallback}); an attempt on a fallback sends that model's own name.
  */
 public final class AttemptStage implements Stage {
     private final AttemptPolicy policy;
@@ -141,12 +144,17 @@ public final class AttemptStage implements Stage {
         Deployment d = plan.candidates().getFirst();
         while (true) {
             try {
-                return attempt(exchange, d);
+                Reply reply = attempt(plan.isFallback(d) ? exchange.withRequest(exchange.request().withModel(
+                        plan.requestNames().getOrDefault(d.model(), d.model()))) : exchange, d, policy.holdStreams(plan));
+                reply = reply.withHeader("x-arbiter-attempts", Integer.toString(exchange.trace().attempts().size()));
+                return plan.isFallback(d) ? reply.withHeader("x-arbiter-fallback", d.model()) : reply;
             } catch (ArbiterException failure) {
-                switch (policy.afterFailure(plan, exchange.trace().attempts(), failure)) {
-                    case AttemptPolicy.GiveUp g -> throw failure;
+                var attempts = exchange.trace().attempts();
+                Duration remaining = exchange.deadline().remaining();
+                switch (policy.afterFailure(plan, attempts, failure, remaining)) {
+                    case AttemptPolicy.GiveUp g -> throw answered(failure, attempts.size());
                     case AttemptPolicy.Retry r -> {
-                        if (r.delay().compareTo(exchange.deadline().remaining()) >= 0) throw failure;
+                        if (r.delay().compareTo(exchange.deadline().remaining()) >= 0) throw answered(failure, attempts.size());
                         pause(r.delay());
                         d = r.deployment();
                     }
@@ -155,7 +163,12 @@ public final class AttemptStage implements Stage {
         }
     }
 
-    private static void pause(java.time.Duration d) {
+    /** The failure as the caller gets it, saying how many attempts were made. */
+    private static ArbiterException answered(ArbiterException failure, int attempts) {
+        return attempts == 0 ? failure : failure.withHeader("x-arbiter-attempts", Integer.toString(attempts));
+    }
+
+    private static void pause(Duration d) {
         if (d.isZero() || d.isNegative()) return;
         try {
             Thread.sleep(d);
@@ -166,7 +179,7 @@ public final class AttemptStage implements Stage {
     }
 
     /** One attempt at {@code d}, recorded in the trace. */
-    private Reply attempt(Exchange exchange, Deployment d) {
+    private Reply attempt(Exchange exchange, Deployment d, boolean hold) {
         Trace.Attempt attempt = exchange.trace().begin(d.model(), d.name(), d.providerName());
         try {
             exchange.deadline().check("before calling " + d.name());
@@ -191,7 +204,7 @@ public final class AttemptStage implements Stage {
                 if (reply instanceof Reply.Complete) {
                     if (permit != null) permit.close();
                     attempt.end(200, null);
-                } else if (policy.holdStreams()) {
+                } else if (hold) {
                     holdUntilFirstFrame((Reply.Streaming) reply);
                 }
                 return reply;

@@ -8,18 +8,29 @@ import dev.arbiter.pipeline.Exchange;
 import dev.arbiter.pipeline.Reply;
 import dev.arbiter.pipeline.Stage;
 import dev.arbiter.pipeline.Trace;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Resolves the requested model, checks it can do what is asked, and makes the request's {@link Plan}: the model's
- * deployments ranked by the selector, recorded in the trace.
+ * deployments ranked by the selector, then each fallback model's, ranked the same way, recorded in the trace.
  */
 public final class RouteStage implements Stage {
     private final ModelRegistry registry;
     private final DeploymentSelector selector;
+    private final Map<String, List<ModelRegistry.Model>> fallbacks;
 
     public RouteStage(ModelRegistry registry, DeploymentSelector selector) {
+        this(registry, selector, Map.of());
+    }
+
+    /** @param fallbacks each model's fallback models, in order, by model name (none for a model not listed) */
+    public RouteStage(ModelRegistry registry, DeploymentSelector selector, Map<String, List<ModelRegistry.Model>> fallbacks) {
         this.registry = registry;
         this.selector = selector;
+        this.fallbacks = Map.copyOf(fallbacks);
     }
 
     @Override
@@ -35,8 +46,13 @@ public final class RouteStage implements Stage {
         }
         String upstreamName = registry.catalog().upstreamModel(model, req.model());
         if (!upstreamName.equals(req.model())) exchange = exchange.withRequest(req.withModel(upstreamName));
-        var ranked = selector.rank(model, exchange);
-        var plan = new Plan(model, ranked, selector.name());
+        var ranked = new ArrayList<>(selector.rank(model, exchange));
+        var requestNames = new HashMap<String, String>();
+        for (ModelRegistry.Model fallback : fallbacks.getOrDefault(model.name(), List.of())) {
+            ranked.addAll(selector.rank(fallback, exchange));
+            requestNames.put(fallback.name(), registry.catalog().upstreamModel(fallback, fallback.name()));
+        }
+        var plan = new Plan(model, ranked, selector.name(), requestNames);
         exchange.trace().decided(new Trace.Decision(selector.name(), model.name(), ranked.stream().map(Deployment::name).toList(),
                 java.util.Map.of()));
         return next.proceed(exchange.with(Plan.KEY, plan));

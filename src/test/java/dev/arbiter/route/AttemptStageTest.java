@@ -42,7 +42,7 @@ class AttemptStageTest {
     /** Ranks deployments in config order, so the test knows which is tried first. */
     private static final DeploymentSelector IN_ORDER = (model, exchange) -> model.deployments();
     /** Tries the next candidate of the plan at once, until none is left. */
-    private static final AttemptPolicy NEXT_CANDIDATE = (plan, attempts, failure) -> attempts.size() < plan.candidates().size()
+    private static final AttemptPolicy NEXT_CANDIDATE = (plan, attempts, failure, remaining) -> attempts.size() < plan.candidates().size()
             ? new AttemptPolicy.Retry(plan.candidates().get(attempts.size()), Duration.ZERO)
             : new AttemptPolicy.GiveUp();
 
@@ -109,7 +109,7 @@ class AttemptStageTest {
 
     @Test
     void apply_retryAfterLongerThanTheDeadline_givesUpAtOnce() {
-        AttemptPolicy slow = (plan, attempts, failure) -> new AttemptPolicy.Retry(plan.candidates().get(1), Duration.ofHours(1));
+        AttemptPolicy slow = (plan, attempts, failure, remaining) -> new AttemptPolicy.Retry(plan.candidates().get(1), Duration.ofHours(1));
         var ex = exchange(false);
         long start = System.nanoTime();
         assertThatThrownBy(() -> pipeline(slow).handle(ex)).isInstanceOf(ArbiterException.class);
