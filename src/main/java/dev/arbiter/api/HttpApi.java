@@ -44,6 +44,7 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -79,6 +80,8 @@ public final class HttpApi {
     private final Supplier<String> metrics;
     /** The JSON admin views under {@code /admin/} (e.g. {@code latency}), by name. */
     private final Map<String, Supplier<ObjectNode>> admin;
+    /** The JSON admin actions, {@code POST /admin/{name}/{id}/{action}}, by name; given the id and the action. */
+    private final Map<String, BiFunction<String, String, ObjectNode>> adminActions;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicBoolean draining = new AtomicBoolean();
     private volatile boolean ready;
@@ -86,9 +89,17 @@ public final class HttpApi {
     /** @param reasoning and {@code watchdog}: the gateway's own, for Responses answers and stream keep-alives */
     public HttpApi(ServerConfig server, Pipeline pipeline, ModelRegistry registry, LongSupplier nanos, ReasoningEnvelope reasoning,
             Watchdog watchdog, Supplier<String> metrics, Map<String, Supplier<ObjectNode>> admin) {
+        this(server, pipeline, registry, nanos, reasoning, watchdog, metrics, admin, Map.of());
+    }
+
+    /** @param adminActions {@code POST /admin/{name}/{id}/{action}} by name (e.g. {@code breakers}), given id and action */
+    public HttpApi(ServerConfig server, Pipeline pipeline, ModelRegistry registry, LongSupplier nanos, ReasoningEnvelope reasoning,
+            Watchdog watchdog, Supplier<String> metrics, Map<String, Supplier<ObjectNode>> admin,
+            Map<String, BiFunction<String, String, ObjectNode>> adminActions) {
         this.server = server;
         this.metrics = metrics;
         this.admin = Map.copyOf(admin);
+        this.adminActions = Map.copyOf(adminActions);
         this.responses = new ResponsesSurface(reasoning);
         this.pipeline = pipeline;
         this.registry = registry;
@@ -114,6 +125,21 @@ public final class HttpApi {
         // the admin API: JSON, read-only so far; protected by the admin key once keys exist (the admission issue)
         for (var e : admin.entrySet()) {
             r.get("/admin/" + e.getKey(), logged((q, s) -> s.header("content-type", "application/json").send(Json.bytes(e.getValue().get()))));
+        }
+        for (var e : adminActions.entrySet()) {
+            // ids may hold slashes (model/deployment): the action is the last segment, the id all before it
+            String prefix = "/admin/" + e.getKey() + "/";
+            r.post(prefix + "*", logged((q, s) -> {
+                String rest = q.path().path().substring(prefix.length());
+                int cut = rest.lastIndexOf('/');
+                try {
+                    if (cut <= 0) throw new ArbiterException.NotFound("Expected " + prefix + "{id}/{action}", null, "not_found");
+                    ObjectNode answer = e.getValue().apply(rest.substring(0, cut), rest.substring(cut + 1));
+                    s.header("content-type", "application/json").send(Json.bytes(answer));
+                } catch (ArbiterException failure) {
+                    error(Surface.CHAT, failure, s, rid(s));
+                }
+            }));
         }
         r.get("/metrics", logged((q, s) -> s.header("content-type", "text/plain; version=0.0.4; charset=utf-8").send(metrics.get())));
         r.get("/healthz", logged((q, s) -> s.header("content-type", "application/json").send("{\"status\":\"ok\"}")));

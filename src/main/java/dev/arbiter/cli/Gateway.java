@@ -29,6 +29,7 @@ import dev.arbiter.provider.SecretMask;
 import dev.arbiter.provider.Upstreams;
 import dev.arbiter.reasoning.ReasoningConfig;
 import dev.arbiter.reasoning.ReasoningEnvelope;
+import dev.arbiter.resilience.Breakers;
 import dev.arbiter.resilience.Fallbacks;
 import dev.arbiter.resilience.RetryPolicy;
 import dev.arbiter.route.AttemptStage;
@@ -67,6 +68,7 @@ public final class Gateway implements AutoCloseable {
     private final Watchdog watchdog;
     private final Upstreams upstreams;
     private final ModelRegistry registry;
+    private final Breakers breakers;
     private final Metrics metrics;
     private final Postgres postgres;
     private final RequestLog requestLog;
@@ -115,15 +117,17 @@ public final class Gateway implements AutoCloseable {
         }
         sinks.addAll(extraSinks);
         var limits = config.limits();
+        this.breakers = Breakers.of(registry, nanos);
         List<Stage> stages = List.of(
                 new ObserveStage(registry, sinks, nanos),
                 new IdentifyStage(CallerResolver.random()),
                 new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
                 new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
                 new RouteStage(registry, DeploymentSelector.weightedRandom(), fallbacks),
-                new AttemptStage(RetryPolicy.of(config), reasoning));
+                new AttemptStage(RetryPolicy.of(config), reasoning, breakers));
         this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog, metrics::scrape,
-                java.util.Map.of("latency", metrics::latency));
+                java.util.Map.of("latency", metrics::latency, "breakers", breakers::view),
+                java.util.Map.of("breakers", breakers::act));
         metrics.inFlight(api::inFlight);
         this.server = WebServer.builder()
                 .host(config.server().host())
@@ -172,6 +176,11 @@ public final class Gateway implements AutoCloseable {
 
     public ModelRegistry registry() {
         return registry;
+    }
+
+    /** The circuit breaker of every deployment. */
+    public Breakers breakers() {
+        return breakers;
     }
 
     /** The gateway's upstream endpoints (for tests and the admin API to come). */

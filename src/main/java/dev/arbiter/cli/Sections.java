@@ -6,6 +6,7 @@ import dev.arbiter.db.PostgresConfig;
 import dev.arbiter.observe.ObserveConfig;
 import dev.arbiter.mock.MockConfig;
 import dev.arbiter.reasoning.ReasoningConfig;
+import dev.arbiter.resilience.BreakerConfig;
 import dev.arbiter.resilience.Fallbacks;
 import dev.arbiter.resilience.RetryConfig;
 import dev.arbiter.store.StoreConfig;
@@ -24,6 +25,7 @@ public final class Sections {
             StoreConfig.SECTION,
             RetryConfig.SECTION,
             Fallbacks.SECTION,
+            BreakerConfig.SECTION,
             MockConfig.SECTION);
 
     private Sections() {

@@ -41,11 +41,21 @@ import java.util.Set;
 public final class AttemptStage implements Stage {
     private final AttemptPolicy policy;
     private final ReasoningEnvelope reasoning;
+    private final CircuitGate breakers;
 
     /** @param reasoning the gateway's envelope, which seals reasoning out of a backend and opens it on the way back */
     public AttemptStage(AttemptPolicy policy, ReasoningEnvelope reasoning) {
+        this(policy, reasoning, CircuitGate.NONE);
+    }
+
+    /**
+     * @param breakers asked before each call: an open circuit fails the attempt at once ({@code circuit_open}, no
+     *     upstream call), and the policy moves on; each permitted call reports its outcome (a stream's at its end)
+     */
+    public AttemptStage(AttemptPolicy policy, ReasoningEnvelope reasoning, CircuitGate breakers) {
         this.policy = policy;
         this.reasoning = reasoning;
+        this.breakers = breakers;
     }
 
     @Override
@@ -181,14 +191,23 @@ public final class AttemptStage implements Stage {
     /** One attempt at {@code d}, recorded in the trace. */
     private Reply attempt(Exchange exchange, Deployment d, boolean hold) {
         Trace.Attempt attempt = exchange.trace().begin(d.model(), d.name(), d.providerName());
+        CircuitGate.Call call = CircuitGate.Call.NONE;
         try {
             exchange.deadline().check("before calling " + d.name());
-            ConcurrencyLimiter.Permit permit = d.limiter() == null ? null : d.limiter().acquire(exchange.deadline().remaining());
+            call = breakers.enter(d);
+            ConcurrencyLimiter.Permit permit;
+            try {
+                permit = d.limiter() == null ? null : d.limiter().acquire(exchange.deadline().remaining());
+            } catch (RuntimeException e) {
+                call.released();   // this deployment's own queue is full: nothing was asked of the upstream
+                throw e;
+            }
             try {
                 LlmRequest req = exchange.request();
                 if (req.operation() == Operation.COUNT_TOKENS) {
                     Reply counted = countTokens(exchange, d);
                     if (permit != null) permit.close();
+                    call.released();
                     attempt.end(200, null);
                     return counted;
                 }
@@ -199,17 +218,23 @@ public final class AttemptStage implements Stage {
                 reply = switch (reply) {
                     case Reply.Complete c -> c.withResponse(seal.seal(c.response()));
                     case Reply.Streaming s -> s.withStream(traced(permit == null ? seal.seal(s.stream())
-                            : Streams.onClose(seal.seal(s.stream()), permit::close), attempt));
+                            : Streams.onClose(seal.seal(s.stream()), permit::close), attempt, call));
                 };
                 if (reply instanceof Reply.Complete) {
                     if (permit != null) permit.close();
+                    call.succeeded();
                     attempt.end(200, null);
                 } else if (hold) {
                     holdUntilFirstFrame((Reply.Streaming) reply);
                 }
                 return reply;
+            } catch (ArbiterException e) {
+                if (permit != null) permit.close();
+                call.failed(e);
+                throw e;
             } catch (RuntimeException e) {
                 if (permit != null) permit.close();
+                call.released();
                 throw e;
             }
         } catch (ArbiterException e) {
@@ -231,11 +256,20 @@ public final class AttemptStage implements Stage {
                 .withHeader("x-arbiter-token-count", upstream.isPresent() ? d.providerName() : "estimate");
     }
 
-    /** A stream that marks its attempt's first byte at the first frame and its end at a failure or at close. */
-    private static FrameStream traced(FrameStream inner, Trace.Attempt attempt) {
+    /**
+     * A stream that marks its attempt's first byte at the first frame and its end at a failure or at close, and tells
+     * the breaker the same.
+     */
+    private static FrameStream traced(FrameStream inner, Trace.Attempt attempt, CircuitGate.Call call) {
         return Streams.observe(inner, f -> attempt.firstByte(),
-                e -> attempt.end(ErrorKind.of(e).status(), e.code() == null ? ErrorKind.of(e).openAiType() : e.code()),
-                () -> attempt.end(200, null));
+                e -> {
+                    call.failed(e);
+                    attempt.end(ErrorKind.of(e).status(), e.code() == null ? ErrorKind.of(e).openAiType() : e.code());
+                },
+                () -> {
+                    call.succeeded();
+                    attempt.end(200, null);
+                });
     }
 
     /** Waits for a held stream's first frame (or its end); a failure before it closes the stream and is thrown. */

@@ -128,9 +128,11 @@ class FaultsTest {
 
     @Test
     void upstreamHang_pastTheDeploymentTimeout_504UpstreamTimeout_beforeTheRequestDeadline() {
+        // the breaker is off: each request here must reach the hanging upstream (BreakersE2eTest covers it opening)
         String model = """
                   - name: chat-short
-                    deployments: [{name: up-short, provider: openai, base-url: "{UPSTREAM}/v1", timeout: 300ms}]
+                    deployments: [{name: up-short, provider: openai, base-url: "{UPSTREAM}/v1", timeout: 300ms,
+                                   circuit-breaker: {enabled: false}}]
                 """;
         try (var f = new Fixture(MockConfig.DEFAULT.withFaults(only("hang")), "", model)) {
             for (String stream : new String[] {"", ",\"stream\":true"}) {

@@ -1,0 +1,44 @@
+package dev.arbiter.route;
+
+import dev.arbiter.error.ArbiterException;
+import dev.arbiter.provider.Deployment;
+
+/**
+ * What the attempt step asks before it calls a deployment: whether its circuit lets the call through. A closed (or
+ * half-open, with a probe free) circuit gives a {@link Call}, told once how the call ended; an open one throws at once
+ * an {@link ArbiterException.Overloaded} with the code {@code circuit_open} and the time until it may let calls
+ * through again, without touching the network. The breakers themselves live in {@code resilience}.
+ */
+public interface CircuitGate {
+    /** Lets every call through and remembers nothing. */
+    CircuitGate NONE = d -> Call.NONE;
+
+    /** @throws ArbiterException.Overloaded with code {@code circuit_open} when {@code d}'s circuit is open */
+    Call enter(Deployment d);
+
+    /** One permitted call. Only the first report counts; later ones are ignored. */
+    interface Call {
+        Call NONE = new Call() {
+            @Override
+            public void succeeded() {
+            }
+
+            @Override
+            public void failed(ArbiterException failure) {
+            }
+
+            @Override
+            public void released() {
+            }
+        };
+
+        /** The deployment answered (a stream: it ended cleanly). */
+        void succeeded();
+
+        /** The call failed; the gate decides whether that failure is the upstream's fault. */
+        void failed(ArbiterException failure);
+
+        /** The call ended saying nothing about the upstream's health (not made, or cancelled). */
+        void released();
+    }
+}
