@@ -12,11 +12,11 @@ import dev.arbiter.llm.Operation;
 import dev.arbiter.llm.Part;
 import dev.arbiter.llm.StreamEvent;
 import dev.arbiter.llm.Usage;
-import dev.arbiter.llm.WireFormat;
 import dev.arbiter.pipeline.Exchange;
 import dev.arbiter.pipeline.Reply;
 import dev.arbiter.pipeline.ServedBy;
 import dev.arbiter.pipeline.Stage;
+import dev.arbiter.pipeline.Streams;
 import dev.arbiter.route.ModelRegistry;
 import java.util.List;
 import java.util.Locale;
@@ -59,7 +59,7 @@ public final class ObserveStage implements Stage {
                 double cost = record(exchange, c.servedBy(), false, 200, null, usage, nanos.getAsLong() - start, -1);
                 yield c.withHeader("x-arbiter-cost-usd", String.format(Locale.ROOT, "%.8f", cost));
             }
-            case Reply.Streaming s -> s.withStream(new Observed(s.stream(), exchange, s.servedBy(), start));
+            case Reply.Streaming s -> s.withStream(observed(s.stream(), exchange, s.servedBy(), start));
         };
     }
 
@@ -121,53 +121,30 @@ public final class ObserveStage implements Stage {
     }
 
     /** Watches a stream's frames for first token, usage and text, and records the outcome at close. */
-    private final class Observed implements FrameStream {
-        private final FrameStream inner;
-        private final Exchange exchange;
-        private final ServedBy served;
+    private FrameStream observed(FrameStream inner, Exchange exchange, ServedBy served, long start) {
+        var watch = new StreamWatch(start);
+        return Streams.observe(inner, watch::frame, e -> watch.failure = e, () -> {
+            Usage u = watch.usage != null && (watch.usage.inputTokens() > 0 || watch.usage.outputTokens() > 0) ? watch.usage
+                    : new Usage(TokenCounter.countInput(exchange.request()), TokenCounter.count(watch.text.toString()), 0, 0, 0, true);
+            int status = watch.failure == null ? 200 : ErrorKind.of(watch.failure).status();
+            record(exchange, served, true, status, watch.failure == null ? null : watch.failure.code(), u,
+                    nanos.getAsLong() - start, watch.ttft);
+        });
+    }
+
+    /** What a stream showed so far: its first token's time, its usage, its text (for counting), its failure. */
+    private final class StreamWatch {
         private final long start;
         private long ttft = -1;
         private Usage usage;
         private final StringBuilder text = new StringBuilder();
         private ArbiterException failure;
-        private boolean closed;
 
-        Observed(FrameStream inner, Exchange exchange, ServedBy served, long start) {
-            this.inner = inner;
-            this.exchange = exchange;
-            this.served = served;
+        StreamWatch(long start) {
             this.start = start;
         }
 
-        @Override
-        public WireFormat format() {
-            return inner.format();
-        }
-
-        @Override
-        public boolean ready() {
-            return inner.ready();
-        }
-
-        @Override
-        public boolean hasNext() {
-            try {
-                return inner.hasNext();
-            } catch (ArbiterException e) {
-                failure = e;
-                throw e;
-            }
-        }
-
-        @Override
-        public Frame next() {
-            Frame f;
-            try {
-                f = inner.next();
-            } catch (ArbiterException e) {
-                failure = e;
-                throw e;
-            }
+        void frame(Frame f) {
             for (StreamEvent e : f.events()) {
                 switch (e) {
                     case StreamEvent.TextDelta t -> {
@@ -187,26 +164,10 @@ public final class ObserveStage implements Stage {
                     default -> { }
                 }
             }
-            return f;
         }
 
         private void firstToken() {
             if (ttft < 0) ttft = nanos.getAsLong() - start;
-        }
-
-        @Override
-        public void close() {
-            if (closed) return;
-            closed = true;
-            try {
-                inner.close();
-            } finally {
-                Usage u = usage != null && (usage.inputTokens() > 0 || usage.outputTokens() > 0) ? usage
-                        : new Usage(TokenCounter.countInput(exchange.request()), TokenCounter.count(text.toString()), 0, 0, 0, true);
-                int status = failure == null ? 200 : ErrorKind.of(failure).status();
-                record(exchange, served, true, status, failure == null ? null : failure.code(), u,
-                        nanos.getAsLong() - start, ttft);
-            }
         }
     }
 }
