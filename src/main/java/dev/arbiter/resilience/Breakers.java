@@ -3,6 +3,7 @@ package dev.arbiter.resilience;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.arbiter.error.ArbiterException;
+import dev.arbiter.error.Untrusted;
 import dev.arbiter.provider.Deployment;
 import dev.arbiter.route.CircuitGate;
 import dev.arbiter.route.ModelRegistry;
@@ -172,13 +173,21 @@ public final class Breakers implements CircuitGate {
      * @throws ArbiterException.NotFound for an unknown breaker or action
      */
     public ObjectNode act(String id, String action) {
-        Entry e = find(id).orElseThrow(() -> new ArbiterException.NotFound("No circuit breaker '" + id
-                + "' (expected: a deployment name, or model/deployment)", null, "not_found"));
+        if (!action.equals("open") && !action.equals("reset")) {
+            throw new ArbiterException.NotFound("No breaker action '" + Untrusted.text(action) + "' (expected: open | reset)",
+                    null, "not_found");
+        }
+        List<Entry> named = byKey.containsKey(id) ? List.of(byKey.get(id))
+                : byKey.values().stream().filter(e -> e.deployment().name().equals(id)).toList();
+        if (named.size() > 1) {
+            throw new ArbiterException.BadRequest("Deployment name '" + Untrusted.text(id) + "' is used by several models (expected: one of "
+                    + String.join(", ", named.stream().map(e -> e.deployment().model() + "/" + id).toList()) + ")", null, "ambiguous");
+        }
+        Entry e = named.stream().findFirst().orElseThrow(() -> new ArbiterException.NotFound("No circuit breaker '"
+                + Untrusted.text(id) + "' (expected: a deployment name, or model/deployment)", null, "not_found"));
         switch (action) {
             case "open" -> e.breaker().transitionToForcedOpenState();
-            case "reset" -> e.breaker().reset();
-            default -> throw new ArbiterException.NotFound("No breaker action '" + action + "' (expected: open | reset)",
-                    null, "not_found");
+            default -> e.breaker().reset();
         }
         return view(e);
     }

@@ -103,7 +103,24 @@ class BreakersTest {
         breakers.enter(d("m", "a")).succeeded();
         assertThat(breakers.view().get("breakers")).hasSize(2);
         assertThatThrownBy(() -> breakers.act("nope", "open")).isInstanceOf(ArbiterException.NotFound.class);
-        assertThatThrownBy(() -> breakers.act("a", "explode")).isInstanceOf(ArbiterException.NotFound.class);
+        assertThatThrownBy(() -> breakers.act("a", "explode")).isInstanceOf(ArbiterException.NotFound.class)
+                .hasMessageContaining("action 'explode'");
+
+    }
+
+    @Test
+    void admin_nameTwoModelsUse_mustBeQualified() {
+        var shared = Sections.loader(k -> null).parse(new ByteArrayInputStream("""
+                models:
+                  - {name: n, deployments: [{name: shared, provider: mock}]}
+                  - {name: o, deployments: [{name: shared, provider: mock}]}
+                """.getBytes(StandardCharsets.UTF_8)), "shared.yaml");
+        try (var reg = new ModelRegistry(shared, d -> new MockProvider(d.section(MockConfig.SECTION)), d -> WireFormat.OPENAI_CHAT)) {
+            var b = Breakers.of(reg, now::get);
+            assertThatThrownBy(() -> b.act("shared", "reset")).isInstanceOf(ArbiterException.BadRequest.class)
+                    .hasMessageContaining("n/shared").hasMessageContaining("o/shared");
+            assertThat(b.act("o/shared", "reset").get("state").asText()).isEqualTo("closed");
+        }
     }
 
     @Test
