@@ -1,5 +1,9 @@
 package dev.arbiter.api;
 
+import dev.arbiter.admin.AdminAccess;
+import dev.arbiter.admin.AdminRoute;
+import dev.arbiter.admin.AdminRoutes;
+
 import dev.arbiter.wire.Fields;
 import dev.arbiter.wire.Bodies;
 import dev.arbiter.wire.Json;
@@ -78,28 +82,23 @@ public final class HttpApi {
     private final ResponsesSurface responses;
     /** The gateway's metrics in Prometheus' text format, for {@code GET /metrics}. */
     private final Supplier<String> metrics;
-    /** The JSON admin views under {@code /admin/} (e.g. {@code latency}), by name. */
-    private final Map<String, Supplier<ObjectNode>> admin;
-    /** The JSON admin actions, {@code POST /admin/{name}/{id}/{action}}, by name; given the id and the action. */
-    private final Map<String, BiFunction<String, String, ObjectNode>> adminActions;
+    /** The JSON admin API under {@code /admin/}: every feature's routes, and who may call them. */
+    private final AdminRoutes admin;
+    private final AdminAccess adminAccess;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicBoolean draining = new AtomicBoolean();
     private volatile boolean ready;
 
-    /** @param reasoning and {@code watchdog}: the gateway's own, for Responses answers and stream keep-alives */
+    /**
+     * @param reasoning and {@code watchdog}: the gateway's own, for Responses answers and stream keep-alives
+     * @param admin       the admin API's routes, mounted under {@code /admin/} behind {@code adminAccess}
+     */
     public HttpApi(ServerConfig server, Pipeline pipeline, ModelRegistry registry, LongSupplier nanos, ReasoningEnvelope reasoning,
-            Watchdog watchdog, Supplier<String> metrics, Map<String, Supplier<ObjectNode>> admin) {
-        this(server, pipeline, registry, nanos, reasoning, watchdog, metrics, admin, Map.of());
-    }
-
-    /** @param adminActions {@code POST /admin/{name}/{id}/{action}} by name (e.g. {@code breakers}), given id and action */
-    public HttpApi(ServerConfig server, Pipeline pipeline, ModelRegistry registry, LongSupplier nanos, ReasoningEnvelope reasoning,
-            Watchdog watchdog, Supplier<String> metrics, Map<String, Supplier<ObjectNode>> admin,
-            Map<String, BiFunction<String, String, ObjectNode>> adminActions) {
+            Watchdog watchdog, Supplier<String> metrics, AdminRoutes admin, AdminAccess adminAccess) {
         this.server = server;
         this.metrics = metrics;
-        this.admin = Map.copyOf(admin);
-        this.adminActions = Map.copyOf(adminActions);
+        this.admin = admin;
+        this.adminAccess = adminAccess;
         this.responses = new ResponsesSurface(reasoning);
         this.pipeline = pipeline;
         this.registry = registry;
@@ -122,25 +121,8 @@ public final class HttpApi {
         for (String p : new String[] {"/v1/models", "/models"}) r.get(p, logged(this::models));
         // model ids may hold slashes (openai/gpt-4o), so the rest of the path is the id
         for (String p : new String[] {"/v1/models/*", "/models/*"}) r.get(p, logged(this::model));
-        // the admin API: JSON, read-only so far; protected by the admin key once keys exist (the admission issue)
-        for (var e : admin.entrySet()) {
-            r.get("/admin/" + e.getKey(), logged((q, s) -> s.header("content-type", "application/json").send(Json.bytes(e.getValue().get()))));
-        }
-        for (var e : adminActions.entrySet()) {
-            // ids may hold slashes (model/deployment): the action is the last segment, the id all before it
-            String prefix = "/admin/" + e.getKey() + "/";
-            r.post(prefix + "*", logged((q, s) -> {
-                String rest = q.path().path().substring(prefix.length());
-                int cut = rest.lastIndexOf('/');
-                try {
-                    if (cut <= 0) throw new ArbiterException.NotFound("Expected " + prefix + "{id}/{action}", null, "not_found");
-                    ObjectNode answer = e.getValue().apply(rest.substring(0, cut), rest.substring(cut + 1));
-                    s.header("content-type", "application/json").send(Json.bytes(answer));
-                } catch (ArbiterException failure) {
-                    error(Surface.CHAT, failure, s, rid(s));
-                }
-            }));
-        }
+        // the admin API: JSON, every feature's routes, behind the admin key once one is configured
+        r.any("/admin/*", logged(this::admin));
         r.get("/metrics", logged((q, s) -> s.header("content-type", "text/plain; version=0.0.4; charset=utf-8").send(metrics.get())));
         r.get("/healthz", logged((q, s) -> s.header("content-type", "application/json").send("{\"status\":\"ok\"}")));
         r.get("/readyz", logged(this::readyz));
@@ -474,6 +456,39 @@ public final class HttpApi {
         res.status(ok ? 200 : 503);
         res.header("content-type", "application/json");
         res.send(ok ? "{\"status\":\"ready\"}" : "{\"status\":\"" + (draining.get() ? "draining" : "starting") + "\"}");
+    }
+
+    /** One admin request: the admin key is checked, then the matching route answers with JSON. */
+    private void admin(ServerRequest req, ServerResponse res) {
+        String rid = rid(res);
+        try {
+            switch (adminAccess.check(req.headers().first(HeaderNames.AUTHORIZATION), req.headers().first(API_KEY))) {
+                case ALLOWED -> { }
+                case MISSING -> throw new ArbiterException.Unauthorized("The admin API needs the admin key (Authorization: Bearer <key> or x-api-key)");
+                case DENIED -> throw new ArbiterException.Forbidden("This key may not use the admin API");
+            }
+            String path = req.path().path().substring("/admin/".length());
+            String method = req.prologue().method().text();
+            var match = admin.match(method, path);
+            if (match.isEmpty()) {
+                if (admin.pathExists(path)) throw new ArbiterException.MethodNotAllowed("Method " + method + " is not allowed on /admin/" + Untrusted.text(path, 200));
+                throw new ArbiterException.NotFound("Unknown admin URL: " + method + " /admin/" + Untrusted.text(path, 200), null, "unknown_url");
+            }
+            JsonNode body = com.fasterxml.jackson.databind.node.NullNode.instance;
+            boolean hasBody = req.headers().contentLength().orElse(0) > 0 || req.headers().contains(HeaderNames.TRANSFER_ENCODING);
+            if (hasBody && (method.equals("POST") || method.equals("PUT"))) body = readBody(req, res);
+            var query = new HashMap<String, String>();
+            for (String name : req.query().names()) query.put(name, req.query().get(name));
+            var status = new AdminRoute.Status();
+            JsonNode answer = match.get().route().handler().handle(new AdminRoute.Call(Map.copyOf(match.get().params()), Map.copyOf(query), body, status));
+            res.status(status.code());
+            res.header("content-type", "application/json");
+            res.send(Json.bytes(answer));
+        } catch (ArbiterException e) {
+            error(Surface.CHAT, e, res, rid);
+        } catch (IllegalArgumentException e) {
+            error(Surface.CHAT, new ArbiterException.BadRequest(Untrusted.text(String.valueOf(e.getMessage()), 500), null), res, rid);
+        }
     }
 
     private void fallback(ServerRequest req, ServerResponse res) {

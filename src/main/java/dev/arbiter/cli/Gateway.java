@@ -1,5 +1,8 @@
 package dev.arbiter.cli;
 
+import dev.arbiter.admin.AdminAccess;
+import dev.arbiter.admin.AdminRoute;
+import dev.arbiter.admin.AdminRoutes;
 import dev.arbiter.api.GuardedConnections;
 import dev.arbiter.api.HttpApi;
 import dev.arbiter.api.TransportErrors;
@@ -15,6 +18,8 @@ import dev.arbiter.observe.ObserveConfig;
 import dev.arbiter.observe.RequestLog;
 import dev.arbiter.db.Postgres;
 import dev.arbiter.db.PostgresConfig;
+import dev.arbiter.db.Redis;
+import dev.arbiter.db.RedisConfig;
 import io.micrometer.core.instrument.FunctionCounter;
 import dev.arbiter.observe.ObserveStage;
 import dev.arbiter.observe.OutcomeSink;
@@ -71,6 +76,8 @@ public final class Gateway implements AutoCloseable {
     private final Breakers breakers;
     private final Metrics metrics;
     private final Postgres postgres;
+    /** The one Redis client, when {@code redis:} is configured. */
+    private final Redis redis;
     private final RequestLog requestLog;
     private final HttpApi api;
     private final WebServer server;
@@ -104,6 +111,8 @@ public final class Gateway implements AutoCloseable {
         sinks.add(metrics);
         PostgresConfig pg = config.section(PostgresConfig.SECTION);
         this.postgres = pg.configured() ? new Postgres(pg) : null;
+        RedisConfig rc = config.section(RedisConfig.SECTION);
+        this.redis = rc.configured() ? new Redis(rc) : null;
         ObserveConfig observe = config.section(ObserveConfig.SECTION);
         if (observe.requestLog() && postgres == null) {
             log.warn("observe.request-log is on but no postgres: is configured; requests are not logged to a database");
@@ -125,9 +134,12 @@ public final class Gateway implements AutoCloseable {
                 new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
                 new RouteStage(registry, DeploymentSelector.weightedRandom(), fallbacks),
                 new AttemptStage(RetryPolicy.of(config), reasoning, breakers));
+        var admin = new AdminRoutes.Builder()
+                .add(AdminRoute.get("latency", call -> metrics.latency()))
+                .addAll(breakers.adminRoutes())
+                .build();
         this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog, metrics::scrape,
-                java.util.Map.of("latency", metrics::latency, "breakers", breakers::view),
-                java.util.Map.of("breakers", breakers::act));
+                admin, AdminAccess.OPEN);
         metrics.inFlight(api::inFlight);
         this.server = WebServer.builder()
                 .host(config.server().host())
@@ -229,5 +241,6 @@ public final class Gateway implements AutoCloseable {
         watchdog.close();
         if (requestLog != null) requestLog.close();   // writes what it still holds, while the pool is open
         if (postgres != null) postgres.close();
+        if (redis != null) redis.close();
     }
 }

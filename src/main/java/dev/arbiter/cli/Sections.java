@@ -3,6 +3,7 @@ package dev.arbiter.cli;
 import dev.arbiter.config.ConfigLoader;
 import dev.arbiter.config.Section;
 import dev.arbiter.db.PostgresConfig;
+import dev.arbiter.db.RedisConfig;
 import dev.arbiter.observe.ObserveConfig;
 import dev.arbiter.mock.MockConfig;
 import dev.arbiter.reasoning.ReasoningConfig;
@@ -20,6 +21,7 @@ import java.util.function.Function;
 public final class Sections {
     public static final List<Section<?>> ALL = List.of(
             PostgresConfig.SECTION,
+            RedisConfig.SECTION,
             ObserveConfig.SECTION,
             ReasoningConfig.SECTION,
             StoreConfig.SECTION,

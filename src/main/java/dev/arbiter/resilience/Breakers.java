@@ -1,5 +1,7 @@
 package dev.arbiter.resilience;
 
+import dev.arbiter.admin.AdminRoute;
+
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.arbiter.error.ArbiterException;
@@ -141,6 +143,23 @@ public final class Breakers implements CircuitGate {
     /** The state of one breaker, by {@code model/deployment} or by a deployment name no other model uses. */
     public Optional<CircuitBreaker.State> state(String id) {
         return find(id).map(e -> e.breaker().getState());
+    }
+
+    /**
+     * The admin API's breaker routes: {@code GET /admin/breakers}, and {@code POST /admin/breakers/{id}/open} and
+     * {@code /reset}, where the id is a deployment name or {@code model/deployment} (so the action is the last segment).
+     */
+    public List<AdminRoute> adminRoutes() {
+        return List.of(
+                AdminRoute.get("breakers", call -> view()),
+                AdminRoute.post("breakers/{rest...}", call -> {
+                    String rest = call.param("rest");
+                    int cut = rest.lastIndexOf('/');
+                    if (cut <= 0) {
+                        throw new ArbiterException.NotFound("Expected /admin/breakers/{deployment}/open or /reset", null, "not_found");
+                    }
+                    return act(rest.substring(0, cut), rest.substring(cut + 1));
+                }));
     }
 
     /** {@code GET /admin/breakers}: every breaker, its state and counts. */

@@ -42,7 +42,7 @@ class RejectionHeadersTest {
                 d -> dev.arbiter.llm.WireFormat.OPENAI_CHAT);
              var watchdog = new Watchdog("test-watchdog", System::nanoTime)) {
             var api = new HttpApi(cfg.server(), new Pipeline(List.of(limiter)), registry, System::nanoTime,
-                    new ReasoningEnvelope(ReasoningEnvelope.randomKey()), watchdog, () -> "", java.util.Map.of());
+                    new ReasoningEnvelope(ReasoningEnvelope.randomKey()), watchdog, () -> "", new dev.arbiter.admin.AdminRoutes(List.of()), dev.arbiter.admin.AdminAccess.OPEN);
             WebServer server = WebServer.builder().host("127.0.0.1").port(0).routing(api::routing).build().start();
             try {
                 var res = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
