@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * arrive once it is back.
  */
 class RequestLogTest {
-    private static final String URL = "jdbc:postgresql://127.0.0.1:5432/test";
+    private static final String URL = dev.arbiter.db.TestPostgres.URL;
     private static Fixture f;
 
     @BeforeAll
