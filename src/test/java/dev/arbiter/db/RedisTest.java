@@ -63,4 +63,31 @@ class RedisTest {
             }
         }
     }
+
+    @Test
+    void throughTcpCut_sharedRedis_cutAndRestored() throws Exception {
+        try (var cut = new TcpCut(6379); var redis = new Redis(new RedisConfig("redis://127.0.0.1:" + cut.port(), Duration.ofMillis(300), Duration.ofMillis(300)))) {
+            assumeTrue(redis.strings().isPresent(), "the shared Redis on 127.0.0.1:6379 is not running (.ci/run starts it)");
+            redis.strings().get().sync().set("arbiter-test:cut", "1");
+            cut.cut();
+            long start = System.nanoTime();
+            try {
+                redis.strings().get().sync().get("arbiter-test:cut");
+            } catch (RuntimeException expected) {
+                // Redis is unavailable
+            }
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(1500);
+            cut.restore();
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            String got = null;
+            while (got == null && System.nanoTime() < until) {
+                try {
+                    got = redis.strings().get().sync().get("arbiter-test:cut");
+                } catch (RuntimeException e) {
+                    Thread.sleep(100);
+                }
+            }
+            assertThat(got).isEqualTo("1");
+        }
+    }
 }
