@@ -3,6 +3,8 @@ package dev.arbiter.cli;
 import dev.arbiter.admin.AdminAccess;
 import dev.arbiter.admin.AdminRoute;
 import dev.arbiter.admin.AdminRoutes;
+import dev.arbiter.analyze.Analyzer;
+import dev.arbiter.analyze.AnalyzerConfig;
 import dev.arbiter.api.GuardedConnections;
 import dev.arbiter.api.HttpApi;
 import dev.arbiter.api.TransportErrors;
@@ -79,6 +81,8 @@ public final class Gateway implements AutoCloseable {
     /** The one Redis client, when {@code redis:} is configured. */
     private final Redis redis;
     private final RequestLog requestLog;
+    /** The drift and anomaly watch over deployments, unless {@code analyzer.enabled: false}. */
+    private final Analyzer analyzer;
     private final HttpApi api;
     private final WebServer server;
 
@@ -124,19 +128,26 @@ public final class Gateway implements AutoCloseable {
                     .description("Request log records dropped: the buffer was full while PostgreSQL was slow or down")
                     .register(metrics.registry());
         }
+        AnalyzerConfig analyzerConfig = config.section(AnalyzerConfig.SECTION);
+        this.analyzer = analyzerConfig.enabled() ? new Analyzer(analyzerConfig, metrics.registry(), InstantSource.system()).start() : null;
+        if (analyzer != null) sinks.add(analyzer);
         sinks.addAll(extraSinks);
         var limits = config.limits();
+        var admission = new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout());
+        metrics.queueDepth(admission::waiting);
         this.breakers = Breakers.of(registry, nanos);
         List<Stage> stages = List.of(
                 new ObserveStage(registry, sinks, nanos),
                 new IdentifyStage(CallerResolver.random()),
-                new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
+                new AdmitStage(admission),
                 new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
-                new RouteStage(registry, DeploymentSelector.weightedRandom(), fallbacks),
+                new RouteStage(registry, analyzer == null ? DeploymentSelector.weightedRandom()
+                        : DeploymentSelector.weightedRandom(analyzer::weightFactor), fallbacks),
                 new AttemptStage(RetryPolicy.of(config), reasoning, breakers));
         var admin = new AdminRoutes.Builder()
                 .add(AdminRoute.get("latency", call -> metrics.latency()))
                 .addAll(breakers.adminRoutes())
+                .addAll(analyzer == null ? List.of() : analyzer.adminRoutes())
                 .build();
         this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog, metrics::scrape,
                 admin, AdminAccess.OPEN);
@@ -195,6 +206,11 @@ public final class Gateway implements AutoCloseable {
         return breakers;
     }
 
+    /** The analyzer, unless it is disabled. */
+    public java.util.Optional<Analyzer> analyzer() {
+        return java.util.Optional.ofNullable(analyzer);
+    }
+
     /** The gateway's upstream endpoints (for tests and the admin API to come). */
     public Upstreams upstreams() {
         return upstreams;
@@ -239,6 +255,7 @@ public final class Gateway implements AutoCloseable {
         registry.close();
         upstreams.close();
         watchdog.close();
+        if (analyzer != null) analyzer.close();
         if (requestLog != null) requestLog.close();   // writes what it still holds, while the pool is open
         if (postgres != null) postgres.close();
         if (redis != null) redis.close();
