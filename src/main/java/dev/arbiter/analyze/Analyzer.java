@@ -37,6 +37,8 @@ import org.slf4j.LoggerFactory;
 public final class Analyzer implements OutcomeSink, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger("arbiter.detections");
     private static final int KEPT = 1000;
+    private static final List<String> DETECTORS = List.of("adwin", "page-hinkley", "cusum", "z-score", "iqr", "p95-latency",
+            "error-rate", "spend-rate");
 
     private final AnalyzerConfig config;
     private final MeterRegistry registry;
@@ -148,6 +150,8 @@ public final class Analyzer implements OutcomeSink, AutoCloseable {
             Gauge.builder(Metrics.DEPLOYMENT_DEGRADED, w, x -> x.degraded ? 1 : 0)
                     .description("1 while the analyzer judges a deployment degraded (routing down-weights it)")
                     .tags("model", model, "deployment", deployment).strongReference(true).register(registry);
+            // every detector's count is there from the first request, at 0, for dashboards and increase()
+            for (String detector : DETECTORS) detections(deployment, detector);
             return w;
         });
     }
@@ -158,10 +162,7 @@ public final class Analyzer implements OutcomeSink, AutoCloseable {
         for (var byDeployment : watches.values()) for (DeploymentWatch x : byDeployment.values()) if (x.degraded) count++;
         degradedCount = count;
         var d = new Detection(++ids, clock.instant(), w.model, w.deployment, kind, detector, metric, value, baseline, w.degraded);
-        if (!"recovered".equals(kind)) {
-            Counter.builder(Metrics.DETECTIONS).description("Drifts, anomalies and threshold rules the analyzer found")
-                    .tags("deployment", w.deployment, "detector", detector).register(registry).increment();
-        }
+        if (!"recovered".equals(kind)) detections(w.deployment, detector).increment();
         log.warn("{} {} model={} deployment={} metric={} value={} baseline={} degraded={}{}", kind, detector, w.model,
                 w.deployment, metric, d.json().get("value"), d.json().get("baseline"), w.degraded,
                 was && count == 0 ? " (no deployment degraded now)" : "");
@@ -170,6 +171,11 @@ public final class Analyzer implements OutcomeSink, AutoCloseable {
             if (recent.size() > KEPT) recent.removeLast();
         }
         webhooks.send(Json.string(d.json()));
+    }
+
+    private Counter detections(String deployment, String detector) {
+        return Counter.builder(Metrics.DETECTIONS).description("Drifts, anomalies and threshold rules the analyzer found")
+                .tags("deployment", deployment, "detector", detector).register(registry);
     }
 
     /** The last events, newest first. */
