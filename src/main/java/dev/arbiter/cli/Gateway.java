@@ -18,6 +18,7 @@ import dev.arbiter.observe.AccessLog;
 import dev.arbiter.observe.Metrics;
 import dev.arbiter.observe.ObserveConfig;
 import dev.arbiter.observe.RequestLog;
+import dev.arbiter.observe.UsageReport;
 import dev.arbiter.db.Postgres;
 import dev.arbiter.db.PostgresConfig;
 import dev.arbiter.db.Redis;
@@ -148,6 +149,7 @@ public final class Gateway implements AutoCloseable {
                 .add(AdminRoute.get("latency", call -> metrics.latency()))
                 .addAll(breakers.adminRoutes())
                 .addAll(analyzer == null ? List.of() : analyzer.adminRoutes())
+                .addAll(requestLog == null ? List.of() : new UsageReport(postgres.dataSource()).adminRoutes(InstantSource.system()))
                 .build();
         this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog, metrics::scrape,
                 admin, AdminAccess.OPEN);
