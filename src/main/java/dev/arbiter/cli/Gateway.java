@@ -112,13 +112,14 @@ public final class Gateway implements AutoCloseable {
         }
         var sinks = new ArrayList<OutcomeSink>();
         this.metrics = new Metrics(registry.models().stream().map(ModelRegistry.Model::name).collect(java.util.stream.Collectors.toSet()));
-        sinks.add(new AccessLog());
+        ObserveConfig observeConfig = config.section(ObserveConfig.SECTION);
+        sinks.add(new AccessLog(observeConfig.jsonLogs()));
         sinks.add(metrics);
         PostgresConfig pg = config.section(PostgresConfig.SECTION);
         this.postgres = pg.configured() ? new Postgres(pg) : null;
         RedisConfig rc = config.section(RedisConfig.SECTION);
         this.redis = rc.configured() ? new Redis(rc) : null;
-        ObserveConfig observe = config.section(ObserveConfig.SECTION);
+        ObserveConfig observe = observeConfig;
         if (observe.requestLog() && postgres == null) {
             log.warn("observe.request-log is on but no postgres: is configured; requests are not logged to a database");
         }
@@ -138,7 +139,7 @@ public final class Gateway implements AutoCloseable {
         metrics.queueDepth(admission::waiting);
         this.breakers = Breakers.of(registry, nanos);
         List<Stage> stages = List.of(
-                new ObserveStage(registry, sinks, nanos),
+                new ObserveStage(registry, sinks, nanos, observeConfig.jsonLogs()),
                 new IdentifyStage(CallerResolver.random()),
                 new AdmitStage(admission),
                 new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
