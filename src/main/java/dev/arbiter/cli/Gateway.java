@@ -3,6 +3,8 @@ package dev.arbiter.cli;
 import dev.arbiter.admin.AdminAccess;
 import dev.arbiter.admin.AdminRoute;
 import dev.arbiter.admin.AdminRoutes;
+import dev.arbiter.analyze.Analyzer;
+import dev.arbiter.analyze.AnalyzerConfig;
 import dev.arbiter.api.GuardedConnections;
 import dev.arbiter.api.HttpApi;
 import dev.arbiter.api.TransportErrors;
@@ -16,6 +18,7 @@ import dev.arbiter.observe.AccessLog;
 import dev.arbiter.observe.Metrics;
 import dev.arbiter.observe.ObserveConfig;
 import dev.arbiter.observe.RequestLog;
+import dev.arbiter.observe.UsageReport;
 import dev.arbiter.db.Postgres;
 import dev.arbiter.db.PostgresConfig;
 import dev.arbiter.db.Redis;
@@ -79,6 +82,8 @@ public final class Gateway implements AutoCloseable {
     /** The one Redis client, when {@code redis:} is configured. */
     private final Redis redis;
     private final RequestLog requestLog;
+    /** The drift and anomaly watch over deployments, unless {@code analyzer.enabled: false}. */
+    private final Analyzer analyzer;
     private final HttpApi api;
     private final WebServer server;
 
@@ -107,13 +112,14 @@ public final class Gateway implements AutoCloseable {
         }
         var sinks = new ArrayList<OutcomeSink>();
         this.metrics = new Metrics(registry.models().stream().map(ModelRegistry.Model::name).collect(java.util.stream.Collectors.toSet()));
-        sinks.add(new AccessLog());
+        ObserveConfig observeConfig = config.section(ObserveConfig.SECTION);
+        sinks.add(new AccessLog(observeConfig.jsonLogs()));
         sinks.add(metrics);
         PostgresConfig pg = config.section(PostgresConfig.SECTION);
         this.postgres = pg.configured() ? new Postgres(pg) : null;
         RedisConfig rc = config.section(RedisConfig.SECTION);
         this.redis = rc.configured() ? new Redis(rc) : null;
-        ObserveConfig observe = config.section(ObserveConfig.SECTION);
+        ObserveConfig observe = observeConfig;
         if (observe.requestLog() && postgres == null) {
             log.warn("observe.request-log is on but no postgres: is configured; requests are not logged to a database");
         }
@@ -124,19 +130,27 @@ public final class Gateway implements AutoCloseable {
                     .description("Request log records dropped: the buffer was full while PostgreSQL was slow or down")
                     .register(metrics.registry());
         }
+        AnalyzerConfig analyzerConfig = config.section(AnalyzerConfig.SECTION);
+        this.analyzer = analyzerConfig.enabled() ? new Analyzer(analyzerConfig, metrics.registry(), InstantSource.system()).start() : null;
+        if (analyzer != null) sinks.add(analyzer);
         sinks.addAll(extraSinks);
         var limits = config.limits();
+        var admission = new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout());
+        metrics.queueDepth(admission::waiting);
         this.breakers = Breakers.of(registry, nanos);
         List<Stage> stages = List.of(
-                new ObserveStage(registry, sinks, nanos),
+                new ObserveStage(registry, sinks, nanos, observeConfig.jsonLogs()),
                 new IdentifyStage(CallerResolver.random()),
-                new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
+                new AdmitStage(admission),
                 new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
-                new RouteStage(registry, DeploymentSelector.weightedRandom(), fallbacks),
+                new RouteStage(registry, analyzer == null ? DeploymentSelector.weightedRandom()
+                        : DeploymentSelector.weightedRandom(analyzer::weightFactor), fallbacks),
                 new AttemptStage(RetryPolicy.of(config), reasoning, breakers));
         var admin = new AdminRoutes.Builder()
                 .add(AdminRoute.get("latency", call -> metrics.latency()))
                 .addAll(breakers.adminRoutes())
+                .addAll(analyzer == null ? List.of() : analyzer.adminRoutes())
+                .addAll(requestLog == null ? List.of() : new UsageReport(postgres.dataSource()).adminRoutes(InstantSource.system()))
                 .build();
         this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog, metrics::scrape,
                 admin, AdminAccess.OPEN);
@@ -195,6 +209,11 @@ public final class Gateway implements AutoCloseable {
         return breakers;
     }
 
+    /** The analyzer, unless it is disabled. */
+    public java.util.Optional<Analyzer> analyzer() {
+        return java.util.Optional.ofNullable(analyzer);
+    }
+
     /** The gateway's upstream endpoints (for tests and the admin API to come). */
     public Upstreams upstreams() {
         return upstreams;
@@ -239,6 +258,7 @@ public final class Gateway implements AutoCloseable {
         registry.close();
         upstreams.close();
         watchdog.close();
+        if (analyzer != null) analyzer.close();
         if (requestLog != null) requestLog.close();   // writes what it still holds, while the pool is open
         if (postgres != null) postgres.close();
         if (redis != null) redis.close();

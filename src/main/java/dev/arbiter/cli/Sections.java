@@ -1,5 +1,6 @@
 package dev.arbiter.cli;
 
+import dev.arbiter.analyze.AnalyzerConfig;
 import dev.arbiter.config.ConfigLoader;
 import dev.arbiter.config.Section;
 import dev.arbiter.db.PostgresConfig;
@@ -23,6 +24,7 @@ public final class Sections {
             PostgresConfig.SECTION,
             RedisConfig.SECTION,
             ObserveConfig.SECTION,
+            AnalyzerConfig.SECTION,
             ReasoningConfig.SECTION,
             StoreConfig.SECTION,
             RetryConfig.SECTION,

@@ -138,6 +138,8 @@ final class ServeCommand implements Callable<Integer> {
         }
         Gateway gateway;
         try {
+            // logging is the process's, not one gateway's: switched here, before the server takes requests
+            if (cfg.section(dev.arbiter.observe.ObserveConfig.SECTION).jsonLogs()) dev.arbiter.observe.JsonLines.install();
             gateway = Gateway.start(cfg);
         } catch (IllegalStateException e) {
             System.err.println("Arbiter did not start: " + e.getMessage());

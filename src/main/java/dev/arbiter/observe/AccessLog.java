@@ -13,6 +13,17 @@ public final class AccessLog implements OutcomeSink {
     /** Caller-supplied values (a requested model name, a path) are escaped and cut to this many characters. */
     static final int MAX_FIELD = 200;
     private static final Logger log = LoggerFactory.getLogger("arbiter.access");
+    private final boolean structured;
+
+    /** The text line only. */
+    public AccessLog() {
+        this(false);
+    }
+
+    /** @param structured also attach the line's fields as key-value pairs (written as JSON fields by {@link JsonLines}) */
+    public AccessLog(boolean structured) {
+        this.structured = structured;
+    }
 
     @Override
     public void record(Outcome o) {
@@ -29,7 +40,20 @@ public final class AccessLog implements OutcomeSink {
         sb.append(" cost_usd=").append(String.format(Locale.ROOT, "%.6f", o.costUsd()))
                 .append(" ms=").append(o.latencyNanos() / 1000 / 1000.0);
         if (o.ttftNanos() >= 0) sb.append(" ttft_ms=").append(o.ttftNanos() / 1000 / 1000.0);
-        log.info(sb.toString());
+        if (!structured) {
+            log.info(sb.toString());
+            return;
+        }
+        var e = log.atInfo().setMessage(sb.toString()).addKeyValue(JsonLines.REQUEST_ID, o.requestId())
+                .addKeyValue("caller", o.caller()).addKeyValue("api", o.api()).addKeyValue("operation", o.operation())
+                .addKeyValue("model", Untrusted.text(o.model() == null ? o.requestedModel() : o.model(), MAX_FIELD))
+                .addKeyValue("deployment", o.deployment()).addKeyValue("provider", o.provider()).addKeyValue("stream", o.streamed())
+                .addKeyValue("status", o.status()).addKeyValue("attempts", attempts)
+                .addKeyValue("input_tokens", o.usage().inputTokens()).addKeyValue("output_tokens", o.usage().outputTokens())
+                .addKeyValue("cost_usd", o.costUsd()).addKeyValue("latency_ms", o.latencyNanos() / 1e6);
+        if (o.error() != null) e = e.addKeyValue("error", Untrusted.text(o.error(), MAX_FIELD));
+        if (o.ttftNanos() >= 0) e = e.addKeyValue("ttft_ms", o.ttftNanos() / 1e6);
+        e.log();
     }
 
     /**

@@ -42,6 +42,36 @@ public final class Metrics implements OutcomeSink {
     /** The percentiles kept per series (a decaying window, Micrometer's HdrHistogram-based estimate), for the admin view. */
     private static final double[] PERCENTILES = {0.5, 0.95, 0.99};
 
+    /*
+     * Names of the metric families other parts register, in Micrometer's dotted form (Prometheus: dots become
+     * underscores, counters end in _total). deploy/grafana and deploy/prometheus query these names; a feature that
+     * registers one of them takes its name from here.
+     */
+    /** {@code arbiter_queue_depth}: requests waiting for an in-flight slot (gauge). */
+    public static final String QUEUE_DEPTH = "arbiter.queue.depth";
+    /** {@code arbiter_detections_total{deployment,detector}}: the analyzer's detections. */
+    public static final String DETECTIONS = "arbiter.detections";
+    /** {@code arbiter_deployment_degraded{model,deployment}}: 1 while the analyzer has a deployment down-weighted. */
+    public static final String DEPLOYMENT_DEGRADED = "arbiter.deployment.degraded";
+    /** {@code arbiter_analyzer_dropped_total}: outcomes the analyzer's full queue dropped. */
+    public static final String ANALYZER_DROPPED = "arbiter.analyzer.dropped";
+    /** {@code arbiter_detection_webhook_dropped_total}: detections the webhooks' full queue dropped. */
+    public static final String DETECTION_WEBHOOK_DROPPED = "arbiter.detection.webhook.dropped";
+    /** {@code arbiter_breaker_state{model,deployment,state}}: 1 for each breaker's current state (closed, open, half_open). */
+    public static final String BREAKER_STATE = "arbiter.breaker.state";
+    /** {@code arbiter_limit_rejections_total{limit}}: requests refused by a rate or quota limit. */
+    public static final String LIMIT_REJECTIONS = "arbiter.limit.rejections";
+    /** {@code arbiter_budget_used_ratio{budget}}: the share of a budget spent in its period (1 = exhausted). */
+    public static final String BUDGET_USED_RATIO = "arbiter.budget.used.ratio";
+    /** {@code arbiter_retries_total}, {@code arbiter_fallbacks_total}, {@code arbiter_hedges_total}: extra attempts by kind. */
+    public static final String RETRIES = "arbiter.retries";
+    public static final String FALLBACKS = "arbiter.fallbacks";
+    public static final String HEDGES = "arbiter.hedges";
+    /** {@code arbiter_deduplicated_total}: requests answered by joining an identical one in flight. */
+    public static final String DEDUPLICATED = "arbiter.deduplicated";
+    /** {@code arbiter_cache_savings_usd_total}: what cache hits would have cost upstream. */
+    public static final String CACHE_SAVINGS = "arbiter.cache.savings.usd";
+
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Set<String> models;
 
@@ -69,6 +99,12 @@ public final class Metrics implements OutcomeSink {
     public void inFlight(IntSupplier value) {
         Gauge.builder("arbiter.in.flight", value, v -> v.getAsInt()).description("Requests being handled")
                 .strongReference(true).register(registry);   // a weakly held supplier would read NaN once collected
+    }
+
+    /** Registers {@code arbiter_queue_depth}: requests waiting for an in-flight slot. */
+    public void queueDepth(IntSupplier value) {
+        Gauge.builder(QUEUE_DEPTH, value, v -> v.getAsInt()).description("Requests waiting for an in-flight slot")
+                .strongReference(true).register(registry);
     }
 
     private String model(String name) {

@@ -6,14 +6,19 @@ import java.time.Duration;
 
 /**
  * The top-level {@code observe:} block: whether every request's record goes to the PostgreSQL request log (needs
- * {@code postgres:}), how long rows are kept, and how many records may wait in memory while PostgreSQL is slow or down.
+ * {@code postgres:}), how long rows are kept, how many records may wait in memory while PostgreSQL is slow or down,
+ * and whether log lines are JSON objects (with the request id and the access line's fields) instead of text.
  */
-public record ObserveConfig(boolean requestLog, Duration retention, int bufferSize) {
-    public static final ObserveConfig DEFAULT = new ObserveConfig(false, Duration.ofDays(30), 100_000);
+public record ObserveConfig(boolean requestLog, Duration retention, int bufferSize, boolean jsonLogs) {
+    public static final ObserveConfig DEFAULT = new ObserveConfig(false, Duration.ofDays(30), 100_000, false);
 
     public static final Section<ObserveConfig> SECTION = Section.top("observe", DEFAULT, n -> new ObserveConfig(
             n.bool("request-log", DEFAULT.requestLog()), n.duration("retention", DEFAULT.retention()),
-            n.integer("buffer-size", DEFAULT.bufferSize())));
+            n.integer("buffer-size", DEFAULT.bufferSize()), n.bool("json-logs", DEFAULT.jsonLogs())));
+
+    public ObserveConfig(boolean requestLog, Duration retention, int bufferSize) {
+        this(requestLog, retention, bufferSize, false);
+    }
 
     public ObserveConfig {
         ConfigException.require(retention != null && !retention.isNegative() && !retention.isZero(), "observe.retention",

@@ -35,15 +35,29 @@ public final class ObserveStage implements Stage {
     private final ModelRegistry registry;
     private final List<OutcomeSink> sinks;
     private final LongSupplier nanos;
+    private final boolean requestIdInMdc;
 
     public ObserveStage(ModelRegistry registry, List<OutcomeSink> sinks, LongSupplier nanos) {
+        this(registry, sinks, nanos, false);
+    }
+
+    /** @param requestIdInMdc put the request id in the logging MDC while the request runs (JSON logs show it on every line) */
+    public ObserveStage(ModelRegistry registry, List<OutcomeSink> sinks, LongSupplier nanos, boolean requestIdInMdc) {
         this.registry = registry;
         this.sinks = List.copyOf(sinks);
         this.nanos = nanos;
+        this.requestIdInMdc = requestIdInMdc;
     }
 
     @Override
     public Reply apply(Exchange exchange, Chain next) {
+        if (!requestIdInMdc) return observe(exchange, next);
+        try (var ignored = org.slf4j.MDC.putCloseable(JsonLines.REQUEST_ID, exchange.requestId())) {
+            return observe(exchange, next);
+        }
+    }
+
+    private Reply observe(Exchange exchange, Chain next) {
         long start = nanos.getAsLong();
         Reply reply;
         try {

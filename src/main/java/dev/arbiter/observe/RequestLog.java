@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * only offers the row to a bounded queue (a full queue drops it and counts the drop, so a request never waits for
  * the database); one writer thread drains the queue every second in batched inserts on the shared pool. While
  * PostgreSQL is slow or down the rows wait, bounded by the same budget, and go in once it is back; rows older than
- * the retention are deleted hourly.
+ * the retention are dropped hourly, a day partition at a time ({@link DayPartitions}).
  *
  * <p>Hand-written rather than a logging appender to a database: the rows are typed columns for spend and usage
  * queries, and the bound, the drop count and the retry are the point.
@@ -47,6 +47,7 @@ public final class RequestLog implements OutcomeSink, AutoCloseable {
     private final Thread writer;
     private volatile boolean closed;
     private long lastRetention;
+    private final DayPartitions partitions = new DayPartitions();
 
     public RequestLog(Postgres db, ObserveConfig config, InstantSource clock) {
         this.db = db;
@@ -103,6 +104,7 @@ public final class RequestLog implements OutcomeSink, AutoCloseable {
                 for (Row r : pending) {
                     if (batch.size() == BATCH) break;
                     batch.add(r);
+                    partitions.ensure(c, DayPartitions.day(r.epochMillis()));
                 }
                 for (Row r : batch) bind(ps, r);
                 ps.executeBatch();
@@ -146,10 +148,10 @@ public final class RequestLog implements OutcomeSink, AutoCloseable {
         long now = clock.millis();
         if (now - lastRetention < Duration.ofHours(1).toMillis()) return;
         lastRetention = now;
-        try (PreparedStatement ps = c.prepareStatement("DELETE FROM arbiter_request_log WHERE ts < ?")) {
-            ps.setTimestamp(1, new Timestamp(now - config.retention().toMillis()));
-            ps.executeUpdate();
-        }
+        // tomorrow's partition ahead of time, so midnight takes no DDL on the write path
+        partitions.ensure(c, DayPartitions.day(now).plusDays(1));
+        var dropped = partitions.dropBefore(c, now - config.retention().toMillis());
+        if (!dropped.isEmpty()) log.info("request log retention {}: dropped {}", config.retention(), dropped);
     }
 
     /** Writes what is buffered (as far as PostgreSQL lets it) and stops the writer. */

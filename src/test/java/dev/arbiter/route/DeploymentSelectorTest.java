@@ -50,4 +50,18 @@ class DeploymentSelectorTest {
         }
         assertThat(draws(DeploymentSelector.weightedRandom(), model, 3000)).doesNotContainKeys("zero", "zero-too");
     }
+
+    @Test
+    void weighted_factorOnOne_scalesItsShare() {
+        var model = new ModelRegistry.Model("model", false, List.of(deployment("a", 1), deployment("b", 1), deployment("z", 0)), false);
+        int n = 40_000;
+        var selector = DeploymentSelector.weighted(new SplittableRandom(3)::nextLong, d -> d.name().equals("b") ? 0.1 : 1);
+        var counts = draws(selector, model, n);
+        // b's share 0.1 / 1.1: mean 3636, sigma sqrt(n * p * (1 - p)) = 57.5; a weight of 0 stays 0
+        assertThat(counts.get("b")).as("%s", counts).isBetween(3636 - 288, 3636 + 288);
+        assertThat(counts.get("a") + counts.get("b")).isEqualTo(n);
+        // a factor of 0 keeps a positive weight drawable, last in line rather than never
+        var zero = DeploymentSelector.weighted(new SplittableRandom(4)::nextLong, d -> d.name().equals("b") ? 0 : 1);
+        assertThat(draws(zero, model, 1000).get("b")).isBetween(1, 20);
+    }
 }

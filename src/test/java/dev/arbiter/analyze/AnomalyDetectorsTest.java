@@ -1,0 +1,59 @@
+package dev.arbiter.analyze;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The z-score and IQR detectors against the normal distribution's tail probabilities: beyond 3 sigma (two-sided)
+ * 0.27%, beyond Tukey's fences with k = 1.5 0.70%; and a planted outlier of 8 sigma is always flagged.
+ */
+class AnomalyDetectorsTest {
+    private static double flaggedShare(Supplier<Detector> detector, long seed) {
+        var d = detector.get();
+        var r = new SplittableRandom(seed);
+        int flagged = 0;
+        int n = 200_000;
+        for (int t = 0; t < 1000; t++) d.add(Streams.gaussian(r));
+        for (int t = 0; t < n; t++) if (d.add(Streams.gaussian(r))) flagged++;
+        return flagged / (double) n;
+    }
+
+    @Test
+    void zScore_threeSigmaOnNormal_flagsAbout0point27Percent() {
+        assertThat(flaggedShare(() -> new ZScore(500, 3, 30), 1)).isBetween(0.0020, 0.0036);
+    }
+
+    @Test
+    void iqr_tukeyFencesOnNormal_flagAbout0point7Percent() {
+        assertThat(flaggedShare(() -> new Iqr(500, 1.5, 30), 2)).isBetween(0.0055, 0.0095);
+    }
+
+    @Test
+    void iqr_kOf3OnNormal_nearlySilent() {
+        assertThat(flaggedShare(() -> new Iqr(500, 3, 30), 3)).isLessThan(0.0003);
+    }
+
+    @Test
+    void plantedOutlier_flaggedByBoth() {
+        for (Supplier<Detector> s : java.util.List.<Supplier<Detector>>of(() -> new ZScore(200, 4, 30), () -> new Iqr(200, 3, 30))) {
+            var d = s.get();
+            var r = new SplittableRandom(5);
+            for (int t = 0; t < 500; t++) d.add(10 + Streams.gaussian(r));
+            assertThat(d.add(18)).as(d.name()).isTrue();
+            assertThat(d.add(10)).as(d.name()).isFalse();
+        }
+    }
+
+    @Test
+    void beforeMinSamples_nothingFlagged() {
+        var z = new ZScore(100, 3, 30);
+        var i = new Iqr(100, 1.5, 30);
+        for (int t = 0; t < 29; t++) {
+            assertThat(z.add(t % 2 == 0 ? 0 : 1000)).isFalse();
+            assertThat(i.add(t % 2 == 0 ? 0 : 1000)).isFalse();
+        }
+    }
+}
