@@ -8,6 +8,12 @@ import dev.arbiter.api.HttpApi;
 import dev.arbiter.api.TransportErrors;
 import dev.arbiter.auth.CallerResolver;
 import dev.arbiter.auth.IdentifyStage;
+import dev.arbiter.cache.CacheConfig;
+import dev.arbiter.cache.CacheStage;
+import dev.arbiter.cache.ExactCache;
+import dev.arbiter.cache.ModelCacheConfig;
+import dev.arbiter.cache.SemanticLookup;
+import dev.arbiter.observe.Cost;
 import dev.arbiter.config.ArbiterConfig;
 import dev.arbiter.limit.AdmitStage;
 import dev.arbiter.limit.ConcurrencyLimiter;
@@ -79,6 +85,8 @@ public final class Gateway implements AutoCloseable {
     /** The one Redis client, when {@code redis:} is configured. */
     private final Redis redis;
     private final RequestLog requestLog;
+    /** The response cache's tiers, when {@code cache:} is configured. */
+    private final ExactCache cache;
     private final HttpApi api;
     private final WebServer server;
 
@@ -127,16 +135,21 @@ public final class Gateway implements AutoCloseable {
         sinks.addAll(extraSinks);
         var limits = config.limits();
         this.breakers = Breakers.of(registry, nanos);
+        CacheConfig cacheConfig = config.section(CacheConfig.SECTION);
+        this.cache = cacheConfig.configured() ? ExactCache.create(cacheConfig, redis, postgres, InstantSource.system()) : null;
+        var cacheStage = cacheStage(config, cacheConfig);
         List<Stage> stages = List.of(
                 new ObserveStage(registry, sinks, nanos),
                 new IdentifyStage(CallerResolver.random()),
                 new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
                 new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
+                cacheStage,
                 new RouteStage(registry, DeploymentSelector.weightedRandom(), fallbacks),
                 new AttemptStage(RetryPolicy.of(config), reasoning, breakers));
         var admin = new AdminRoutes.Builder()
                 .add(AdminRoute.get("latency", call -> metrics.latency()))
                 .addAll(breakers.adminRoutes())
+                .addAll(cacheStage.adminRoutes())
                 .build();
         this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog, metrics::scrape,
                 admin, AdminAccess.OPEN);
@@ -159,6 +172,23 @@ public final class Gateway implements AutoCloseable {
                 .errorHandling(e -> e.includeEntity(true))
                 .routing(api::routing)
                 .build();
+    }
+
+    /** The cache stage: off (passing every request on) unless {@code cache:} is configured. */
+    private CacheStage cacheStage(ArbiterConfig config, CacheConfig cacheConfig) {
+        Map<String, ModelCacheConfig> perModel = new java.util.HashMap<>();
+        for (var m : config.models()) perModel.put(m.name(), m.section(ModelCacheConfig.SECTION));
+        return new CacheStage(cacheConfig,
+                name -> registry.find(name).map(ModelRegistry.Model::name).orElse(name),
+                name -> perModel.getOrDefault(name, ModelCacheConfig.INHERIT),
+                cache, SemanticLookup.NONE,
+                (by, usage) -> registry.deployment(by.model(), by.deployment()).map(d -> Cost.usd(usage, d.config().price())).orElse(0.0),
+                metrics.registry(), InstantSource.system(), System::nanoTime);
+    }
+
+    /** The response cache's tiers, when configured (for tests and the admin API). */
+    public java.util.Optional<ExactCache> cache() {
+        return java.util.Optional.ofNullable(cache);
     }
 
     /** Starts a gateway; {@code extraSinks} receive every request's outcome (tests and later features). */
@@ -240,6 +270,7 @@ public final class Gateway implements AutoCloseable {
         upstreams.close();
         watchdog.close();
         if (requestLog != null) requestLog.close();   // writes what it still holds, while the pool is open
+        if (cache != null) cache.close();   // its queued writes go out while Redis and the pool are open
         if (postgres != null) postgres.close();
         if (redis != null) redis.close();
     }

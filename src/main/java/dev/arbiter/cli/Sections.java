@@ -1,5 +1,7 @@
 package dev.arbiter.cli;
 
+import dev.arbiter.cache.CacheConfig;
+import dev.arbiter.cache.ModelCacheConfig;
 import dev.arbiter.config.ConfigLoader;
 import dev.arbiter.config.Section;
 import dev.arbiter.db.PostgresConfig;
@@ -28,7 +30,9 @@ public final class Sections {
             RetryConfig.SECTION,
             Fallbacks.SECTION,
             BreakerConfig.SECTION,
-            MockConfig.SECTION);
+            MockConfig.SECTION,
+            CacheConfig.SECTION,
+            ModelCacheConfig.SECTION);
 
     private Sections() {
     }
