@@ -21,6 +21,8 @@ final class PostgresTier implements Tier {
 
     PostgresTier(Postgres postgres) {
         this.postgres = postgres;
+        // migrate now, off the caller's thread: a first lookup must not spend its budget on Flyway
+        Thread.ofVirtual().name("arbiter-cache-postgres-migrate").start(() -> migrated = postgres.migrated());
     }
 
     @Override

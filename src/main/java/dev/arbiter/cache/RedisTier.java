@@ -26,6 +26,8 @@ final class RedisTier implements Tier {
         this.redis = redis;
         this.prefix = keyPrefix + ":" + AnswerCodec.VERSION + ":";
         this.timeoutMillis = timeoutMillis;
+        // connect now, off the caller's thread, so that the first lookup does not spend its budget connecting
+        Thread.ofVirtual().name("arbiter-cache-redis-connect").start(redis::bytes);
     }
 
     @Override

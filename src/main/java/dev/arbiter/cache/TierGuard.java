@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Keeps a slow or broken tier from failing or stalling a request. Each call runs on a virtual thread of its own and
- * is waited for at most the tier's budget; a call past it is abandoned (and interrupted) and counts as a failure, as
- * does one that throws. A Resilience4j circuit breaker per tier counts them: once half of the last ten calls failed
+ * is waited for at most the tier's budget; a call past it is abandoned (left to end on its own: interrupting a JDBC
+ * call breaks its pooled connection) and counts as a failure, as does one that throws. A Resilience4j circuit breaker per tier counts them: once half of the last ten calls failed
  * (at least three made), the tier is bypassed (calls return empty at once) for {@code recovery}, then one trial call
  * decides. At most {@link #MAX_IN_FLIGHT} calls wait on a tier at once; more skip it, so a hung tier cannot pile up
  * threads while its breaker has not opened yet.
@@ -77,12 +77,10 @@ final class TierGuard implements AutoCloseable {
             breaker.onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
             return Optional.ofNullable(v);
         } catch (InterruptedException e) {
-            f.cancel(true);
             breaker.releasePermission();
             Thread.currentThread().interrupt();
             return Optional.empty();
         } catch (Exception e) {
-            f.cancel(true);
             failures.incrementAndGet();
             breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);
             return Optional.empty();
