@@ -61,15 +61,35 @@ class CacheSharedTiersTest {
         }
     }
 
+    private static boolean stored(long since) {
+        try (var c = TestPostgres.connect(); var ps = c.prepareStatement(
+                "SELECT count(*) FROM arbiter_cache_entry WHERE model = 'chat-openai' AND created_ms >= ?")) {
+            ps.setLong(1, since);
+            try (var rs = ps.executeQuery()) {
+                return rs.next() && rs.getLong(1) > 0;
+            }
+        } catch (java.sql.SQLException e) {
+            return false;   // the table is not there yet
+        }
+    }
+
     @Test
     void postgresTier_servesANewGateway_afterTheFirstStopped() {
         assumeTrue(TestPostgres.reachable(), "PostgreSQL on 127.0.0.1:5432");
         String yaml = cacheYaml("unused", "memory, postgres", null, true);
         String body = CacheE2eTest.chat("chat-openai", "kept across restarts " + UUID.randomUUID(), false);
         String first;
+        long since = System.currentTimeMillis();
         try (var a = new Fixture(MockConfig.DEFAULT, yaml, "")) {
             first = a.post("/v1/chat/completions", body).body();
-        }   // close writes out what is queued
+            // A's first write may come before it has migrated its schema (the machine may be loaded): fill until stored
+            long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            while (!stored(since) && System.nanoTime() < until) {
+                a.gateway.cache().orElseThrow().flush(Duration.ofSeconds(5));
+                if (!stored(since)) a.post("/v1/chat/completions", body, java.util.Map.of("cache-control", "no-cache"));
+            }
+            assertThat(stored(since)).isTrue();
+        }
         try (var b = new Fixture(MockConfig.DEFAULT, yaml, "")) {
             // no-store: a miss while B still migrates its schema stores nothing; B's first lookups may find the tier not ready
             long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
