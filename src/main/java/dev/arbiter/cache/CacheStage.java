@@ -139,6 +139,7 @@ public final class CacheStage implements Stage {
         }
         String model = logicalModel.apply(req.model());
         ModelCacheConfig own = models.apply(model);
+        if (own.enabled() == null && !config.enabled()) return next.proceed(exchange);   // off for this model: not ours
         if (!usable(req, own)) {
             exchange.trace().cache("bypass");
             stats.count(CacheStats.Kind.EXACT, CacheStats.Result.BYPASS);

@@ -10,6 +10,8 @@ import java.util.regex.Pattern;
 /**
  * A model's own {@code cache:} block ({@code models[].cache}), overriding the top-level one for that model: each
  * key set here replaces the top-level value; {@code exclude} patterns add to the top-level ones. Unset keys are null.
+ * {@code enabled: true} turns the cache on for this model even when the top-level block is absent or says
+ * {@code enabled: false} (the other settings then come from the top-level block or its defaults).
  *
  * @param enabled          {@code enabled: false} turns the cache off for the model
  * @param ttl              {@code exact.ttl}

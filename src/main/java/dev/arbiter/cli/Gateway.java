@@ -136,7 +136,10 @@ public final class Gateway implements AutoCloseable {
         var limits = config.limits();
         this.breakers = Breakers.of(registry, nanos);
         CacheConfig cacheConfig = config.section(CacheConfig.SECTION);
-        this.cache = cacheConfig.configured() ? ExactCache.create(cacheConfig, redis, postgres, InstantSource.system()) : null;
+        // on when the top-level block turns it on, or a model's own block does
+        boolean cacheOn = cacheConfig.configured() || config.models().stream()
+                .anyMatch(m -> Boolean.TRUE.equals(m.section(ModelCacheConfig.SECTION).enabled()));
+        this.cache = cacheOn ? ExactCache.create(cacheConfig, redis, postgres, InstantSource.system()) : null;
         var cacheStage = cacheStage(config, cacheConfig);
         List<Stage> stages = List.of(
                 new ObserveStage(registry, sinks, nanos),

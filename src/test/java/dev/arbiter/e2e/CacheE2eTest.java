@@ -274,4 +274,26 @@ class CacheE2eTest {
         var bad = f.send(java.net.http.HttpRequest.newBuilder(f.uri("/admin/cache?key=zz")).DELETE().build());
         assertThat(bad.statusCode()).isEqualTo(400);
     }
+
+    @Test
+    void modelsOwnBlock_turnsTheCacheOnForThatModelOnly() {
+        try (var g = new Fixture(MockConfig.DEFAULT, "", """
+                  - name: chat-cached
+                    cache: {enabled: true, exact: {ttl: 10m}}
+                    deployments: [{name: up-cached, provider: openai, base-url: "{UPSTREAM}/v1", api-key: "k"}]
+                """)) {
+            String cached = chat("chat-cached", "only this model", false);
+            assertThat(cache(g.post("/v1/chat/completions", cached))).isEqualTo("miss");
+            assertThat(cache(g.post("/v1/chat/completions", cached))).isEqualTo("hit");
+            String other = chat("chat-openai", "only this model", false);
+            g.post("/v1/chat/completions", other);
+            assertThat(cache(g.post("/v1/chat/completions", other))).as("no cache for other models").isNull();
+        }
+        try (var g = new Fixture()) {
+            String body = chat("chat-openai", "no cache configured", false);
+            g.post("/v1/chat/completions", body);
+            assertThat(cache(g.post("/v1/chat/completions", body))).isNull();
+            assertThat(g.get("/admin/cache").statusCode()).isEqualTo(404);
+        }
+    }
 }
