@@ -68,6 +68,11 @@ final class AnswerCodec {
     private interface BodyTypes {}
 
     static byte[] encode(CachedAnswer a) {
+        return encodeValue(a);
+    }
+
+    /** Any value of the internal model (a stored response too) in the same form. */
+    static byte[] encodeValue(Object a) {
         var out = new ByteArrayOutputStream(1024);
         out.write(VERSION);
         var deflater = new Deflater(Deflater.BEST_SPEED);
@@ -83,9 +88,13 @@ final class AnswerCodec {
 
     /** The answer, or empty for bytes of another version or that do not read. */
     static Optional<CachedAnswer> decode(byte[] bytes) {
+        return decodeValue(bytes, CachedAnswer.class);
+    }
+
+    static <T> Optional<T> decodeValue(byte[] bytes, Class<T> type) {
         if (bytes == null || bytes.length < 2 || bytes[0] != VERSION) return Optional.empty();
         try (InputStream in = new InflaterInputStream(new java.io.ByteArrayInputStream(bytes, 1, bytes.length - 1))) {
-            return Optional.of(MAPPER.readValue(in, CachedAnswer.class));
+            return Optional.of(MAPPER.readValue(in, type));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }

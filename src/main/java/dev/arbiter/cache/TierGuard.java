@@ -31,8 +31,17 @@ final class TierGuard implements AutoCloseable {
     private final AtomicLong skipped = new AtomicLong();
 
     TierGuard(Tier tier, Duration recovery) {
+        this(tier.name(), tier, recovery);
+    }
+
+    /** A guard for calls that are not a {@link Tier}'s (the stored responses'); {@link #tier()} is then null. */
+    TierGuard(String name, Duration recovery) {
+        this(name, null, recovery);
+    }
+
+    private TierGuard(String name, Tier tier, Duration recovery) {
         this.tier = tier;
-        this.breaker = CircuitBreaker.of("cache-" + tier.name(), CircuitBreakerConfig.custom()
+        this.breaker = CircuitBreaker.of("cache-" + name, CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .slidingWindowSize(10)
                 .minimumNumberOfCalls(3)

@@ -87,6 +87,8 @@ public final class Gateway implements AutoCloseable {
     private final RequestLog requestLog;
     /** The response cache's tiers, when {@code cache:} is configured. */
     private final ExactCache cache;
+    /** The stored Responses: in memory, and on the cache's Redis and PostgreSQL tiers when {@code cache.tiers} names them. */
+    private final dev.arbiter.store.ResponseStore responseStore;
     private final HttpApi api;
     private final WebServer server;
 
@@ -141,11 +143,12 @@ public final class Gateway implements AutoCloseable {
                 .anyMatch(m -> Boolean.TRUE.equals(m.section(ModelCacheConfig.SECTION).enabled()));
         this.cache = cacheOn ? ExactCache.create(cacheConfig, redis, postgres, InstantSource.system()) : null;
         var cacheStage = cacheStage(config, cacheConfig);
+        this.responseStore = responseStore(config.section(StoreConfig.SECTION), cacheConfig);
         List<Stage> stages = List.of(
                 new ObserveStage(registry, sinks, nanos),
                 new IdentifyStage(CallerResolver.random()),
                 new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
-                new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
+                new ResponsesStage(responseStore, InstantSource.system()),
                 cacheStage,
                 new RouteStage(registry, DeploymentSelector.weightedRandom(), fallbacks),
                 new AttemptStage(RetryPolicy.of(config), reasoning, breakers));
@@ -187,6 +190,14 @@ public final class Gateway implements AutoCloseable {
                 cache, SemanticLookup.NONE,
                 (by, usage) -> registry.deployment(by.model(), by.deployment()).map(d -> Cost.usd(usage, d.config().price())).orElse(0.0),
                 metrics.registry(), InstantSource.system(), System::nanoTime);
+    }
+
+    /** The stored Responses, on the cache's slower tiers when {@code cache.tiers} names them and they are configured. */
+    private dev.arbiter.store.ResponseStore responseStore(StoreConfig store, CacheConfig cacheConfig) {
+        Redis r = cacheConfig.tiers().contains(CacheConfig.TierKind.REDIS) ? redis : null;
+        Postgres p = cacheConfig.tiers().contains(CacheConfig.TierKind.POSTGRES) ? postgres : null;
+        if (r == null && p == null) return store.create();
+        return new dev.arbiter.cache.TieredResponseStore(store.create(), r, p, cacheConfig, store.ttl(), InstantSource.system());
     }
 
     /** The response cache's tiers, when configured (for tests and the admin API). */
@@ -274,6 +285,13 @@ public final class Gateway implements AutoCloseable {
         watchdog.close();
         if (requestLog != null) requestLog.close();   // writes what it still holds, while the pool is open
         if (cache != null) cache.close();   // its queued writes go out while Redis and the pool are open
+        if (responseStore instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.warn("closing the response store failed: {}", e.toString());
+            }
+        }
         if (postgres != null) postgres.close();
         if (redis != null) redis.close();
     }

@@ -129,4 +129,77 @@ class CacheSharedTiersTest {
             server.up();
         }
     }
+
+    /** GET /v1/responses/{id} at {@code g} until it is found (the other node's write is asynchronous), within 15 s. */
+    static java.net.http.HttpResponse<String> awaitStored(Fixture g, String id) {
+        long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (true) {
+            var r = g.get("/v1/responses/" + id);
+            if (r.statusCode() == 200 || System.nanoTime() > until) return r;
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    @Test
+    void storedResponses_continueOnAnotherGateway_throughRedis() {
+        String yaml = cacheYaml("arbiter-cache-e2e-" + UUID.randomUUID(), "memory, redis", "redis://127.0.0.1:6379", false);
+        try (var a = new Fixture(MockConfig.DEFAULT, yaml, ""); var b = new Fixture(MockConfig.DEFAULT, yaml, "")) {
+            var first = a.post("/v1/responses", "{\"model\":\"chat-openai\",\"input\":\"the code word is TANGERINE-" + UUID.randomUUID() + "\"}");
+            assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+            String id = Json.parse(first.body()).path("id").asText();
+            assertThat(id).startsWith("resp_arb_");
+            assertThat(awaitStored(b, id).statusCode()).isEqualTo(200);
+            var next = b.post("/v1/responses", "{\"model\":\"chat-openai\",\"previous_response_id\":\"" + id + "\",\"input\":\"and now?\"}");
+            assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
+            assertThat(b.upstream.stats().lastBody()).contains("TANGERINE");
+            // another caller's id is not found there either
+            var other = b.send(java.net.http.HttpRequest.newBuilder(b.uri("/v1/responses/" + id))
+                    .header("authorization", "Bearer someone-else").GET().build());
+            assertThat(other.statusCode()).isEqualTo(404);
+            var deleted = b.send(java.net.http.HttpRequest.newBuilder(b.uri("/v1/responses/" + id)).DELETE().build());
+            assertThat(deleted.statusCode()).isEqualTo(200);
+            assertThat(a.get("/v1/responses/" + id).statusCode()).as("A still holds it in memory").isEqualTo(200);
+        }
+    }
+
+    @Test
+    void storedResponses_surviveARestart_throughPostgres() {
+        assumeTrue(TestPostgres.reachable(), "PostgreSQL on 127.0.0.1:5432");
+        String yaml = cacheYaml("unused", "memory, postgres", null, true);
+        String id;
+        try (var a = new Fixture(MockConfig.DEFAULT, yaml, "")) {
+            var first = a.post("/v1/responses", "{\"model\":\"chat-openai\",\"input\":\"keep me across restarts\"}");
+            id = Json.parse(first.body()).path("id").asText();
+            // the write is asynchronous and the schema may still be migrating on a loaded machine: wait until it is there
+            long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            while (!storedResponse(id) && System.nanoTime() < until) {
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+            }
+            assertThat(storedResponse(id)).isTrue();
+        }
+        try (var b = new Fixture(MockConfig.DEFAULT, yaml, "")) {
+            var r = awaitStored(b, id);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(Json.parse(r.body()).path("id").asText()).isEqualTo(id);
+        }
+    }
+
+    private static boolean storedResponse(String id) {
+        try (var c = TestPostgres.connect(); var ps = c.prepareStatement("SELECT count(*) FROM arbiter_stored_response WHERE id = ?")) {
+            ps.setString(1, id);
+            try (var rs = ps.executeQuery()) {
+                return rs.next() && rs.getLong(1) > 0;
+            }
+        } catch (java.sql.SQLException e) {
+            return false;
+        }
+    }
 }
