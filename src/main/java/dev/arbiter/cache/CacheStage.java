@@ -103,6 +103,14 @@ public final class CacheStage implements Stage {
                     out.set("semantic_index", semantic.stats());
                     return out;
                 }),
+                AdminRoute.post("cache/warm", call -> {
+                    JsonNode file = call.body().path("file");
+                    if (!file.isTextual() || file.asText().isBlank()) {
+                        throw new ArbiterException.BadRequest("file: (expected: the path of a JSONL file on the gateway's machine)", "file");
+                    }
+                    String scope = config.namespace() != null ? "shared:" + config.namespace() : "anonymous";
+                    return CacheWarmup.load(java.nio.file.Path.of(file.asText()), scope, this::warm);
+                }),
                 AdminRoute.delete("cache", call -> {
                     var q = call.query();
                     String key = q.get("key");
@@ -120,6 +128,18 @@ public final class CacheStage implements Stage {
                     out.set("purged", removed);
                     return out;
                 }));
+    }
+
+    /** Stores one warm-up answer under the key its request has in {@code scope}, for the model's TTL. */
+    private boolean warm(String scope, LlmRequest req, dev.arbiter.llm.LlmResponse response) {
+        String model = logicalModel.apply(req.model());
+        ModelCacheConfig own = models.apply(model);
+        long now = clock.millis();
+        Duration ttl = own.ttl() != null ? own.ttl() : config.ttl();
+        var key = new CacheKey(scope, model, RequestKey.of(req, scope, keyOptions));
+        var answer = new CachedAnswer(new CachedAnswer.Whole(response), new ServedBy(model, "warm-up", "arbiter"), scope, model,
+                0, 0, now, now + ttl.toMillis());
+        return cache.put(key, answer);
     }
 
     /** The exact cache (null when off). */

@@ -296,4 +296,26 @@ class CacheE2eTest {
             assertThat(g.get("/admin/cache").statusCode()).isEqualTo(404);
         }
     }
+
+    @Test
+    void warmUp_fromAJsonlFile_servesItsAnswers() throws Exception {
+        var file = java.nio.file.Files.createTempFile("arbiter-warm", ".jsonl");
+        try {
+            String request = chat("chat-openai", "warmed question", false);
+            String response = "{\"id\":\"chatcmpl-warm\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"chat-openai\","
+                    + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"warmed answer\"},\"finish_reason\":\"stop\"}],"
+                    + "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}}";
+            java.nio.file.Files.writeString(file, "{\"request\":" + request + ",\"response\":" + response + "}\n"
+                    + "{\"request\": 1}\n");
+            var r = f.post("/admin/cache/warm", "{\"file\":\"" + file + "\"}");
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(Json.parse(r.body()).path("loaded").asLong()).isEqualTo(1);
+            assertThat(Json.parse(r.body()).path("skipped").asLong()).isEqualTo(1);
+            var hit = f.post("/v1/messages", messages("chat-openai", "warmed question", false), VERSION);
+            assertThat(cache(hit)).isEqualTo("hit");
+            assertThat(Json.parse(hit.body()).at("/content/0/text").asText()).isEqualTo("warmed answer");
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+    }
 }
