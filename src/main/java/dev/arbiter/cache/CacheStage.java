@@ -121,7 +121,7 @@ public final class CacheStage implements Stage {
                     if (ns != null && (ns.isBlank() || ns.length() > 200 || ns.contains("*") || ns.contains("?") || ns.contains("["))) {
                         throw new ArbiterException.BadRequest("namespace: '" + Untrusted.text(ns, 80) + "' (expected: a caller id or namespace)", "namespace");
                     }
-                    var purge = new Tier.Purge(ns, q.get("model"), key);
+                    var purge = new Purge(ns, q.get("model"), key);
                     ObjectNode out = Json.object();
                     ObjectNode removed = cache.purge(purge);
                     removed.put("semantic", semantic.purge(purge));

@@ -127,7 +127,7 @@ public final class ExactCache implements AutoCloseable {
     }
 
     /** Removes what {@code purge} selects from every tier: the number removed per tier ({@code -1}: the tier failed). */
-    public ObjectNode purge(Tier.Purge purge) {
+    public ObjectNode purge(Purge purge) {
         ObjectNode out = Json.object();
         out.put("memory", memory.purge(purge));
         for (TierGuard g : remote) {

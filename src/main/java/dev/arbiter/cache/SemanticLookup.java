@@ -34,7 +34,7 @@ public interface SemanticLookup {
     void stored(Exchange exchange, CacheKey key, CachedAnswer answer);
 
     /** Removes what {@code purge} selects; the number removed. */
-    default long purge(Tier.Purge purge) {
+    default long purge(Purge purge) {
         return 0;
     }
 

@@ -18,18 +18,4 @@ interface Tier {
 
     /** Removes what {@code purge} selects; the number removed (as far as the tier can tell). */
     long purge(Purge purge) throws Exception;
-
-    /**
-     * What to remove: everything when all are null; else the entries of a namespace (a scope, and those narrowed from
-     * it), of a logical model, or one key (its hex id). Conditions given together must all hold.
-     */
-    record Purge(String namespace, String model, String key) {
-        public static final Purge ALL = new Purge(null, null, null);
-
-        boolean matches(CacheKey k) {
-            return (namespace == null || k.scope().equals(namespace) || k.scope().startsWith(namespace + "/"))
-                    && (model == null || model.equals(k.model()))
-                    && (key == null || key.equalsIgnoreCase(k.id()));
-        }
-    }
 }

@@ -131,14 +131,14 @@ class ExactCacheTiersTest {
         }
 
         // gone from Redis: found in PostgreSQL, and put back in Redis and memory
-        redisTier.purge(new Tier.Purge(null, null, k.id()));
+        redisTier.purge(new Purge(null, null, k.id()));
         assertThat(redisTier.get(k, clock.millis())).isEmpty();
         try (var node = cache(List.of(redisTier, pgTier), true)) {
             assertThat(node.get(k)).isPresent();
             assertThat(node.flush(Duration.ofSeconds(5))).isTrue();
             assertThat(node.entries()).isEqualTo(1);
             assertThat(redisTier.get(k, clock.millis())).isPresent();
-            var purged = node.purge(new Tier.Purge("caller-1", "m", k.id()));
+            var purged = node.purge(new Purge("caller-1", "m", k.id()));
             assertThat(purged.path("memory").asLong()).isEqualTo(1);
             assertThat(purged.path("redis").asLong()).isEqualTo(1);
             assertThat(purged.path("postgres").asLong()).isEqualTo(1);
@@ -160,8 +160,8 @@ class ExactCacheTiersTest {
             assertThat(pgTier.get(k, clock.millis())).isEmpty();
             assertThat(c.entries()).isZero();
         }
-        pgTier.purge(new Tier.Purge(null, null, k.id()));
-        redisTier.purge(new Tier.Purge(null, null, k.id()));
+        pgTier.purge(new Purge(null, null, k.id()));
+        redisTier.purge(new Purge(null, null, k.id()));
     }
 
     @Test
@@ -224,7 +224,7 @@ class ExactCacheTiersTest {
                 assertThat(Duration.ofNanos(System.nanoTime() - start).toMillis()).isLessThan(2_500);
                 assertThat(c.tiers().path("postgres").path("state").asText()).isEqualTo("open");
                 cut.restore();
-                tier.purge(new Tier.Purge(null, null, k.id()));
+                tier.purge(new Purge(null, null, k.id()));
             }
         }
     }
