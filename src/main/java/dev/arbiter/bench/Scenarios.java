@@ -24,6 +24,8 @@ public final class Scenarios {
     static final String CHAT_MODEL = "bench-chat";
     static final String CLAUDE_MODEL = "bench-claude";
     static final String SLOW_MODEL = "bench-chat-slow";
+    /** bench-chat with the response cache on (bench/bench.yaml): after the first request, every one is a hit. */
+    static final String CACHED_MODEL = "bench-chat-cached";
     /** The path prefix under which the reference proxy reaches the slow upstream. */
     static final String SLOW_PREFIX = "/slow";
     /** The scenarios run when none are named. */
@@ -67,6 +69,9 @@ public final class Scenarios {
         String messages = messages(CLAUDE_MODEL, false), messagesStream = messages(CLAUDE_MODEL, true);
         s.add(direct("direct-chat", direct, CHAT, chat, OPENAI, false, "\"finish_reason\":\"stop\""));
         s.addAll(proxied("chat", gateway, reference, CHAT, chat, OPENAI, false, "\"finish_reason\":\"stop\"", "direct-chat"));
+        // an exact-cache hit answered end to end, compared with going to the mock (the bound: at most gateway-chat's
+        // added p50, i.e. a hit is faster than the upstream call it replaces)
+        s.add(gateway("gateway-chat-cached", gateway, CHAT, chat(CACHED_MODEL, false), OPENAI, false, "\"finish_reason\":\"stop\"", "direct-chat"));
         s.add(direct("direct-chat-stream", direct, CHAT, chatStream, OPENAI, true, "[DONE]"));
         s.addAll(proxied("chat-stream", gateway, reference, CHAT, chatStream, OPENAI, true, "[DONE]", "direct-chat-stream"));
         s.add(direct("direct-messages", direct, MESSAGES, messages, ANTHROPIC, false, "end_turn"));

@@ -10,6 +10,12 @@ import dev.arbiter.api.HttpApi;
 import dev.arbiter.api.TransportErrors;
 import dev.arbiter.auth.CallerResolver;
 import dev.arbiter.auth.IdentifyStage;
+import dev.arbiter.cache.CacheConfig;
+import dev.arbiter.cache.CacheStage;
+import dev.arbiter.cache.ExactCache;
+import dev.arbiter.cache.ModelCacheConfig;
+import dev.arbiter.cache.SemanticLookup;
+import dev.arbiter.observe.Cost;
 import dev.arbiter.config.ArbiterConfig;
 import dev.arbiter.limit.AdmitStage;
 import dev.arbiter.limit.ConcurrencyLimiter;
@@ -84,6 +90,10 @@ public final class Gateway implements AutoCloseable {
     private final RequestLog requestLog;
     /** The drift and anomaly watch over deployments, unless {@code analyzer.enabled: false}. */
     private final Analyzer analyzer;
+    /** The response cache's tiers, when {@code cache:} is configured. */
+    private final ExactCache cache;
+    /** The stored Responses: in memory, and on the cache's Redis and PostgreSQL tiers when {@code cache.tiers} names them. */
+    private final dev.arbiter.store.ResponseStore responseStore;
     private final HttpApi api;
     private final WebServer server;
 
@@ -138,11 +148,19 @@ public final class Gateway implements AutoCloseable {
         var admission = new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout());
         metrics.queueDepth(admission::waiting);
         this.breakers = Breakers.of(registry, nanos);
+        CacheConfig cacheConfig = config.section(CacheConfig.SECTION);
+        // on when the top-level block turns it on, or a model's own block does
+        boolean cacheOn = cacheConfig.configured() || config.models().stream()
+                .anyMatch(m -> Boolean.TRUE.equals(m.section(ModelCacheConfig.SECTION).enabled()));
+        this.cache = cacheOn ? ExactCache.create(cacheConfig, redis, postgres, InstantSource.system()) : null;
+        var cacheStage = cacheStage(config, cacheConfig);
+        this.responseStore = responseStore(config.section(StoreConfig.SECTION), cacheConfig);
         List<Stage> stages = List.of(
                 new ObserveStage(registry, sinks, nanos, observeConfig.jsonLogs()),
                 new IdentifyStage(CallerResolver.random()),
                 new AdmitStage(admission),
-                new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
+                new ResponsesStage(responseStore, InstantSource.system()),
+                cacheStage,
                 new RouteStage(registry, analyzer == null ? DeploymentSelector.weightedRandom()
                         : DeploymentSelector.weightedRandom(analyzer::weightFactor), fallbacks),
                 new AttemptStage(RetryPolicy.of(config), reasoning, breakers));
@@ -151,6 +169,7 @@ public final class Gateway implements AutoCloseable {
                 .addAll(breakers.adminRoutes())
                 .addAll(analyzer == null ? List.of() : analyzer.adminRoutes())
                 .addAll(requestLog == null ? List.of() : new UsageReport(postgres.dataSource()).adminRoutes(InstantSource.system()))
+                .addAll(cacheStage.adminRoutes())
                 .build();
         this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog, metrics::scrape,
                 admin, AdminAccess.OPEN);
@@ -173,6 +192,31 @@ public final class Gateway implements AutoCloseable {
                 .errorHandling(e -> e.includeEntity(true))
                 .routing(api::routing)
                 .build();
+    }
+
+    /** The cache stage: off (passing every request on) unless {@code cache:} is configured. */
+    private CacheStage cacheStage(ArbiterConfig config, CacheConfig cacheConfig) {
+        Map<String, ModelCacheConfig> perModel = new java.util.HashMap<>();
+        for (var m : config.models()) perModel.put(m.name(), m.section(ModelCacheConfig.SECTION));
+        return new CacheStage(cacheConfig,
+                name -> registry.find(name).map(ModelRegistry.Model::name).orElse(name),
+                name -> perModel.getOrDefault(name, ModelCacheConfig.INHERIT),
+                cache, SemanticLookup.NONE,
+                (by, usage) -> registry.deployment(by.model(), by.deployment()).map(d -> Cost.usd(usage, d.config().price())).orElse(0.0),
+                metrics.registry(), InstantSource.system(), System::nanoTime);
+    }
+
+    /** The stored Responses, on the cache's slower tiers when {@code cache.tiers} names them and they are configured. */
+    private dev.arbiter.store.ResponseStore responseStore(StoreConfig store, CacheConfig cacheConfig) {
+        Redis r = cacheConfig.tiers().contains(CacheConfig.TierKind.REDIS) ? redis : null;
+        Postgres p = cacheConfig.tiers().contains(CacheConfig.TierKind.POSTGRES) ? postgres : null;
+        if (r == null && p == null) return store.create();
+        return new dev.arbiter.cache.TieredResponseStore(store.create(), r, p, cacheConfig, store.ttl(), InstantSource.system());
+    }
+
+    /** The response cache's tiers, when configured (for tests and the admin API). */
+    public java.util.Optional<ExactCache> cache() {
+        return java.util.Optional.ofNullable(cache);
     }
 
     /** Starts a gateway; {@code extraSinks} receive every request's outcome (tests and later features). */
@@ -260,6 +304,14 @@ public final class Gateway implements AutoCloseable {
         watchdog.close();
         if (analyzer != null) analyzer.close();
         if (requestLog != null) requestLog.close();   // writes what it still holds, while the pool is open
+        if (cache != null) cache.close();   // its queued writes go out while Redis and the pool are open
+        if (responseStore instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.warn("closing the response store failed: {}", e.toString());
+            }
+        }
         if (postgres != null) postgres.close();
         if (redis != null) redis.close();
     }

@@ -1,6 +1,8 @@
 package dev.arbiter.cli;
 
 import dev.arbiter.analyze.AnalyzerConfig;
+import dev.arbiter.cache.CacheConfig;
+import dev.arbiter.cache.ModelCacheConfig;
 import dev.arbiter.config.ConfigLoader;
 import dev.arbiter.config.Section;
 import dev.arbiter.db.PostgresConfig;
@@ -30,7 +32,9 @@ public final class Sections {
             RetryConfig.SECTION,
             Fallbacks.SECTION,
             BreakerConfig.SECTION,
-            MockConfig.SECTION);
+            MockConfig.SECTION,
+            CacheConfig.SECTION,
+            ModelCacheConfig.SECTION);
 
     private Sections() {
     }

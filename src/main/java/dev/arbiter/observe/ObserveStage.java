@@ -101,7 +101,9 @@ public final class ObserveStage implements Stage {
                 : registry.deployment(served.model(), served.deployment()).map(d -> d.config().price()).orElse(PriceConfig.FREE);
         // counting tokens and reading stored responses ask no model for an answer: nothing is spent
         var op = ex.request().operation();
-        double cost = op == Operation.COUNT_TOKENS || op == Operation.STORED_RESPONSE ? 0 : Cost.usd(usage, price);
+        // nor does an answer served from the cache (its trace says hit or semantic-hit)
+        boolean cached = ex.trace().cache().filter(c -> c.endsWith("hit")).isPresent();
+        double cost = op == Operation.COUNT_TOKENS || op == Operation.STORED_RESPONSE || cached ? 0 : Cost.usd(usage, price);
         if (served == null) {
             // a failed request: name the deployment of the last attempt made, if any
             served = ex.trace().lastAttempt().map(a -> new ServedBy(a.model(), a.deployment(), a.provider())).orElse(null);

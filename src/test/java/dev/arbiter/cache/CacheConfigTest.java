@@ -1,0 +1,89 @@
+package dev.arbiter.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.arbiter.cli.Sections;
+import dev.arbiter.config.ArbiterConfig;
+import dev.arbiter.config.ConfigException;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class CacheConfigTest {
+    static ArbiterConfig parse(String yaml) {
+        return Sections.loader(k -> null).parse(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)), "test.yaml");
+    }
+
+    static final String MODEL = "models:\n  - name: m\n    deployments: [{name: d, provider: mock}]\n";
+
+    @Test
+    void absentBlock_isOff() {
+        assertThat(parse(MODEL).section(CacheConfig.SECTION).configured()).isFalse();
+    }
+
+    @Test
+    void fullBlock_binds_andTheSemanticBlockIsKeptForItsPart() {
+        var c = parse("""
+                cache:
+                  exact: {ttl: 10m, max-bytes: 1048576, normalize-whitespace: true}
+                  semantic: {threshold: 0.93, model: all-minilm-l6-v2, index: hnsw}
+                  tiers: [memory, redis, postgres]
+                  non-deterministic: bypass
+                  exclude: ["(?i)password"]
+                  namespace: shared-1
+                  write: sync
+                  tier-timeout: 30ms
+                """ + MODEL).section(CacheConfig.SECTION);
+        assertThat(c.configured()).isTrue();
+        assertThat(c.ttl()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(c.maxBytes()).isEqualTo(1048576);
+        assertThat(c.normalizeWhitespace()).isTrue();
+        assertThat(c.tiers()).containsExactly(CacheConfig.TierKind.MEMORY, CacheConfig.TierKind.REDIS, CacheConfig.TierKind.POSTGRES);
+        assertThat(c.nonDeterministic()).isEqualTo(CacheConfig.NonDeterministic.BYPASS);
+        assertThat(c.exclude()).hasSize(1);
+        assertThat(c.namespace()).isEqualTo("shared-1");
+        assertThat(c.asyncWrites()).isFalse();
+        assertThat(c.semantic().threshold()).isEqualTo(0.93);
+        assertThat(c.semantic().model()).isEqualTo("all-minilm-l6-v2");
+        assertThat(c.semantic().raw().path("index").asText()).isEqualTo("hnsw");
+    }
+
+    @Test
+    void invalidValues_areRejectedWithTheirPath() {
+        assertThatThrownBy(() -> parse("""
+                cache:
+                  exact: {ttl: 0s}
+                  tiers: [redis, disk]
+                  non-deterministic: maybe
+                  exclude: ["("]
+                  semantic: {threshold: 2}
+                """ + MODEL))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("cache.tiers: disk (expected: memory | redis | postgres)")
+                .hasMessageContaining("cache.non-deterministic: maybe (expected: cache | bypass)")
+                .hasMessageContaining("cache.exclude")
+                .hasMessageContaining("cache.semantic.threshold");
+    }
+
+    @Test
+    void modelBlock_overrides() {
+        var cfg = parse("cache: {exact: {ttl: 1h}}\n" + MODEL.replace("    deployments", "    cache: {enabled: false, exact: {ttl: 5m}, exclude: [x]}\n    deployments"));
+        var own = cfg.models().getFirst().section(ModelCacheConfig.SECTION);
+        assertThat(own.enabled()).isFalse();
+        assertThat(own.ttl()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(own.exclude()).hasSize(1);
+    }
+
+    @Test
+    void benchConfig_hasItsCachedModel() {
+        var cfg = Sections.loader(k -> null).load(Path.of("bench/bench.yaml"));
+        assertThat(cfg.models()).anySatisfy(m -> {
+            assertThat(m.name()).isEqualTo("bench-chat-cached");
+            assertThat(m.section(ModelCacheConfig.SECTION).enabled()).isTrue();
+        });
+        assertThat(cfg.section(CacheConfig.SECTION).configured()).isFalse();
+    }
+}
