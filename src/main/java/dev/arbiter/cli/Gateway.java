@@ -9,6 +9,7 @@ import dev.arbiter.api.TransportErrors;
 import dev.arbiter.auth.CallerResolver;
 import dev.arbiter.auth.IdentifyStage;
 import dev.arbiter.config.ArbiterConfig;
+import dev.arbiter.dedup.SingleFlightStage;
 import dev.arbiter.limit.AdmitStage;
 import dev.arbiter.limit.ConcurrencyLimiter;
 import dev.arbiter.mock.MockProvider;
@@ -132,6 +133,7 @@ public final class Gateway implements AutoCloseable {
                 new IdentifyStage(CallerResolver.random()),
                 new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
                 new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
+                SingleFlightStage.of(config, name -> registry.find(name).map(ModelRegistry.Model::name), metrics.registry()),
                 new RouteStage(registry, DeploymentSelector.weightedRandom(), fallbacks),
                 new AttemptStage(RetryPolicy.of(config), reasoning, breakers));
         var admin = new AdminRoutes.Builder()

@@ -3,6 +3,7 @@ package dev.arbiter.cli;
 import dev.arbiter.config.ConfigLoader;
 import dev.arbiter.config.Section;
 import dev.arbiter.db.PostgresConfig;
+import dev.arbiter.dedup.SingleFlightConfig;
 import dev.arbiter.db.RedisConfig;
 import dev.arbiter.observe.ObserveConfig;
 import dev.arbiter.mock.MockConfig;
@@ -28,6 +29,7 @@ public final class Sections {
             RetryConfig.SECTION,
             Fallbacks.SECTION,
             BreakerConfig.SECTION,
+            SingleFlightConfig.SECTION,
             MockConfig.SECTION);
 
     private Sections() {

@@ -87,7 +87,9 @@ public final class ObserveStage implements Stage {
                 : registry.deployment(served.model(), served.deployment()).map(d -> d.config().price()).orElse(PriceConfig.FREE);
         // counting tokens and reading stored responses ask no model for an answer: nothing is spent
         var op = ex.request().operation();
-        double cost = op == Operation.COUNT_TOKENS || op == Operation.STORED_RESPONSE ? 0 : Cost.usd(usage, price);
+        // nor by a request that shared an identical one's upstream call: the leader's outcome carries its cost
+        boolean joined = "joined".equals(ex.trace().notes().get("dedup"));
+        double cost = op == Operation.COUNT_TOKENS || op == Operation.STORED_RESPONSE || joined ? 0 : Cost.usd(usage, price);
         if (served == null) {
             // a failed request: name the deployment of the last attempt made, if any
             served = ex.trace().lastAttempt().map(a -> new ServedBy(a.model(), a.deployment(), a.provider())).orElse(null);
