@@ -310,4 +310,23 @@ class SingleFlightE2eTest {
             assertThat(bad.body()).contains("x-arbiter-single-flight");
         }
     }
+
+    @Test
+    void identicalMessagesStreams_andEmbeddings_shareToo() throws Exception {
+        try (var f = new Fixture(SLOW, "", "")) {
+            String messages = "{\"model\":\"chat-anthropic\",\"max_tokens\":100,\"temperature\":0,\"stream\":true,"
+                    + "\"messages\":[{\"role\":\"user\",\"content\":\"same, via messages\"}]}";
+            var streams = concurrently(20, i -> f.post("/v1/messages", messages, Map.of("anthropic-version", "2023-06-01")));
+            assertThat(upstreamCalls(f)).isEqualTo(1);
+            for (var r : streams) {
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.body()).startsWith("event: message_start").contains("event: message_stop").isEqualTo(streams.getFirst().body());
+            }
+            f.upstream.reset();
+            // embeddings are always reproducible: shared without a temperature
+            var embeddings = concurrently(20, i -> f.post("/v1/embeddings", "{\"model\":\"embed-openai\",\"input\":\"same text\"}"));
+            assertThat(embeddings).allMatch(r -> r.statusCode() == 200 && r.body().equals(embeddings.getFirst().body()));
+            assertThat(upstreamCalls(f)).isEqualTo(1);
+        }
+    }
 }
