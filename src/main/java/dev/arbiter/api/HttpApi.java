@@ -71,7 +71,9 @@ public final class HttpApi {
     private static final List<HeaderName> FORWARDED = List.of(HeaderNames.create("anthropic-version"),
             HeaderNames.create("anthropic-beta"), HeaderNames.create("user-agent"),
             // the cache stage's (dev.arbiter.cache.CacheStage.REQUEST_HEADERS)
-            HeaderNames.create("cache-control"), HeaderNames.create("x-arbiter-cache-ttl"), HeaderNames.create("x-arbiter-cache-namespace"));
+            HeaderNames.create("cache-control"), HeaderNames.create("x-arbiter-cache-ttl"), HeaderNames.create("x-arbiter-cache-namespace"),
+            HeaderNames.create("x-arbiter-single-flight"));
+
     private static final Set<String> KNOWN_PATHS = Set.of("/v1/chat/completions", "/chat/completions", "/v1/completions",
             "/completions", "/v1/embeddings", "/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/responses", "/v1/models", "/models", "/healthz", "/readyz", "/metrics");
 

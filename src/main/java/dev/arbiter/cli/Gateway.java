@@ -17,6 +17,7 @@ import dev.arbiter.cache.ModelCacheConfig;
 import dev.arbiter.cache.SemanticLookup;
 import dev.arbiter.observe.Cost;
 import dev.arbiter.config.ArbiterConfig;
+import dev.arbiter.dedup.SingleFlightStage;
 import dev.arbiter.limit.AdmitStage;
 import dev.arbiter.limit.ConcurrencyLimiter;
 import dev.arbiter.mock.MockProvider;
@@ -161,6 +162,7 @@ public final class Gateway implements AutoCloseable {
                 new AdmitStage(admission),
                 new ResponsesStage(responseStore, InstantSource.system()),
                 cacheStage,
+                SingleFlightStage.of(config, name -> registry.find(name).map(ModelRegistry.Model::name), metrics.registry()),
                 new RouteStage(registry, analyzer == null ? DeploymentSelector.weightedRandom()
                         : DeploymentSelector.weightedRandom(analyzer::weightFactor), fallbacks),
                 new AttemptStage(RetryPolicy.of(config), reasoning, breakers));

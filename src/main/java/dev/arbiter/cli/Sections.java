@@ -6,6 +6,7 @@ import dev.arbiter.cache.ModelCacheConfig;
 import dev.arbiter.config.ConfigLoader;
 import dev.arbiter.config.Section;
 import dev.arbiter.db.PostgresConfig;
+import dev.arbiter.dedup.SingleFlightConfig;
 import dev.arbiter.db.RedisConfig;
 import dev.arbiter.observe.ObserveConfig;
 import dev.arbiter.mock.MockConfig;
@@ -32,6 +33,7 @@ public final class Sections {
             RetryConfig.SECTION,
             Fallbacks.SECTION,
             BreakerConfig.SECTION,
+            SingleFlightConfig.SECTION,
             MockConfig.SECTION,
             CacheConfig.SECTION,
             ModelCacheConfig.SECTION);

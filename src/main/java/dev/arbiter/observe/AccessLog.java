@@ -34,6 +34,7 @@ public final class AccessLog implements OutcomeSink {
                 .append(" stream=").append(o.streamed()).append(" status=").append(o.status());
         int attempts = o.attempts();
         if (attempts > 1) sb.append(" attempts=").append(attempts);
+        if (o.joined()) sb.append(" dedup=joined");
         if (o.error() != null) sb.append(" error=").append(Untrusted.text(o.error(), MAX_FIELD));
         sb.append(" in=").append(o.usage().inputTokens()).append(" out=").append(o.usage().outputTokens());
         if (o.usage().estimated()) sb.append(" estimated=true");

@@ -103,7 +103,9 @@ public final class ObserveStage implements Stage {
         var op = ex.request().operation();
         // nor does an answer served from the cache (its trace says hit or semantic-hit)
         boolean cached = ex.trace().cache().filter(c -> c.endsWith("hit")).isPresent();
-        double cost = op == Operation.COUNT_TOKENS || op == Operation.STORED_RESPONSE || cached ? 0 : Cost.usd(usage, price);
+        // nor by a request that shared an identical one's upstream call: the leader's outcome carries its cost
+        boolean joined = "joined".equals(ex.trace().notes().get("dedup"));
+        double cost = op == Operation.COUNT_TOKENS || op == Operation.STORED_RESPONSE || cached || joined ? 0 : Cost.usd(usage, price);
         if (served == null) {
             // a failed request: name the deployment of the last attempt made, if any
             served = ex.trace().lastAttempt().map(a -> new ServedBy(a.model(), a.deployment(), a.provider())).orElse(null);

@@ -19,4 +19,9 @@ public record Outcome(String requestId, String caller, String operation, String 
     public int attempts() {
         return trace.attempts().size();
     }
+
+    /** Whether the request shared an identical in-flight request's upstream call (single-flight) instead of making one. */
+    public boolean joined() {
+        return "joined".equals(trace.notes().get("dedup"));
+    }
 }
