@@ -20,6 +20,7 @@ import dev.arbiter.db.Postgres;
 import dev.arbiter.db.PostgresConfig;
 import dev.arbiter.db.Redis;
 import dev.arbiter.db.RedisConfig;
+import dev.arbiter.decide.DecideStage;
 import io.micrometer.core.instrument.FunctionCounter;
 import dev.arbiter.observe.ObserveStage;
 import dev.arbiter.observe.OutcomeSink;
@@ -127,9 +128,20 @@ public final class Gateway implements AutoCloseable {
         sinks.addAll(extraSinks);
         var limits = config.limits();
         this.breakers = Breakers.of(registry, nanos);
+        DecideStage decide;
+        try {
+            decide = DecideStage.of(config, nanos, new java.util.SplittableRandom());
+        } catch (RuntimeException e) {
+            registry.close();
+            upstreams.close();
+            watchdog.close();
+            throw e;
+        }
+        registry.catalog().listAlso(decide.routeNames());
         List<Stage> stages = List.of(
                 new ObserveStage(registry, sinks, nanos),
                 new IdentifyStage(CallerResolver.random()),
+                decide,
                 new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
                 new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
                 new RouteStage(registry, DeploymentSelector.weightedRandom(), fallbacks),
@@ -137,6 +149,7 @@ public final class Gateway implements AutoCloseable {
         var admin = new AdminRoutes.Builder()
                 .add(AdminRoute.get("latency", call -> metrics.latency()))
                 .addAll(breakers.adminRoutes())
+                .addAll(decide.adminRoutes())
                 .build();
         this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog, metrics::scrape,
                 admin, AdminAccess.OPEN);

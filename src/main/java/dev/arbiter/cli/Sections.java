@@ -3,6 +3,8 @@ package dev.arbiter.cli;
 import dev.arbiter.config.ConfigLoader;
 import dev.arbiter.config.Section;
 import dev.arbiter.db.PostgresConfig;
+import dev.arbiter.decide.CatalogConfig;
+import dev.arbiter.decide.RoutesConfig;
 import dev.arbiter.db.RedisConfig;
 import dev.arbiter.observe.ObserveConfig;
 import dev.arbiter.mock.MockConfig;
@@ -28,6 +30,8 @@ public final class Sections {
             RetryConfig.SECTION,
             Fallbacks.SECTION,
             BreakerConfig.SECTION,
+            RoutesConfig.SECTION,
+            CatalogConfig.SECTION,
             MockConfig.SECTION);
 
     private Sections() {

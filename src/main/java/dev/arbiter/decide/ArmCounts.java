@@ -37,9 +37,9 @@ final class ArmCounts {
         return t;
     }
 
-    /** The first arm never pulled, or -1. */
-    int untried() {
-        for (int a = 0; a < pulls.length; a++) if (pulls[a] == 0) return a;
+    /** The first allowed arm never pulled, or -1. */
+    int untried(boolean[] allowed) {
+        for (int a = 0; a < pulls.length; a++) if (allowed[a] && pulls[a] == 0) return a;
         return -1;
     }
 
@@ -65,9 +65,21 @@ final class ArmCounts {
         System.arraycopy(s, 2 * k, sumSq, 0, k);
     }
 
-    static int argmax(double[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+    /** The allowed index of the largest value (the first of equals). */
+    static int argmax(double[] v, boolean[] allowed) {
+        int best = -1;
+        for (int i = 0; i < v.length; i++) if (allowed[i] && (best < 0 || v[i] > v[best])) best = i;
+        if (best < 0) throw new IllegalArgumentException("no arm allowed");
         return best;
+    }
+
+    /** An allowed arm uniformly at random. */
+    static int anyAllowed(java.util.random.RandomGenerator random, boolean[] allowed) {
+        int n = 0;
+        for (boolean b : allowed) if (b) n++;
+        if (n == 0) throw new IllegalArgumentException("no arm allowed");
+        int k = random.nextInt(n);
+        for (int i = 0; i < allowed.length; i++) if (allowed[i] && k-- == 0) return i;
+        throw new AssertionError();
     }
 }

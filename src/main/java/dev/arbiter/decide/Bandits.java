@@ -75,10 +75,23 @@ final class Bandits {
         }
 
         @Override
-        public int choose(double[] context) {
-            double u = random.nextDouble();
-            for (int i = 0; i < cumulative.length; i++) if (u < cumulative[i]) return i;
-            return cumulative.length - 1;
+        public int choose(double[] context, boolean[] allowed) {
+            double total = 0;
+            for (int i = 0; i < cumulative.length; i++) if (allowed[i]) total += weight(i);
+            if (total <= 0) return ArmCounts.anyAllowed(random, allowed);
+            double u = random.nextDouble() * total;
+            int last = -1;
+            for (int i = 0; i < cumulative.length; i++) {
+                if (!allowed[i]) continue;
+                last = i;
+                u -= weight(i);
+                if (u < 0) return i;
+            }
+            return last;
+        }
+
+        private double weight(int i) {
+            return cumulative[i] - (i == 0 ? 0 : cumulative[i - 1]);
         }
     }
 
@@ -98,13 +111,13 @@ final class Bandits {
         }
 
         @Override
-        public synchronized int choose(double[] context) {
-            int untried = counts.untried();
+        public synchronized int choose(double[] context, boolean[] allowed) {
+            int untried = counts.untried(allowed);
             if (untried >= 0) return untried;
-            if (random.nextDouble() < epsilon) return random.nextInt(counts.arms());
+            if (random.nextDouble() < epsilon) return ArmCounts.anyAllowed(random, allowed);
             double[] means = new double[counts.arms()];
             for (int a = 0; a < means.length; a++) means[a] = counts.mean(a);
-            return ArmCounts.argmax(means);
+            return ArmCounts.argmax(means, allowed);
         }
     }
 
@@ -124,13 +137,13 @@ final class Bandits {
         }
 
         @Override
-        public synchronized int choose(double[] context) {
-            int untried = counts.untried();
+        public synchronized int choose(double[] context, boolean[] allowed) {
+            int untried = counts.untried(allowed);
             if (untried >= 0) return untried;
             double logT = Math.log(counts.total());
             double[] bound = new double[counts.arms()];
             for (int a = 0; a < bound.length; a++) bound[a] = counts.mean(a) + c * Math.sqrt(2 * logT / counts.pulls[a]);
-            return ArmCounts.argmax(bound);
+            return ArmCounts.argmax(bound, allowed);
         }
     }
 
@@ -146,12 +159,12 @@ final class Bandits {
         }
 
         @Override
-        public synchronized int choose(double[] context) {
+        public synchronized int choose(double[] context, boolean[] allowed) {
             double[] draw = new double[counts.arms()];
             for (int a = 0; a < draw.length; a++) {
                 draw[a] = Sampling.beta(random, 1 + counts.sum[a], 1 + counts.pulls[a] - counts.sum[a]);
             }
-            return ArmCounts.argmax(draw);
+            return ArmCounts.argmax(draw, allowed);
         }
     }
 
@@ -172,8 +185,8 @@ final class Bandits {
         }
 
         @Override
-        public synchronized int choose(double[] context) {
-            int untried = counts.untried();
+        public synchronized int choose(double[] context, boolean[] allowed) {
+            int untried = counts.untried(allowed);
             if (untried >= 0) return untried;
             double[] draw = new double[counts.arms()];
             for (int a = 0; a < draw.length; a++) {
@@ -182,7 +195,7 @@ final class Bandits {
                 double var = Math.max(MIN_SD * MIN_SD, counts.sumSq[a] / n - mean * mean + 0.25 / n);
                 draw[a] = mean + random.nextGaussian() * Math.sqrt(var / (n + 1));
             }
-            return ArmCounts.argmax(draw);
+            return ArmCounts.argmax(draw, allowed);
         }
     }
 }

@@ -53,11 +53,14 @@ final class Linear implements Policy {
     }
 
     @Override
-    public synchronized int choose(double[] x) {
+    public synchronized int choose(double[] x, boolean[] allowed) {
         check(x);
+        int untried = counts.untried(allowed);
+        if (untried >= 0) return untried;
         double[] score = new double[counts.arms()];
         double[] ax = new double[dim];
         for (int a = 0; a < score.length; a++) {
+            if (!allowed[a]) continue;
             double[] m = ainv[a];
             double mean = 0;
             for (int i = 0; i < dim; i++) {
@@ -86,7 +89,7 @@ final class Linear implements Policy {
                 score[a] = mean + alpha * noise;
             }
         }
-        return ArmCounts.argmax(score);
+        return ArmCounts.argmax(score, allowed);
     }
 
     @Override

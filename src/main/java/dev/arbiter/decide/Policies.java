@@ -28,8 +28,8 @@ public final class Policies {
             case "ucb1" -> new Bandits.Ucb1(arms, or(exploration, 1), random);
             case "thompson" -> new Bandits.ThompsonBeta(arms, random);
             case "thompson-gaussian" -> new Bandits.ThompsonGaussian(arms, random);
-            case "linucb" -> new Linear(Linear.Kind.UCB, arms, dim, or(exploration, 0.5), random);
-            case "contextual-thompson" -> new Linear(Linear.Kind.THOMPSON, arms, dim, or(exploration, 0.25), random);
+            case "linucb" -> new Linear(Linear.Kind.UCB, arms, dim, or(exploration, 1), random);
+            case "contextual-thompson" -> new Linear(Linear.Kind.THOMPSON, arms, dim, or(exploration, 0.5), random);
             default -> throw new IllegalArgumentException("policy: " + name + " (expected: " + String.join(" | ", NAMES) + ")");
         };
     }

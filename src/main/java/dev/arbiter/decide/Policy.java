@@ -19,7 +19,17 @@ public interface Policy {
     int arms();
 
     /** The arm to use for this context, in [0, arms). */
-    int choose(double[] context);
+    default int choose(double[] context) {
+        boolean[] all = new boolean[arms()];
+        java.util.Arrays.fill(all, true);
+        return choose(context, all);
+    }
+
+    /**
+     * The arm to use for this context among the {@code allowed} ones (those that meet the route's constraints and are
+     * not dominated); at least one must be allowed. Exploration never leaves the allowed set.
+     */
+    int choose(double[] context, boolean[] allowed);
 
     /** Learns that {@code arm}, chosen for {@code context}, earned {@code reward} in [0, 1]. */
     void update(int arm, double[] context, double reward);
