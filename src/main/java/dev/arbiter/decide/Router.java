@@ -17,7 +17,8 @@ import java.util.random.RandomGenerator;
  *   <li>filter: the capabilities the route and the request require, the context window, max-cost (the request's
  *       estimated list price), max-p95-latency (observed, once a candidate has answered), min-quality (the prior for
  *       the request's task type);</li>
- *   <li>the Pareto frontier of what is left over (quality, cost, latency): a candidate no better on any and worse on
+ *   <li>the Pareto frontier of what is left over (quality, cost, latency; a latency not yet observed counts as the
+ *       slowest observed): a candidate no better on any and worse on
  *       one than another is dropped;</li>
  *   <li>the composite score {@code wq q - wc cost / max cost - wl latency / max latency} (the objective's weights),
  *       or, when the route has a policy, the policy's choice among the frontier.</li>
@@ -84,17 +85,23 @@ final class Router {
         String[] excluded = new String[k];
         Set<String> required = new HashSet<>(config.capabilities());
         required.addAll(ctx.capabilities());
+        double[] p95 = new double[k];
+        double slowest = 0;
+        for (int i = 0; i < k; i++) {
+            p95[i] = p95(i);
+            if (!Double.isNaN(p95[i])) slowest = Math.max(slowest, p95[i]);
+        }
         for (int i = 0; i < k; i++) {
             Catalog.Entry e = candidates.get(i);
             q[i] = e.quality(ctx.taskType());
             c[i] = e.cost(ctx.inputTokens(), ctx.outputTokens() > 0 ? ctx.outputTokens() : DEFAULT_OUTPUT_TOKENS);
-            double p95 = p95(i);
-            l[i] = Double.isNaN(p95) ? 0 : p95;
+            // a latency not yet observed counts as the slowest observed: it can win no place on the frontier by speed
+            l[i] = Double.isNaN(p95[i]) ? slowest : p95[i];
             excluded[i] = "";
             if (!e.capabilities().containsAll(required)) excluded[i] = "capabilities";
             else if (e.contextWindow() > 0 && ctx.inputTokens() > e.contextWindow()) excluded[i] = "context-window";
             else if (config.maxCost() > 0 && c[i] > config.maxCost()) excluded[i] = "max-cost";
-            else if (config.maxP95LatencyMillis() > 0 && !Double.isNaN(p95) && p95 > config.maxP95LatencyMillis()) excluded[i] = "max-p95-latency";
+            else if (config.maxP95LatencyMillis() > 0 && !Double.isNaN(p95[i]) && p95[i] > config.maxP95LatencyMillis()) excluded[i] = "max-p95-latency";
             else if (q[i] < config.minQuality()) excluded[i] = "min-quality";
         }
         boolean[] pareto = new boolean[k];
