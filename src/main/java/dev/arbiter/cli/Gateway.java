@@ -80,6 +80,7 @@ public final class Gateway implements AutoCloseable {
     /** The one Redis client, when {@code redis:} is configured. */
     private final Redis redis;
     private final RequestLog requestLog;
+    private final DecideStage decide;
     private final HttpApi api;
     private final WebServer server;
 
@@ -128,13 +129,10 @@ public final class Gateway implements AutoCloseable {
         sinks.addAll(extraSinks);
         var limits = config.limits();
         this.breakers = Breakers.of(registry, nanos);
-        DecideStage decide;
         try {
-            decide = DecideStage.of(config, nanos, new java.util.SplittableRandom());
+            this.decide = DecideStage.of(config, nanos, new java.util.SplittableRandom(), java.util.Optional.ofNullable(postgres));
         } catch (RuntimeException e) {
-            registry.close();
-            upstreams.close();
-            watchdog.close();
+            release();   // a route that names no model leaves no threads or pools behind
             throw e;
         }
         registry.catalog().listAlso(decide.routeNames());
@@ -253,6 +251,7 @@ public final class Gateway implements AutoCloseable {
         upstreams.close();
         watchdog.close();
         if (requestLog != null) requestLog.close();   // writes what it still holds, while the pool is open
+        if (decide != null) decide.close();   // writes the policies' state, while the pool is open
         if (postgres != null) postgres.close();
         if (redis != null) redis.close();
     }

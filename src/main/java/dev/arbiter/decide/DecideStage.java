@@ -8,6 +8,7 @@ import dev.arbiter.config.ConfigException;
 import dev.arbiter.config.DeploymentConfig;
 import dev.arbiter.config.ModelConfig;
 import dev.arbiter.config.PriceConfig;
+import dev.arbiter.db.Postgres;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.error.Untrusted;
 import dev.arbiter.llm.LlmResponse;
@@ -21,6 +22,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.time.InstantSource;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
@@ -33,23 +36,26 @@ import java.util.random.RandomGenerator;
  * signals: an error is quality 0, a success 1, with its latency and estimated cost) and from
  * {@code POST /v1/feedback}, which it also answers. Names the route, the policy and the chosen model on the answer.
  */
-public final class DecideStage implements Stage {
+public final class DecideStage implements Stage, AutoCloseable {
     static final int REMEMBERED = 100_000;
 
     private final Map<String, Router> routers;
     private final Decisions decisions = new Decisions(REMEMBERED);
     private final LongSupplier nanos;
+    /** Where policy state and decisions persist; null without {@code postgres:}. */
+    private final PostgresDecideStore store;
 
-    DecideStage(Map<String, Router> routers, LongSupplier nanos) {
+    DecideStage(Map<String, Router> routers, LongSupplier nanos, Postgres postgres) {
         this.routers = Map.copyOf(routers);
         this.nanos = nanos;
+        this.store = postgres == null ? null : new PostgresDecideStore(postgres, InstantSource.system(), List.copyOf(routers.values()));
     }
 
     /**
      * The stage for a configuration: every route's candidates must be configured models; each candidate's catalog
      * entry is the shipped one, overridden by {@code catalog:}, with prices from its first priced deployment.
      */
-    public static DecideStage of(ArbiterConfig config, LongSupplier nanos, RandomGenerator random) {
+    public static DecideStage of(ArbiterConfig config, LongSupplier nanos, RandomGenerator random, Optional<Postgres> postgres) {
         Catalog catalog = Catalog.defaults().with(config.section(CatalogConfig.SECTION).entries());
         var models = new LinkedHashMap<String, ModelConfig>();
         for (ModelConfig m : config.models()) {
@@ -74,7 +80,7 @@ public final class DecideStage implements Stage {
             routers.put(r.name(), new Router(r, entries, random));
         }
         if (!problems.isEmpty()) throw new ConfigException(problems);
-        return new DecideStage(routers, nanos);
+        return new DecideStage(routers, nanos, postgres.orElse(null));
     }
 
     private static Catalog.Entry entry(Catalog catalog, String name, ModelConfig m) {
@@ -109,6 +115,7 @@ public final class DecideStage implements Stage {
             throw new ArbiterException.BadRequest(e.getMessage(), "model", "no_candidate");
         }
         decisions.put(exchange.requestId(), exchange.caller().id(), router, d);
+        if (store != null) store.decided(exchange.requestId(), exchange.caller().id(), router, d);
         exchange.trace().note("route", router.name());
         exchange.trace().note("route_model", d.model());
         long start = nanos.getAsLong();
@@ -116,7 +123,7 @@ public final class DecideStage implements Stage {
         try {
             reply = next.proceed(exchange.withRequest(req.withModel(d.model())));
         } catch (ArbiterException e) {
-            router.learn(d, 0, 0, millisSince(start));
+            learn(router, d, 0, 0, millisSince(start));
             throw e;
         }
         reply = reply.withHeader("x-arbiter-route", router.name())
@@ -125,15 +132,25 @@ public final class DecideStage implements Stage {
         double cost = d.candidates().get(d.chosen()).cost();
         return switch (reply) {
             case Reply.Complete c -> {
-                router.learn(d, 1, cost, millisSince(start));
+                learn(router, d, 1, cost, millisSince(start));
                 yield c;
             }
             case Reply.Streaming s -> {
                 var failed = new AtomicBoolean();
                 yield s.withStream(Streams.observe(s.stream(), f -> { }, e -> failed.set(true),
-                        () -> router.learn(d, failed.get() ? 0 : 1, cost, millisSince(start))));
+                        () -> learn(router, d, failed.get() ? 0 : 1, cost, millisSince(start))));
             }
         };
+    }
+
+    private void learn(Router router, Router.Decision d, double quality, double cost, long millis) {
+        router.learn(d, quality, cost, millis);
+        if (store != null) store.learned(router);
+    }
+
+    private Optional<Decisions.Entry> find(String requestId) {
+        var e = decisions.find(requestId);
+        return e.isPresent() || store == null ? e : store.find(requestId, routers::get);
     }
 
     private long millisSince(long start) {
@@ -144,14 +161,19 @@ public final class DecideStage implements Stage {
         var req = exchange.request();
         String id = Feedback.requestId(req);
         var signals = Feedback.signals(req);
-        var entry = decisions.find(id).filter(e -> e.callerId().equals(exchange.caller().id()))
+        var entry = find(id).filter(e -> e.callerId().equals(exchange.caller().id()))
                 // another caller's request reads as unknown: whether an id exists is not told to other callers
                 .orElseThrow(() -> new ArbiterException.NotFound("No request '" + Untrusted.text(id) + "' to give feedback on.",
                         "request_id", "request_not_found"));
         var accepted = Json.array();
+        String comment = req.extra().path("comment").isTextual() ? req.extra().get("comment").asText() : null;
         for (Feedback.Signal s : signals) {
-            if (decisions.take(entry, s.kind())) {
+            boolean fresh = decisions.take(entry, s.kind());
+            // the database's once-per-kind rule holds across restarts; memory's while it is away
+            if (store != null) fresh = store.feedback(id, s.kind(), s.quality(), comment).orElse(fresh);
+            if (fresh) {
                 entry.router().feedback(entry.decision(), s.quality());
+                if (store != null) store.learned(entry.router());
                 accepted.add(s.kind());
             }
         }
@@ -159,6 +181,11 @@ public final class DecideStage implements Stage {
                 .put("route", entry.decision().route()).put("model", entry.decision().model());
         body.set("accepted", accepted);
         return new Reply.Complete(new LlmResponse(id, null, 0, List.of(), null, WireFormat.OPENAI_RESPONSES, body), null);
+    }
+
+    @Override
+    public void close() {
+        if (store != null) store.close();
     }
 
     /** {@code GET /admin/decisions/{id}} (a request's decision) and {@code GET /admin/routes} (each route's statistics). */
@@ -171,19 +198,10 @@ public final class DecideStage implements Stage {
                 }),
                 AdminRoute.get("decisions/{id}", call -> {
                     String id = call.params().get("id");
-                    var e = decisions.find(id).orElseThrow(() -> new ArbiterException.NotFound(
+                    var e = find(id).orElseThrow(() -> new ArbiterException.NotFound(
                             "No decision for request '" + Untrusted.text(id) + "'.", "id", "not_found"));
-                    var d = e.decision();
-                    ObjectNode out = Json.object().put("request_id", id).put("route", d.route()).put("policy", d.policy())
-                            .put("model", d.model()).put("task_type", d.taskType());
-                    ArrayNode cands = out.putArray("candidates");
-                    for (Router.Candidate c : d.candidates()) {
-                        cands.addObject().put("model", c.model()).put("quality", c.quality()).put("cost_usd", c.cost())
-                                .put("p95_latency_ms", c.latencyMillis()).put("excluded", c.excluded().isEmpty() ? null : c.excluded())
-                                .put("pareto", c.pareto()).put("score", c.score());
-                    }
-                    ArrayNode pareto = out.putArray("pareto");
-                    d.candidates().stream().filter(Router.Candidate::pareto).forEach(c -> pareto.add(c.model()));
+                    ObjectNode out = Json.object().put("request_id", id);
+                    out.setAll(DecisionJson.write(e.decision()));
                     out.set("feedback", Json.MAPPER.valueToTree(e.feedbackKinds()));
                     return out;
                 }));

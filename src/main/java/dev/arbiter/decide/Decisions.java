@@ -38,7 +38,9 @@ final class Decisions {
     }
 
     /** Marks feedback of {@code kind} as taken for the request; false when it already was. */
-    synchronized boolean take(Entry e, String kind) {
-        return e.feedbackKinds().add(kind);
+    boolean take(Entry e, String kind) {
+        synchronized (e.feedbackKinds()) {
+            return e.feedbackKinds().add(kind);
+        }
     }
 }
