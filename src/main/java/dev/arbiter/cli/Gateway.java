@@ -130,7 +130,8 @@ public final class Gateway implements AutoCloseable {
         var limits = config.limits();
         this.breakers = Breakers.of(registry, nanos);
         try {
-            this.decide = DecideStage.of(config, nanos, new java.util.SplittableRandom(), java.util.Optional.ofNullable(postgres));
+            this.decide = DecideStage.of(config, nanos, new java.util.SplittableRandom(), java.util.Optional.ofNullable(postgres),
+                    metrics.registry());
         } catch (RuntimeException e) {
             release();   // a route that names no model leaves no threads or pools behind
             throw e;

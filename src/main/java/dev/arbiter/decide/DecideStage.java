@@ -18,6 +18,7 @@ import dev.arbiter.pipeline.Reply;
 import dev.arbiter.pipeline.Stage;
 import dev.arbiter.pipeline.Streams;
 import dev.arbiter.wire.Json;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,8 +46,11 @@ public final class DecideStage implements Stage, AutoCloseable {
     /** Where policy state and decisions persist; null without {@code postgres:}. */
     private final PostgresDecideStore store;
 
-    DecideStage(Map<String, Router> routers, LongSupplier nanos, Postgres postgres) {
+    private final DecideMetrics metrics;
+
+    DecideStage(Map<String, Router> routers, LongSupplier nanos, Postgres postgres, MeterRegistry registry) {
         this.routers = Map.copyOf(routers);
+        this.metrics = new DecideMetrics(registry, routers.values());
         this.nanos = nanos;
         this.store = postgres == null ? null : new PostgresDecideStore(postgres, InstantSource.system(), List.copyOf(routers.values()));
     }
@@ -55,7 +59,8 @@ public final class DecideStage implements Stage, AutoCloseable {
      * The stage for a configuration: every route's candidates must be configured models; each candidate's catalog
      * entry is the shipped one, overridden by {@code catalog:}, with prices from its first priced deployment.
      */
-    public static DecideStage of(ArbiterConfig config, LongSupplier nanos, RandomGenerator random, Optional<Postgres> postgres) {
+    public static DecideStage of(ArbiterConfig config, LongSupplier nanos, RandomGenerator random, Optional<Postgres> postgres,
+                                 MeterRegistry metrics) {
         Catalog catalog = Catalog.defaults().with(config.section(CatalogConfig.SECTION).entries());
         var models = new LinkedHashMap<String, ModelConfig>();
         for (ModelConfig m : config.models()) {
@@ -80,7 +85,7 @@ public final class DecideStage implements Stage, AutoCloseable {
             routers.put(r.name(), new Router(r, entries, random));
         }
         if (!problems.isEmpty()) throw new ConfigException(problems);
-        return new DecideStage(routers, nanos, postgres.orElse(null));
+        return new DecideStage(routers, nanos, postgres.orElse(null), metrics);
     }
 
     private static Catalog.Entry entry(Catalog catalog, String name, ModelConfig m) {
@@ -116,6 +121,7 @@ public final class DecideStage implements Stage, AutoCloseable {
         }
         decisions.put(exchange.requestId(), exchange.caller().id(), router, d);
         if (store != null) store.decided(exchange.requestId(), exchange.caller().id(), router, d);
+        metrics.decided(router, d.chosen());
         exchange.trace().note("route", router.name());
         exchange.trace().note("route_model", d.model());
         long start = nanos.getAsLong();
@@ -174,6 +180,7 @@ public final class DecideStage implements Stage, AutoCloseable {
             if (fresh) {
                 entry.router().feedback(entry.decision(), s.quality());
                 if (store != null) store.learned(entry.router());
+                metrics.feedback(entry.router(), s.kind());
                 accepted.add(s.kind());
             }
         }

@@ -43,7 +43,7 @@ class DecideConfigTest {
         assertThat(r.maxP95LatencyMillis()).isEqualTo(8000);
         assertThat(r.capabilities()).containsExactly("tools");
         assertThat(cfg.section(CatalogConfig.SECTION).entries().getFirst().quality()).containsEntry("chat", 0.9);
-        var stage = DecideStage.of(cfg, System::nanoTime, new SplittableRandom(1), Optional.empty());
+        var stage = DecideStage.of(cfg, System::nanoTime, new SplittableRandom(1), Optional.empty(), new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
         assertThat(stage.routeNames()).containsExactly("auto");
     }
 
@@ -66,7 +66,7 @@ class DecideConfigTest {
                   - {name: small, candidates: [big]}
                   - {name: auto, candidates: [small, nowhere]}
                 """);
-        assertThatThrownBy(() -> DecideStage.of(cfg, System::nanoTime, new SplittableRandom(1), Optional.empty()))
+        assertThatThrownBy(() -> DecideStage.of(cfg, System::nanoTime, new SplittableRandom(1), Optional.empty(), new io.micrometer.core.instrument.simple.SimpleMeterRegistry()))
                 .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactly(
                         "routes[0].name: small (expected: a name no model uses)",
                         "routes[1].candidates[1]: nowhere (expected: a configured chat model)"));

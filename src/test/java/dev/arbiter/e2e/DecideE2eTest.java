@@ -107,5 +107,8 @@ class DecideE2eTest {
             if (route.get("route").asText().equals("auto-learn")) for (var c : route.get("candidates")) pulls += c.get("pulls").asLong();
         }
         assertThat(pulls).isEqualTo(3);   // the answer itself (implicit), then thumbs and rating
+        String metrics = f.get("/metrics").body();
+        assertThat(metrics).containsPattern("arbiter_decide_decisions_total\\{[^}]*route=\"auto-learn\"[^}]*\\} 1\\.0")
+                .containsPattern("arbiter_decide_feedback_total\\{kind=\"thumbs\",route=\"auto-learn\"[^}]*\\} 1\\.0");
     }
 }
