@@ -12,6 +12,7 @@ import dev.arbiter.db.Postgres;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.error.Untrusted;
 import dev.arbiter.llm.LlmResponse;
+import dev.arbiter.llm.Operation;
 import dev.arbiter.llm.WireFormat;
 import dev.arbiter.pipeline.Exchange;
 import dev.arbiter.pipeline.Reply;
@@ -112,12 +113,19 @@ public final class DecideStage implements Stage, AutoCloseable {
         var req = exchange.request();
         if (Feedback.is(req)) return feedback(exchange);
         Router router = req.model() == null ? null : routers.get(req.model());
-        if (router == null) return next.proceed(exchange);
+        // embeddings are not routed (the route's name then reads as an unknown model)
+        if (router == null || req.operation() == Operation.EMBEDDING) return next.proceed(exchange);
+        RequestContext ctx = RequestContext.of(req).limitedBy(limit(exchange, "x-arbiter-max-cost", Double.MAX_VALUE),
+                limit(exchange, "x-arbiter-min-quality", 1));
         Router.Decision d;
         try {
-            d = router.decide(RequestContext.of(req));
+            d = router.decide(ctx);
         } catch (Router.NoCandidate e) {
             throw new ArbiterException.BadRequest(e.getMessage(), "model", "no_candidate");
+        }
+        if (req.operation() == Operation.COUNT_TOKENS) {
+            // counting tokens asks the chosen model nothing: nothing to learn or remember
+            return next.proceed(exchange.withRequest(req.withModel(d.model())));
         }
         decisions.put(exchange.requestId(), exchange.caller().id(), router, d);
         if (store != null) store.decided(exchange.requestId(), exchange.caller().id(), router, d);
@@ -147,6 +155,20 @@ public final class DecideStage implements Stage, AutoCloseable {
                         () -> learn(router, d, failed.get() ? 0 : 1, cost, millisSince(start))));
             }
         };
+    }
+
+    /** A caller's limit from a header: a number in [0, max], 0 when absent. */
+    private static double limit(Exchange exchange, String header, double max) {
+        var v = exchange.header(header);
+        if (v.isEmpty()) return 0;
+        try {
+            double d = Double.parseDouble(v.get().trim());
+            if (d >= 0 && d <= max) return d;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new ArbiterException.BadRequest(header + ": '" + Untrusted.text(v.get(), 40) + "' (expected: a number"
+                + (max == 1 ? " in [0, 1]" : " of US dollars >= 0") + ")", header);
     }
 
     private void learn(Router router, Router.Decision d, double quality, double cost, long millis) {

@@ -11,9 +11,20 @@ import java.util.Set;
 /**
  * What a decision knows about a request: estimated input tokens (the tokenizer), the output budget it set, the
  * capabilities it needs (tools, vision for images, json for a JSON response format, reasoning when it asks for an
- * effort or a thinking budget, streaming), its task type and its feature vector.
+ * effort or a thinking budget, streaming), its task type and its feature vector, and the caller's own limits
+ * (0 when none: the route's apply).
  */
-record RequestContext(long inputTokens, long outputTokens, Set<String> capabilities, String taskType, double[] features) {
+record RequestContext(long inputTokens, long outputTokens, Set<String> capabilities, String taskType, double[] features,
+                      double maxCost, double minQuality) {
+    RequestContext(long inputTokens, long outputTokens, Set<String> capabilities, String taskType, double[] features) {
+        this(inputTokens, outputTokens, capabilities, taskType, features, 0, 0);
+    }
+
+    /** This context with the caller's own tighter limits ({@code x-arbiter-max-cost}, {@code x-arbiter-min-quality}). */
+    RequestContext limitedBy(double maxCostUsd, double minQualityPrior) {
+        return new RequestContext(inputTokens, outputTokens, capabilities, taskType, features, maxCostUsd, minQualityPrior);
+    }
+
     static RequestContext of(LlmRequest req) {
         var caps = new HashSet<String>();
         if (!req.tools().isEmpty()) caps.add("tools");

@@ -83,6 +83,8 @@ final class Router {
         double[] c = new double[k];
         double[] l = new double[k];
         String[] excluded = new String[k];
+        double maxCost = ctx.maxCost() > 0 && (config.maxCost() == 0 || ctx.maxCost() < config.maxCost()) ? ctx.maxCost() : config.maxCost();
+        double minQuality = Math.max(config.minQuality(), ctx.minQuality());
         Set<String> required = new HashSet<>(config.capabilities());
         required.addAll(ctx.capabilities());
         double[] p95 = new double[k];
@@ -100,9 +102,9 @@ final class Router {
             excluded[i] = "";
             if (!e.capabilities().containsAll(required)) excluded[i] = "capabilities";
             else if (e.contextWindow() > 0 && ctx.inputTokens() > e.contextWindow()) excluded[i] = "context-window";
-            else if (config.maxCost() > 0 && c[i] > config.maxCost()) excluded[i] = "max-cost";
+            else if (maxCost > 0 && c[i] > maxCost) excluded[i] = "max-cost";
             else if (config.maxP95LatencyMillis() > 0 && !Double.isNaN(p95[i]) && p95[i] > config.maxP95LatencyMillis()) excluded[i] = "max-p95-latency";
-            else if (q[i] < config.minQuality()) excluded[i] = "min-quality";
+            else if (q[i] < minQuality) excluded[i] = "min-quality";
         }
         boolean[] pareto = new boolean[k];
         double maxC = 0;

@@ -71,6 +71,20 @@ class DecideE2eTest {
     }
 
     @Test
+    void chat_callerLimitHeaders_tightenTheRoute() {
+        String body = "{\"model\":\"auto-quality\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}";
+        // chat-anthropic's estimated cost for this request is about 0.0075 USD (500 output tokens assumed at 15 USD per million), chat-openai 0.001: only the latter fits
+        var r = f.post("/v1/chat/completions", body, Map.of("x-arbiter-max-cost", "0.005"));
+        assertRouted(r, "auto-quality", "score", "chat-openai");
+        var none = f.post("/v1/chat/completions", body, Map.of("x-arbiter-min-quality", "0.95"));
+        assertThat(none.statusCode()).isEqualTo(400);
+        assertThat(none.body()).contains("no_candidate");
+        var bad = f.post("/v1/chat/completions", body, Map.of("x-arbiter-max-cost", "cheap"));
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("x-arbiter-max-cost");
+    }
+
+    @Test
     void models_listRoutes() {
         assertThat(f.get("/v1/models").body()).contains("\"auto-quality\"", "\"auto-learn\"", "\"chat-openai\"");
         assertThat(f.get("/v1/models/auto-cheap").statusCode()).isEqualTo(200);
