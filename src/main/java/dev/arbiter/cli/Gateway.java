@@ -21,6 +21,7 @@ import dev.arbiter.db.PostgresConfig;
 import dev.arbiter.db.Redis;
 import dev.arbiter.db.RedisConfig;
 import dev.arbiter.decide.DecideStage;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.FunctionCounter;
 import dev.arbiter.observe.ObserveStage;
 import dev.arbiter.observe.OutcomeSink;
@@ -131,7 +132,9 @@ public final class Gateway implements AutoCloseable {
         this.breakers = Breakers.of(registry, nanos);
         try {
             this.decide = DecideStage.of(config, nanos, new java.util.SplittableRandom(), java.util.Optional.ofNullable(postgres),
-                    metrics.registry());
+                    metrics.registry(), model -> registry.find(model).map(m -> m.deployments().stream().anyMatch(d -> breakers
+                            .state(m.name() + "/" + d.name()).map(s -> s != CircuitBreaker.State.OPEN && s != CircuitBreaker.State.FORCED_OPEN)
+                            .orElse(true))).orElse(true));
         } catch (RuntimeException e) {
             release();   // a route that names no model leaves no threads or pools behind
             throw e;

@@ -62,6 +62,12 @@ public final class DecideStage implements Stage, AutoCloseable {
      */
     public static DecideStage of(ArbiterConfig config, LongSupplier nanos, RandomGenerator random, Optional<Postgres> postgres,
                                  MeterRegistry metrics) {
+        return of(config, nanos, random, postgres, metrics, model -> true);
+    }
+
+    /** @param available whether a configured model can be served now (some deployment's circuit breaker not open) */
+    public static DecideStage of(ArbiterConfig config, LongSupplier nanos, RandomGenerator random, Optional<Postgres> postgres,
+                                 MeterRegistry metrics, java.util.function.Predicate<String> available) {
         Catalog catalog = Catalog.defaults().with(config.section(CatalogConfig.SECTION).entries());
         var models = new LinkedHashMap<String, ModelConfig>();
         for (ModelConfig m : config.models()) {
@@ -83,7 +89,7 @@ public final class DecideStage implements Stage, AutoCloseable {
                 }
                 entries.add(entry(catalog, r.candidates().get(j), m));
             }
-            routers.put(r.name(), new Router(r, entries, random));
+            routers.put(r.name(), new Router(r, entries, random, available));
         }
         if (!problems.isEmpty()) throw new ConfigException(problems);
         return new DecideStage(routers, nanos, postgres.orElse(null), metrics);

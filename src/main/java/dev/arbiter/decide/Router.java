@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.random.RandomGenerator;
 
 /**
@@ -16,7 +17,7 @@ import java.util.random.RandomGenerator;
  * <ol>
  *   <li>filter: the capabilities the route and the request require, the context window, max-cost (the request's
  *       estimated list price), max-p95-latency (observed, once a candidate has answered), min-quality (the prior for
- *       the request's task type);</li>
+ *       the request's task type), then availability (not every deployment's circuit breaker open);</li>
  *   <li>the Pareto frontier of what is left over (quality, cost, latency; a latency not yet observed counts as the
  *       slowest observed): a candidate no better on any and worse on
  *       one than another is dropped;</li>
@@ -37,8 +38,15 @@ final class Router {
     private final Policy policy;
     private final long[][] latencies;
     private final int[] latencyCount;
+    private final Predicate<String> available;
 
     Router(RoutesConfig.Route config, List<Catalog.Entry> candidates, RandomGenerator random) {
+        this(config, candidates, random, model -> true);
+    }
+
+    /** @param available whether a candidate model can be served now (not every deployment's breaker open) */
+    Router(RoutesConfig.Route config, List<Catalog.Entry> candidates, RandomGenerator random, Predicate<String> available) {
+        this.available = available;
         this.config = config;
         this.candidates = List.copyOf(candidates);
         this.policy = config.policy().isEmpty() ? null
@@ -106,6 +114,16 @@ final class Router {
             else if (config.maxP95LatencyMillis() > 0 && !Double.isNaN(p95[i]) && p95[i] > config.maxP95LatencyMillis()) excluded[i] = "max-p95-latency";
             else if (q[i] < minQuality) excluded[i] = "min-quality";
         }
+        // availability last, and only while something stays: with every fitting candidate down, the request still goes
+        // to the best of them, and the attempt step answers for the open breakers (503 circuit_open)
+        boolean[] down = new boolean[k];
+        boolean anyUp = false;
+        for (int i = 0; i < k; i++) {
+            if (!excluded[i].isEmpty()) continue;
+            down[i] = !available.test(candidates.get(i).name());
+            anyUp |= !down[i];
+        }
+        for (int i = 0; i < k && anyUp; i++) if (down[i]) excluded[i] = "unavailable";
         boolean[] pareto = new boolean[k];
         double maxC = 0;
         double maxL = 0;

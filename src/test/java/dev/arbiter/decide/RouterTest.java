@@ -86,6 +86,18 @@ class RouterTest {
     }
 
     @Test
+    void decide_unavailable_skippedWhileAnotherFits() {
+        var down = new java.util.HashSet<String>(Set.of("cheap"));
+        var route = new RoutesConfig.Route("r", List.of("cheap", "good"), "", Reward.COST_FIRST, Double.NaN, 0, 0, 0, List.of());
+        var r = new Router(route, List.of(CHEAP, GOOD), new SplittableRandom(1), m -> !down.contains(m));
+        var d = r.decide(ctx(10, Set.of()));
+        assertThat(d.model()).isEqualTo("good");
+        assertThat(d.candidates().getFirst().excluded()).isEqualTo("unavailable");
+        down.add("good");   // all down: the best of them still goes, the attempt step answers for the breakers
+        assertThat(r.decide(ctx(10, Set.of())).model()).isEqualTo("cheap");
+    }
+
+    @Test
     void taskType_heuristics() {
         assertThat(TaskType.of("Fix this bug:\n```java\nint x;```")).isEqualTo("code");
         assertThat(TaskType.of("How many apples does Tom have if he buys 3 and eats 1?")).isEqualTo("math");
