@@ -126,7 +126,7 @@ public final class Replay {
             double cost = 0;
             for (int seed = 0; seed < SEEDS; seed++) {
                 var random = new SplittableRandom(seed * 7919L + 1);
-                Policy p = Policies.create(policy, 2, Features.DIM, Double.NaN, random.split());
+                Policy p = Policies.create(policy, 2, rows.getFirst().features().length, Double.NaN, random.split());
                 int[] order = shuffled(random);
                 for (int i : order) {
                     Row r = rows.get(i);
