@@ -77,7 +77,7 @@ final class EvalCommand implements Runnable {
                             r.policy(), o.accuracy(), o.strongShare(), r.strongShareAt95(), o.cost(), 1 - o.strongShare(),
                             Double.isNaN(regret) ? "null" : String.format(Locale.ROOT, "%.1f", regret), curve);
                 } else {
-                    out.printf(Locale.ROOT, "%-20s %17.1f%% %9.1f%% %12.1f%% %10.4f %14s%n", r.policy(), 100 * r.strongShareAt95(),
+                    out.printf(Locale.ROOT, "%-20s %17.2f%% %9.1f%% %12.1f%% %10.4f %14s%n", r.policy(), 100 * r.strongShareAt95(),
                             100 * o.accuracy(), 100 * o.strongShare(), o.cost(),
                             Double.isNaN(regret) ? "-" : String.format(Locale.ROOT, "%.1f", regret));
                 }
