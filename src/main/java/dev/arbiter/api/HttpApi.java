@@ -72,10 +72,12 @@ public final class HttpApi {
             HeaderNames.create("anthropic-beta"), HeaderNames.create("user-agent"),
             // the cache stage's (dev.arbiter.cache.CacheStage.REQUEST_HEADERS)
             HeaderNames.create("cache-control"), HeaderNames.create("x-arbiter-cache-ttl"), HeaderNames.create("x-arbiter-cache-namespace"),
-            HeaderNames.create("x-arbiter-single-flight"));
+            HeaderNames.create("x-arbiter-single-flight"),
+            HeaderNames.create("x-arbiter-max-cost"), HeaderNames.create("x-arbiter-min-quality"));
+
 
     private static final Set<String> KNOWN_PATHS = Set.of("/v1/chat/completions", "/chat/completions", "/v1/completions",
-            "/completions", "/v1/embeddings", "/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/responses", "/v1/models", "/models", "/healthz", "/readyz", "/metrics");
+            "/completions", "/v1/embeddings", "/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/responses", "/v1/feedback", "/v1/models", "/models", "/healthz", "/readyz", "/metrics");
 
     private final ServerConfig server;
     private final Pipeline pipeline;
@@ -118,6 +120,7 @@ public final class HttpApi {
         r.post("/v1/messages", (q, s) -> handle(Surface.MESSAGES, q, s));
         r.post("/v1/responses", (q, s) -> handle(responses, q, s));
         r.post("/v1/messages/count_tokens", (q, s) -> handle(Surface.COUNT_TOKENS, q, s));
+        r.post("/v1/feedback", (q, s) -> run(responses, q, s, () -> dev.arbiter.decide.Feedback.request(readBody(q, s))));
         r.get("/v1/responses/{id}", (q, s) -> storedResponse(q, s, "get"));
         r.get("/v1/responses/{id}/input_items", (q, s) -> storedResponse(q, s, "input_items"));
         r.delete("/v1/responses/{id}", (q, s) -> storedResponse(q, s, "delete"));
@@ -447,7 +450,7 @@ public final class HttpApi {
         String id = path.substring(path.indexOf("/models/") + "/models/".length());
         Surface surface = req.headers().contains(HeaderNames.create("anthropic-version")) ? Surface.MESSAGES : Surface.CHAT;
         try {
-            registry.resolve(id);   // 404 unless served; the answer names the id asked for, as OpenAI's does
+            if (!registry.catalog().listsVirtual(id)) registry.resolve(id);   // 404 unless served; the answer names the id asked for, as OpenAI's does
             res.header("content-type", "application/json");
             res.send(Json.bytes(modelObject(id)));
         } catch (ArbiterException e) {

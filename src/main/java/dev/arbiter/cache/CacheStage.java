@@ -206,6 +206,9 @@ public final class CacheStage implements Stage {
     }
 
     private void store(Exchange exchange, CacheKey key, CachedAnswer.Body body, ServedBy by, Usage usage, long start, Duration ttl) {
+        // a request that joined an identical one's upstream call (single-flight, the stage after this one) has the
+        // leader's answer, which the leader's own cache stage stores: storing it again per joiner would be N writes
+        if ("joined".equals(exchange.trace().notes().get("dedup"))) return;
         long now = clock.millis();
         double cost = by == null ? 0 : pricing.usd(by, usage);
         var answer = new CachedAnswer(body, by, key.scope(), key.model(), cost, nanos.getAsLong() - start, now, now + ttl.toMillis());

@@ -30,6 +30,8 @@ import dev.arbiter.db.Postgres;
 import dev.arbiter.db.PostgresConfig;
 import dev.arbiter.db.Redis;
 import dev.arbiter.db.RedisConfig;
+import dev.arbiter.decide.DecideStage;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.FunctionCounter;
 import dev.arbiter.observe.ObserveStage;
 import dev.arbiter.observe.OutcomeSink;
@@ -95,6 +97,7 @@ public final class Gateway implements AutoCloseable {
     private final ExactCache cache;
     /** The stored Responses: in memory, and on the cache's Redis and PostgreSQL tiers when {@code cache.tiers} names them. */
     private final dev.arbiter.store.ResponseStore responseStore;
+    private final DecideStage decide;
     private final HttpApi api;
     private final WebServer server;
 
@@ -156,9 +159,20 @@ public final class Gateway implements AutoCloseable {
         this.cache = cacheOn ? ExactCache.create(cacheConfig, redis, postgres, InstantSource.system()) : null;
         var cacheStage = cacheStage(config, cacheConfig);
         this.responseStore = responseStore(config.section(StoreConfig.SECTION), cacheConfig);
+        try {
+            this.decide = DecideStage.of(config, nanos, new java.util.SplittableRandom(), java.util.Optional.ofNullable(postgres),
+                    metrics.registry(), model -> registry.find(model).map(m -> m.deployments().stream().anyMatch(d -> breakers
+                            .state(m.name() + "/" + d.name()).map(s -> s != CircuitBreaker.State.OPEN && s != CircuitBreaker.State.FORCED_OPEN)
+                            .orElse(true))).orElse(true));
+        } catch (RuntimeException e) {
+            release();   // a route that names no model leaves no threads or pools behind
+            throw e;
+        }
+        registry.catalog().listAlso(decide.routeNames());
         List<Stage> stages = List.of(
                 new ObserveStage(registry, sinks, nanos, observeConfig.jsonLogs()),
                 new IdentifyStage(CallerResolver.random()),
+                decide,
                 new AdmitStage(admission),
                 new ResponsesStage(responseStore, InstantSource.system()),
                 cacheStage,
@@ -172,6 +186,7 @@ public final class Gateway implements AutoCloseable {
                 .addAll(analyzer == null ? List.of() : analyzer.adminRoutes())
                 .addAll(requestLog == null ? List.of() : new UsageReport(postgres.dataSource()).adminRoutes(InstantSource.system()))
                 .addAll(cacheStage.adminRoutes())
+                .addAll(decide.adminRoutes())
                 .build();
         this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog, metrics::scrape,
                 admin, AdminAccess.OPEN);
@@ -314,6 +329,7 @@ public final class Gateway implements AutoCloseable {
                 log.warn("closing the response store failed: {}", e.toString());
             }
         }
+        if (decide != null) decide.close();   // writes the policies' state, while the pool is open
         if (postgres != null) postgres.close();
         if (redis != null) redis.close();
     }

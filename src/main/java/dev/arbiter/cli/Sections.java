@@ -7,6 +7,8 @@ import dev.arbiter.config.ConfigLoader;
 import dev.arbiter.config.Section;
 import dev.arbiter.db.PostgresConfig;
 import dev.arbiter.dedup.SingleFlightConfig;
+import dev.arbiter.decide.CatalogConfig;
+import dev.arbiter.decide.RoutesConfig;
 import dev.arbiter.db.RedisConfig;
 import dev.arbiter.observe.ObserveConfig;
 import dev.arbiter.mock.MockConfig;
@@ -34,6 +36,8 @@ public final class Sections {
             Fallbacks.SECTION,
             BreakerConfig.SECTION,
             SingleFlightConfig.SECTION,
+            RoutesConfig.SECTION,
+            CatalogConfig.SECTION,
             MockConfig.SECTION,
             CacheConfig.SECTION,
             ModelCacheConfig.SECTION);

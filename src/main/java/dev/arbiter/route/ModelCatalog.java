@@ -22,6 +22,8 @@ public final class ModelCatalog implements AutoCloseable {
     private final ModelRegistry registry;
     private final Map<String, List<UpstreamModels>> upstreams = new LinkedHashMap<>();
     private final HttpClient client;
+    /** Names that are not models but are served as if they were (the decision engine's routes), listed after the models. */
+    private volatile List<String> virtual = List.of();
 
     ModelCatalog(ModelRegistry registry, LongSupplier nanos) {
         this.registry = registry;
@@ -47,7 +49,18 @@ public final class ModelCatalog implements AutoCloseable {
             if (listed.isEmpty()) out.add(m.name());
             else out.addAll(listed);
         }
+        out.addAll(virtual);
         return List.copyOf(out);
+    }
+
+    /** Lists {@code names} too (routes that choose a model per request), and lets them be retrieved. */
+    public void listAlso(List<String> names) {
+        this.virtual = List.copyOf(names);
+    }
+
+    /** Whether {@code id} is one of the names {@link #listAlso} added. */
+    public boolean listsVirtual(String id) {
+        return virtual.contains(id);
     }
 
     /**
