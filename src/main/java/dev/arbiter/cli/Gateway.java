@@ -38,7 +38,10 @@ import dev.arbiter.resilience.Breakers;
 import dev.arbiter.resilience.Fallbacks;
 import dev.arbiter.resilience.RetryPolicy;
 import dev.arbiter.route.AttemptStage;
-import dev.arbiter.route.DeploymentSelector;
+import dev.arbiter.route.Balancers;
+import dev.arbiter.route.DeploymentHealth;
+import dev.arbiter.route.DeploymentLoad;
+import dev.arbiter.route.MemoryUpstreamState;
 import dev.arbiter.route.ModelRegistry;
 import dev.arbiter.route.RouteStage;
 import dev.arbiter.store.ResponsesStage;
@@ -127,13 +130,16 @@ public final class Gateway implements AutoCloseable {
         sinks.addAll(extraSinks);
         var limits = config.limits();
         this.breakers = Breakers.of(registry, nanos);
+        breakers.bindTo(metrics.registry());
+        var load = new DeploymentLoad(nanos);
+        var health = new DeploymentHealth(new MemoryUpstreamState(upstreams, nanos), breakers);
         List<Stage> stages = List.of(
                 new ObserveStage(registry, sinks, nanos),
                 new IdentifyStage(CallerResolver.random()),
                 new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
                 new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
-                new RouteStage(registry, DeploymentSelector.weightedRandom(), fallbacks),
-                new AttemptStage(RetryPolicy.of(config), reasoning, breakers));
+                new RouteStage(registry, Balancers.perModel(config, load), fallbacks, health),
+                new AttemptStage(RetryPolicy.of(config, health::unavailableFor), reasoning, breakers, health.upstreams(), load));
         var admin = new AdminRoutes.Builder()
                 .add(AdminRoute.get("latency", call -> metrics.latency()))
                 .addAll(breakers.adminRoutes())

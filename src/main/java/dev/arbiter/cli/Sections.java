@@ -10,6 +10,7 @@ import dev.arbiter.reasoning.ReasoningConfig;
 import dev.arbiter.resilience.BreakerConfig;
 import dev.arbiter.resilience.Fallbacks;
 import dev.arbiter.resilience.RetryConfig;
+import dev.arbiter.route.LoadBalancing;
 import dev.arbiter.store.StoreConfig;
 import java.util.List;
 import java.util.function.Function;
@@ -28,6 +29,7 @@ public final class Sections {
             RetryConfig.SECTION,
             Fallbacks.SECTION,
             BreakerConfig.SECTION,
+            LoadBalancing.SECTION,
             MockConfig.SECTION);
 
     private Sections() {

@@ -42,20 +42,33 @@ public final class AttemptStage implements Stage {
     private final AttemptPolicy policy;
     private final ReasoningEnvelope reasoning;
     private final CircuitGate breakers;
+    private final UpstreamState upstreams;
+    private final DeploymentLoad load;
 
     /** @param reasoning the gateway's envelope, which seals reasoning out of a backend and opens it on the way back */
     public AttemptStage(AttemptPolicy policy, ReasoningEnvelope reasoning) {
         this(policy, reasoning, CircuitGate.NONE);
     }
 
+    public AttemptStage(AttemptPolicy policy, ReasoningEnvelope reasoning, CircuitGate breakers) {
+        this(policy, reasoning, breakers, UpstreamState.NONE, new DeploymentLoad(System::nanoTime));
+    }
+
     /**
      * @param breakers asked before each call: an open circuit fails the attempt at once ({@code circuit_open}, no
      *     upstream call), and the policy moves on; each permitted call reports its outcome (a stream's at its end)
      */
-    public AttemptStage(AttemptPolicy policy, ReasoningEnvelope reasoning, CircuitGate breakers) {
+    /**
+     * @param upstreams told of every 429 with a retry hint: the endpoint cools down for that long, for every request
+     * @param load counts each deployment's attempts in flight and averages its latency, for the load balancers
+     */
+    public AttemptStage(AttemptPolicy policy, ReasoningEnvelope reasoning, CircuitGate breakers, UpstreamState upstreams,
+                        DeploymentLoad load) {
         this.policy = policy;
         this.reasoning = reasoning;
         this.breakers = breakers;
+        this.upstreams = upstreams;
+        this.load = load;
     }
 
     @Override
@@ -202,12 +215,14 @@ public final class AttemptStage implements Stage {
                 call.released();   // this deployment's own queue is full: nothing was asked of the upstream
                 throw e;
             }
+            DeploymentLoad.Tracker tracker = load.start(d);
             try {
                 LlmRequest req = exchange.request();
                 if (req.operation() == Operation.COUNT_TOKENS) {
                     Reply counted = countTokens(exchange, d);
                     if (permit != null) permit.close();
                     call.released();
+                    tracker.end(false);
                     attempt.end(200, null);
                     return counted;
                 }
@@ -218,11 +233,14 @@ public final class AttemptStage implements Stage {
                 reply = switch (reply) {
                     case Reply.Complete c -> c.withResponse(seal.seal(c.response()));
                     case Reply.Streaming s -> s.withStream(traced(permit == null ? seal.seal(s.stream())
-                            : Streams.onClose(seal.seal(s.stream()), permit::close), attempt, call));
+                            : Streams.onClose(seal.seal(s.stream()), permit::close), attempt, call, tracker));
                 };
                 if (reply instanceof Reply.Complete) {
                     if (permit != null) permit.close();
+                    call.firstByte();
                     call.succeeded();
+                    tracker.firstByte();
+                    tracker.end(false);
                     attempt.end(200, null);
                 } else if (hold) {
                     holdUntilFirstFrame((Reply.Streaming) reply);
@@ -231,10 +249,13 @@ public final class AttemptStage implements Stage {
             } catch (ArbiterException e) {
                 if (permit != null) permit.close();
                 call.failed(e);
+                tracker.end(upstreamsFault(e));
+                coolDown(d, e);
                 throw e;
             } catch (RuntimeException e) {
                 if (permit != null) permit.close();
                 call.released();
+                tracker.end(false);
                 throw e;
             }
         } catch (ArbiterException e) {
@@ -260,16 +281,36 @@ public final class AttemptStage implements Stage {
      * A stream that marks its attempt's first byte at the first frame and its end at a failure or at close, and tells
      * the breaker the same.
      */
-    private static FrameStream traced(FrameStream inner, Trace.Attempt attempt, CircuitGate.Call call) {
-        return Streams.observe(inner, f -> attempt.firstByte(),
+    private static FrameStream traced(FrameStream inner, Trace.Attempt attempt, CircuitGate.Call call,
+                                      DeploymentLoad.Tracker tracker) {
+        return Streams.observe(inner, f -> {
+                    attempt.firstByte();
+                    call.firstByte();
+                    tracker.firstByte();
+                },
                 e -> {
                     call.failed(e);
+                    tracker.end(upstreamsFault(e));
                     attempt.end(ErrorKind.of(e).status(), e.code() == null ? ErrorKind.of(e).openAiType() : e.code());
                 },
                 () -> {
                     call.succeeded();
+                    tracker.end(false);
                     attempt.end(200, null);
                 });
+    }
+
+    /** Whether a failure tells against the upstream's speed (its own error or silence, not a 429 or the caller's). */
+    private static boolean upstreamsFault(ArbiterException e) {
+        return e instanceof ArbiterException.Upstream u && u.status() != 429 && (u.status() == 0 || u.status() >= 500)
+                && !"cancelled".equals(u.code());
+    }
+
+    /** A 429 with a retry hint cools its endpoint down for every request and every model that uses it. */
+    private void coolDown(Deployment d, ArbiterException e) {
+        if (e instanceof ArbiterException.Upstream u && u.status() == 429 && u.retryAfter() != null) {
+            upstreams.coolDown(d, u.retryAfter());
+        }
     }
 
     /** Waits for a held stream's first frame (or its end); a failure before it closes the stream and is thrown. */
