@@ -15,7 +15,11 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -56,6 +60,30 @@ public final class Breakers implements CircuitGate {
     private record Entry(Deployment deployment, CircuitBreaker breaker, BreakerConfig config, OpenedAt openedAt) {
     }
 
+    /** The gateway's clock as Resilience4j reads it, for its open time: tests drive both with one fake clock. */
+    private static final class NanosClock extends Clock {
+        private final LongSupplier nanos;
+
+        NanosClock(LongSupplier nanos) {
+            this.nanos = nanos;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.EPOCH.plusNanos(nanos.getAsLong());
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+    }
+
     /** When the breaker last opened, in {@code nanos} time, and how many times in a row it has opened. */
     private static final class OpenedAt {
         volatile long nanos;
@@ -65,6 +93,7 @@ public final class Breakers implements CircuitGate {
 
     private Breakers(List<Deployment> deployments, LongSupplier nanos) {
         this.nanos = nanos;
+        Clock clock = new NanosClock(nanos);
         var map = new LinkedHashMap<String, Entry>();
         for (Deployment d : deployments) {
             BreakerConfig cfg = d.config().section(BreakerConfig.SECTION);
@@ -81,6 +110,7 @@ public final class Breakers implements CircuitGate {
                     .slowCallRateThreshold(cfg.countsSlowCalls() ? cfg.slowCallRateThreshold() : 100)
                     .slowCallDurationThreshold(cfg.countsSlowCalls() ? cfg.slowCall() : Duration.ofDays(365))
                     .writableStackTraceEnabled(false)
+                    .clock(clock)
                     .build());
             var opened = new OpenedAt();
             cb.getEventPublisher().onStateTransition(e -> {
