@@ -243,7 +243,7 @@ public final class AttemptStage implements Stage {
                     tracker.end(false);
                     attempt.end(200, null);
                 } else if (hold) {
-                    holdUntilFirstFrame((Reply.Streaming) reply);
+                    reply = ((Reply.Streaming) reply).withStream(HeldStream.hold(((Reply.Streaming) reply).stream()));
                 }
                 return reply;
             } catch (ArbiterException e) {
@@ -310,16 +310,6 @@ public final class AttemptStage implements Stage {
     private void coolDown(Deployment d, ArbiterException e) {
         if (e instanceof ArbiterException.Upstream u && u.status() == 429 && u.retryAfter() != null) {
             upstreams.coolDown(d, u.retryAfter());
-        }
-    }
-
-    /** Waits for a held stream's first frame (or its end); a failure before it closes the stream and is thrown. */
-    private static void holdUntilFirstFrame(Reply.Streaming s) {
-        try {
-            s.stream().hasNext();
-        } catch (RuntimeException e) {
-            s.stream().close();
-            throw e;
         }
     }
 }
