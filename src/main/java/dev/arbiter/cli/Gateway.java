@@ -41,6 +41,7 @@ import dev.arbiter.route.AttemptStage;
 import dev.arbiter.route.Balancers;
 import dev.arbiter.route.DeploymentHealth;
 import dev.arbiter.route.DeploymentLoad;
+import dev.arbiter.route.Hedger;
 import dev.arbiter.route.MemoryUpstreamState;
 import dev.arbiter.route.ModelRegistry;
 import dev.arbiter.route.RouteStage;
@@ -139,7 +140,8 @@ public final class Gateway implements AutoCloseable {
                 new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
                 new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
                 new RouteStage(registry, Balancers.perModel(config, load), fallbacks, health),
-                new AttemptStage(RetryPolicy.of(config, health::unavailableFor), reasoning, breakers, health.upstreams(), load));
+                new AttemptStage(RetryPolicy.of(config, health::unavailableFor), reasoning, breakers, health.upstreams(), load,
+                        Hedger.of(config, health, load, metrics.registry())));
         var admin = new AdminRoutes.Builder()
                 .add(AdminRoute.get("latency", call -> metrics.latency()))
                 .addAll(breakers.adminRoutes())

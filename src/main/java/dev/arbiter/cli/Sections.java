@@ -10,6 +10,7 @@ import dev.arbiter.reasoning.ReasoningConfig;
 import dev.arbiter.resilience.BreakerConfig;
 import dev.arbiter.resilience.Fallbacks;
 import dev.arbiter.resilience.RetryConfig;
+import dev.arbiter.route.HedgeConfig;
 import dev.arbiter.route.LoadBalancing;
 import dev.arbiter.store.StoreConfig;
 import java.util.List;
@@ -30,6 +31,7 @@ public final class Sections {
             Fallbacks.SECTION,
             BreakerConfig.SECTION,
             LoadBalancing.SECTION,
+            HedgeConfig.SECTION,
             MockConfig.SECTION);
 
     private Sections() {

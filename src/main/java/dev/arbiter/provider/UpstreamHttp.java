@@ -108,7 +108,10 @@ public final class UpstreamHttp {
             try {
                 return open(upstream.plain, host, req, until, timeout, deadline);
             } catch (UpstreamConnections.StaleConnection stale) {
-                if (req.isCancelled() || deadline.passed()) throw transport(stale.getCause(), deadline);
+                // an interrupted thread (a hedged attempt that lost) closed the connection itself: nothing to resend
+                if (req.isCancelled() || deadline.passed() || Thread.currentThread().isInterrupted()) {
+                    throw transport(stale.getCause(), deadline);
+                }
                 // nothing of an answer arrived on a connection the upstream had closed: it never saw this request
                 log.debug("upstream {}: {}; sending again on a new connection", label, stale.getMessage());
                 try {

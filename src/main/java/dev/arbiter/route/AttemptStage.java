@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 
 /**
  * The attempt step, innermost: works through the request's {@link Plan}, one attempt at a time, as its
@@ -44,6 +45,7 @@ public final class AttemptStage implements Stage {
     private final CircuitGate breakers;
     private final UpstreamState upstreams;
     private final DeploymentLoad load;
+    private final Hedger hedger;
 
     /** @param reasoning the gateway's envelope, which seals reasoning out of a backend and opens it on the way back */
     public AttemptStage(AttemptPolicy policy, ReasoningEnvelope reasoning) {
@@ -51,7 +53,7 @@ public final class AttemptStage implements Stage {
     }
 
     public AttemptStage(AttemptPolicy policy, ReasoningEnvelope reasoning, CircuitGate breakers) {
-        this(policy, reasoning, breakers, UpstreamState.NONE, new DeploymentLoad(System::nanoTime));
+        this(policy, reasoning, breakers, UpstreamState.NONE, new DeploymentLoad(System::nanoTime), Hedger.NONE);
     }
 
     /**
@@ -61,14 +63,16 @@ public final class AttemptStage implements Stage {
     /**
      * @param upstreams told of every 429 with a retry hint: the endpoint cools down for that long, for every request
      * @param load counts each deployment's attempts in flight and averages its latency, for the load balancers
+     * @param hedger races a second attempt against a slow first one, for the models that hedge
      */
     public AttemptStage(AttemptPolicy policy, ReasoningEnvelope reasoning, CircuitGate breakers, UpstreamState upstreams,
-                        DeploymentLoad load) {
+                        DeploymentLoad load, Hedger hedger) {
         this.policy = policy;
         this.reasoning = reasoning;
         this.breakers = breakers;
         this.upstreams = upstreams;
         this.load = load;
+        this.hedger = hedger;
     }
 
     @Override
@@ -165,11 +169,24 @@ public final class AttemptStage implements Stage {
         Plan plan = exchange.attribute(Plan.KEY)
                 .orElseThrow(() -> new ArbiterException.Internal("no plan made before the attempt step"));
         Deployment d = plan.candidates().getFirst();
+        boolean first = true;
         while (true) {
             try {
-                Reply reply = attempt(plan.isFallback(d) ? exchange.withRequest(exchange.request().withModel(
-                        plan.requestNames().getOrDefault(d.model(), d.model()))) : exchange, d, policy.holdStreams(plan));
+                Reply reply;
+                String hedge = null;
+                if (first && hedger.hedges(d.model()) && exchange.request().operation() != Operation.COUNT_TOKENS) {
+                    first = false;
+                    Hedger.Outcome o = hedger.first(plan, d, exchange, (dep, lost) -> attempt(forDeployment(exchange, plan, dep),
+                            dep, true, lost));
+                    d = o.deployment();
+                    reply = o.reply();
+                    hedge = o.hedge();
+                } else {
+                    first = false;
+                    reply = attempt(forDeployment(exchange, plan, d), d, policy.holdStreams(plan), NOT_LOST);
+                }
                 reply = reply.withHeader("x-arbiter-attempts", Integer.toString(exchange.trace().attempts().size()));
+                if (hedge != null) reply = reply.withHeader("x-arbiter-hedge", hedge);
                 return plan.isFallback(d) ? reply.withHeader("x-arbiter-fallback", d.model()) : reply;
             } catch (ArbiterException failure) {
                 var attempts = exchange.trace().attempts();
@@ -184,6 +201,14 @@ public final class AttemptStage implements Stage {
                 }
             }
         }
+    }
+
+    private static final BooleanSupplier NOT_LOST = () -> false;
+
+    /** The exchange as {@code d} is sent it: a fallback model's deployment gets that model's own name. */
+    private static Exchange forDeployment(Exchange exchange, Plan plan, Deployment d) {
+        return plan.isFallback(d) ? exchange.withRequest(exchange.request().withModel(
+                plan.requestNames().getOrDefault(d.model(), d.model()))) : exchange;
     }
 
     /** The failure as the caller gets it, saying how many attempts were made. */
@@ -201,8 +226,11 @@ public final class AttemptStage implements Stage {
         }
     }
 
-    /** One attempt at {@code d}, recorded in the trace. */
-    private Reply attempt(Exchange exchange, Deployment d, boolean hold) {
+    /**
+     * One attempt at {@code d}, recorded in the trace. {@code lost} turns true when a hedge race cancelled it: its
+     * failure then says nothing of the upstream's health.
+     */
+    private Reply attempt(Exchange exchange, Deployment d, boolean hold, BooleanSupplier lost) {
         Trace.Attempt attempt = exchange.trace().begin(d.model(), d.name(), d.providerName());
         CircuitGate.Call call = CircuitGate.Call.NONE;
         try {
@@ -248,6 +276,13 @@ public final class AttemptStage implements Stage {
                 return reply;
             } catch (ArbiterException e) {
                 if (permit != null) permit.close();
+                if (lost.getAsBoolean()) {
+                    call.released();
+                    tracker.firstByte();   // at least this slow: the percentile a hedge delay may follow sees it
+                    tracker.end(false);
+                    throw new ArbiterException.Upstream(0, "attempt at " + d.name() + " cancelled: the other attempt answered first",
+                            "hedge_lost", null);
+                }
                 call.failed(e);
                 tracker.end(upstreamsFault(e));
                 coolDown(d, e);

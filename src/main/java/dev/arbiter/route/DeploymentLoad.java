@@ -23,13 +23,30 @@ public final class DeploymentLoad {
     private final LongSupplier nanos;
     private final Map<String, Stat> byDeployment = new ConcurrentHashMap<>();
 
+    /** Samples kept for the percentile the hedging delay may follow. */
+    static final int WINDOW = 128;
+    /** Fewer samples than this give no percentile. */
+    static final int MIN_SAMPLES = 20;
+
     private static final class Stat {
         final AtomicInteger inFlight = new AtomicInteger();
         /** The average in nanoseconds, as double bits; NaN before the first sample. */
         volatile double ewma = Double.NaN;
+        /** The last {@link #WINDOW} samples, a ring. */
+        final long[] recent = new long[WINDOW];
+        long count;
 
         synchronized void sample(double nanos) {
             ewma = Double.isNaN(ewma) ? nanos : ewma + ALPHA * (nanos - ewma);
+            recent[(int) (count++ % WINDOW)] = (long) nanos;
+        }
+
+        synchronized long percentile(double q) {
+            int n = (int) Math.min(count, WINDOW);
+            if (n < MIN_SAMPLES) return -1;
+            long[] copy = java.util.Arrays.copyOf(recent, n);
+            java.util.Arrays.sort(copy);
+            return copy[Math.min(n - 1, (int) Math.ceil(q * n) - 1)];
         }
     }
 
@@ -50,6 +67,14 @@ public final class DeploymentLoad {
     public double latencyNanos(Deployment d) {
         double v = stat(d).ewma;
         return Double.isNaN(v) ? 0 : v;
+    }
+
+    /**
+     * {@code d}'s 95th percentile latency over its last {@value #WINDOW} samples, in nanoseconds; -1 before
+     * {@value #MIN_SAMPLES} samples. Sorting a copy of at most 128 numbers per call costs a few microseconds.
+     */
+    public long p95Nanos(Deployment d) {
+        return stat(d).percentile(0.95);
     }
 
     /** Records a latency sample directly (tests, and a shared store's warm-up). */
