@@ -287,6 +287,11 @@ public final class UpstreamHttp {
             }
         }
         if (deadline.passed()) return timeout(deadline);
+        if (Thread.currentThread().isInterrupted()) {
+            // Arbiter itself cancelled the call (a hedged attempt that lost): not the upstream's failure
+            log.debug("upstream {}: call cancelled: {}", label, String.valueOf(cause));
+            return new ArbiterException.Upstream(0, "call to upstream " + label + " was cancelled", "cancelled", null);
+        }
         log.warn("upstream {} failed: {}", label, String.valueOf(cause));
         return new ArbiterException.Upstream(0, "upstream " + label + " closed the connection without an answer",
                 "upstream_connection_error", null);

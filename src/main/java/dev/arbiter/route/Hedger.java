@@ -121,6 +121,7 @@ public final class Hedger {
         BlockingQueue<Result> results = new ArrayBlockingQueue<>(2);
         Racer primary = new Racer(d, attempt, results);
         primary.start();
+        Racer hedge = null;
         Result r;
         try {
             r = results.poll(Math.min(after.toNanos(), exchange.deadline().remaining().toNanos()), TimeUnit.NANOSECONDS);
@@ -130,7 +131,7 @@ public final class Hedger {
                 r = await(results, exchange, primary, null);
                 return r.outcome(null);
             }
-            Racer hedge = new Racer(h, attempt, results);
+            hedge = new Racer(h, attempt, results);
             hedge.start();
             count(d.model(), "sent");
             r = await(results, exchange, primary, hedge);
@@ -147,6 +148,7 @@ public final class Hedger {
             return r.outcome(outcome);
         } catch (InterruptedException e) {
             primary.lose();
+            if (hedge != null) hedge.lose();
             Thread.currentThread().interrupt();
             throw new ArbiterException.Upstream(0, "request cancelled while its attempts ran", "cancelled", null);
         }
