@@ -86,8 +86,10 @@ class HedgingE2eTest {
             assertThat(metrics).containsPattern("arbiter_hedges_total\\{model=\"hedged\",outcome=\"sent\"} " + hedges + "\\.0");
 
             // streams before their first event are hedged the same way
-            Run streams = run(f, "hedged", 120, true);
-            assertThat(p99Millis(streams.latencies())).isLessThan(1000);
+            // (5% slow: about 10 of 200 without hedging; with it, only those whose hedge was slow too)
+            Run streams = run(f, "hedged", 200, true);
+            assertThat(streams.latencies().stream().filter(t -> t > 1_000_000_000L).count()).isLessThanOrEqualTo(3);
+            assertThat(streams.answers().stream().filter(r -> r.headers().firstValue("x-arbiter-hedge").isPresent())).isNotEmpty();
         } finally {
             one.stop();
             two.stop();
