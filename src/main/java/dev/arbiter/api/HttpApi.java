@@ -69,12 +69,11 @@ public final class HttpApi {
     private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9._:\\-]{1,128}");
     /** Client headers that stages and providers may read; credentials are never among them. */
     private static final List<HeaderName> FORWARDED = List.of(HeaderNames.create("anthropic-version"),
-            HeaderNames.create("anthropic-beta"), HeaderNames.create("user-agent"),
+            HeaderNames.create("anthropic-beta"), HeaderNames.create("user-agent"), HeaderNames.create("x-arbiter-session"),
             // the cache stage's (dev.arbiter.cache.CacheStage.REQUEST_HEADERS)
             HeaderNames.create("cache-control"), HeaderNames.create("x-arbiter-cache-ttl"), HeaderNames.create("x-arbiter-cache-namespace"),
             HeaderNames.create("x-arbiter-single-flight"),
             HeaderNames.create("x-arbiter-max-cost"), HeaderNames.create("x-arbiter-min-quality"));
-
 
     private static final Set<String> KNOWN_PATHS = Set.of("/v1/chat/completions", "/chat/completions", "/v1/completions",
             "/completions", "/v1/embeddings", "/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/responses", "/v1/feedback", "/v1/models", "/models", "/healthz", "/readyz", "/metrics");

@@ -19,7 +19,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = ResilienceBenchCommand.class,
         // picocli starts a new line at each element: one element per paragraph, never per wrapped source line
         description = {"Open-loop load test: the same requests sent straight to an upstream and through the gateway, "
                 + "in alternating phases at a fixed rate; reports latency percentiles and the latency the gateway adds.",

@@ -50,7 +50,11 @@ import dev.arbiter.resilience.Breakers;
 import dev.arbiter.resilience.Fallbacks;
 import dev.arbiter.resilience.RetryPolicy;
 import dev.arbiter.route.AttemptStage;
-import dev.arbiter.route.DeploymentSelector;
+import dev.arbiter.route.Balancers;
+import dev.arbiter.route.DeploymentHealth;
+import dev.arbiter.route.DeploymentLoad;
+import dev.arbiter.route.Hedger;
+import dev.arbiter.route.MemoryUpstreamState;
 import dev.arbiter.route.ModelRegistry;
 import dev.arbiter.route.RouteStage;
 import dev.arbiter.store.ResponsesStage;
@@ -152,6 +156,9 @@ public final class Gateway implements AutoCloseable {
         var admission = new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout());
         metrics.queueDepth(admission::waiting);
         this.breakers = Breakers.of(registry, nanos);
+        breakers.bindTo(metrics.registry());
+        var load = new DeploymentLoad(nanos);
+        var health = new DeploymentHealth(new MemoryUpstreamState(upstreams, nanos), breakers);
         CacheConfig cacheConfig = config.section(CacheConfig.SECTION);
         // on when the top-level block turns it on, or a model's own block does
         boolean cacheOn = cacheConfig.configured() || config.models().stream()
@@ -177,9 +184,9 @@ public final class Gateway implements AutoCloseable {
                 new ResponsesStage(responseStore, InstantSource.system()),
                 cacheStage,
                 SingleFlightStage.of(config, name -> registry.find(name).map(ModelRegistry.Model::name), metrics.registry()),
-                new RouteStage(registry, analyzer == null ? DeploymentSelector.weightedRandom()
-                        : DeploymentSelector.weightedRandom(analyzer::weightFactor), fallbacks),
-                new AttemptStage(RetryPolicy.of(config), reasoning, breakers));
+                new RouteStage(registry, Balancers.perModel(config, load, analyzer == null ? null : analyzer::weightFactor), fallbacks, health),
+                new AttemptStage(RetryPolicy.of(config, health::unavailableFor), reasoning, breakers, health.upstreams(), load,
+                        Hedger.of(config, health, load, metrics.registry())));
         var admin = new AdminRoutes.Builder()
                 .add(AdminRoute.get("latency", call -> metrics.latency()))
                 .addAll(breakers.adminRoutes())

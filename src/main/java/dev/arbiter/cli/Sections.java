@@ -16,6 +16,8 @@ import dev.arbiter.reasoning.ReasoningConfig;
 import dev.arbiter.resilience.BreakerConfig;
 import dev.arbiter.resilience.Fallbacks;
 import dev.arbiter.resilience.RetryConfig;
+import dev.arbiter.route.HedgeConfig;
+import dev.arbiter.route.LoadBalancing;
 import dev.arbiter.store.StoreConfig;
 import java.util.List;
 import java.util.function.Function;
@@ -35,6 +37,8 @@ public final class Sections {
             RetryConfig.SECTION,
             Fallbacks.SECTION,
             BreakerConfig.SECTION,
+            LoadBalancing.SECTION,
+            HedgeConfig.SECTION,
             SingleFlightConfig.SECTION,
             RoutesConfig.SECTION,
             CatalogConfig.SECTION,

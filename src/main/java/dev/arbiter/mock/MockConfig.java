@@ -56,14 +56,14 @@ public record MockConfig(Latency latency, Duration ttft, double tokensPerSecond,
         return new MockConfig(latency, ttft, tokensPerSecond, outputTokens, embeddingDimensions, faults, seed, strict);
     }
 
-    /** {@code latency} is a duration (fixed) or a distribution: {@code {distribution, mean, spread}}. */
+    /** {@code latency} is a duration (fixed) or a distribution: {@code {distribution, mean, spread, slow-rate, slow}}. */
     private static MockConfig bind(ConfigNode m) {
         var d = DEFAULT;
         Latency latency = Latency.NONE;
         if (m.has("latency") && m.raw().get("latency").isObject()) {
             ConfigNode l = m.child("latency");
             latency = l.build(() -> new Latency(l.string("distribution", "fixed"), l.duration("mean", Duration.ZERO),
-                    l.duration("spread", Duration.ZERO)));
+                    l.duration("spread", Duration.ZERO), l.number("slow-rate", 0), l.duration("slow", Duration.ZERO)));
         } else if (m.has("latency")) {
             latency = new Latency("fixed", m.duration("latency", Duration.ZERO), Duration.ZERO);
         }
@@ -96,13 +96,21 @@ public record MockConfig(Latency latency, Duration ttft, double tokensPerSecond,
     /**
      * A latency distribution. {@code fixed}: always {@code mean}; {@code uniform}: mean ± spread;
      * {@code normal}: mean with standard deviation spread, floored at 0; {@code lognormal}: median mean,
-     * with spread as the standard deviation of the underlying normal in units of the mean (heavy tail).
+     * with spread as the standard deviation of the underlying normal in units of the mean (heavy tail). With
+     * {@code slowRate} above 0, that share of answers takes {@code slow} instead (a slow tail: "5% take 2 s").
      */
-    public record Latency(String distribution, Duration mean, Duration spread) {
+    public record Latency(String distribution, Duration mean, Duration spread, double slowRate, Duration slow) {
         public static final List<String> DISTRIBUTIONS = List.of("fixed", "uniform", "normal", "lognormal");
         public static final Latency NONE = new Latency("fixed", Duration.ZERO, Duration.ZERO);
 
+        public Latency(String distribution, Duration mean, Duration spread) {
+            this(distribution, mean, spread, 0, Duration.ZERO);
+        }
+
         public Latency {
+            slow = slow == null ? Duration.ZERO : slow;
+            ConfigException.require(slowRate >= 0 && slowRate <= 1, "mock.latency.slow-rate", slowRate, "a probability 0..1");
+            ConfigException.require(!slow.isNegative(), "mock.latency.slow", slow, "a duration >= 0");
             distribution = distribution == null ? "fixed" : distribution;
             mean = mean == null ? Duration.ZERO : mean;
             spread = spread == null ? Duration.ZERO : spread;

@@ -158,7 +158,8 @@ public final class MockEngine {
         this.clock = clock;
         this.perToken = config.tokensPerSecond() == 0 ? Duration.ZERO
                 : Duration.ofNanos(Math.round(1e9 / config.tokensPerSecond()));
-        boolean fixed = config.faults().none() && "fixed".equals(config.latency().distribution());
+        boolean fixed = config.faults().none() && "fixed".equals(config.latency().distribution())
+                && config.latency().slowRate() == 0;
         this.fixedPlan = fixed ? new MockPlan(config.latency().mean(), config.ttft(), perToken, Fault.NONE) : null;
         this.signer = new MockSigner(config.seed());
     }
@@ -414,6 +415,7 @@ public final class MockEngine {
             case "lognormal" -> mean == 0 ? 0 : mean * Math.exp(r.nextGaussian() * spread / mean);
             default -> mean;
         };
+        if (l.slowRate() > 0 && r.nextDouble() < l.slowRate()) return l.slow();
         return Duration.ofNanos((long) Math.max(0, nanos));
     }
 

@@ -39,8 +39,9 @@ final class UpstreamErrors {
      *
      * @param retryAfter the upstream's {@code Retry-After} header (seconds or an HTTP date), or null
      * @param retryAfterMs the upstream's {@code retry-after-ms} header (OpenAI, Azure), or null; preferred when both
+     * @param rateLimitReset for a 429 without either, the wait its {@code x-ratelimit-reset-*} headers give, or null
      */
-    ArbiterException upstreamError(int status, String retryAfter, String retryAfterMs, byte[] body) {
+    ArbiterException upstreamError(int status, String retryAfter, String retryAfterMs, Duration rateLimitReset, byte[] body) {
         log.warn("upstream {} answered HTTP {}: {}", label, status, forLog(body));
         String detail = null;
         if (status == 400 || status == 404 || status == 413 || status == 422) {
@@ -61,7 +62,63 @@ final class UpstreamErrors {
             default -> status >= 500 ? "failed" : "rejected the request";
         };
         String msg = "upstream " + label + " " + what + " (HTTP " + status + ")" + (detail == null ? "" : ": " + detail);
-        return new ArbiterException.Upstream(status, msg, "upstream_http_" + status, retryAfter(retryAfter, retryAfterMs));
+        Duration hint = retryAfter(retryAfter, retryAfterMs);
+        if (hint == null && status == 429) hint = rateLimitReset;
+        return new ArbiterException.Upstream(status, msg, "upstream_http_" + status, hint);
+    }
+
+    ArbiterException upstreamError(int status, String retryAfter, String retryAfterMs, byte[] body) {
+        return upstreamError(status, retryAfter, retryAfterMs, null, body);
+    }
+
+    /**
+     * The wait OpenAI-style rate-limit headers give a 429: {@code x-ratelimit-reset-requests} and
+     * {@code x-ratelimit-reset-tokens} (durations in Go's form: {@code 1s}, {@code 6m0s}, {@code 20ms},
+     * {@code 1h2m3.5s}). When {@code x-ratelimit-remaining-*} says which limit ran out (0 left), that limit's reset;
+     * otherwise the sooner of the two. Null when neither is there or readable.
+     */
+    static Duration rateLimitReset(java.util.function.Function<String, String> header) {
+        Duration requests = goDuration(header.apply("x-ratelimit-reset-requests"));
+        Duration tokens = goDuration(header.apply("x-ratelimit-reset-tokens"));
+        boolean requestsOut = "0".equals(trim(header.apply("x-ratelimit-remaining-requests")));
+        boolean tokensOut = "0".equals(trim(header.apply("x-ratelimit-remaining-tokens")));
+        if (requestsOut || tokensOut) {
+            Duration a = requestsOut ? requests : null;
+            Duration b = tokensOut ? tokens : null;
+            if (a != null || b != null) return a == null ? b : b == null ? a : a.compareTo(b) >= 0 ? a : b;
+        }
+        if (requests == null) return tokens;
+        if (tokens == null) return requests;
+        return requests.compareTo(tokens) <= 0 ? requests : tokens;
+    }
+
+    private static String trim(String s) {
+        return s == null ? null : s.trim();
+    }
+
+    private static final java.util.regex.Pattern GO_PART = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d*)?|\\.\\d+)(ns|us|µs|ms|s|m|h)");
+
+    /** A Go duration ({@code 1h2m3.5s}, {@code 20ms}, {@code 0s}), bounded to a day; null if it is not one. */
+    static Duration goDuration(String v) {
+        if (v == null || v.isBlank() || v.length() > 64) return null;
+        var m = GO_PART.matcher(v.trim());
+        double nanos = 0;
+        int at = 0;
+        while (m.find()) {
+            if (m.start() != at) return null;
+            double n = Double.parseDouble(m.group(1));
+            nanos += n * switch (m.group(2)) {
+                case "ns" -> 1;
+                case "us", "µs" -> 1e3;
+                case "ms" -> 1e6;
+                case "s" -> 1e9;
+                case "m" -> 60e9;
+                default -> 3600e9;
+            };
+            at = m.end();
+        }
+        if (at == 0 || at != v.trim().length()) return null;
+        return nanos > MAX_RETRY_AFTER.toNanos() ? MAX_RETRY_AFTER : Duration.ofNanos((long) nanos);
     }
 
     /** Upstream text with the gateway's secrets and anything key-like masked (not yet escaped or bounded). */

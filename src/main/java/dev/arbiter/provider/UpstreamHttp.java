@@ -91,8 +91,8 @@ public final class UpstreamHttp {
      * An upstream's answer whose body has not been read yet; closing {@code closer} abandons the exchange. The retry
      * headers are null when absent.
      */
-    private record Answer(int status, String retryAfter, String retryAfterMs, String contentType, long contentLength,
-                          InputStream body, AutoCloseable closer, Duration timeout) {}
+    private record Answer(int status, String retryAfter, String retryAfterMs, Duration rateLimitReset, String contentType,
+                          long contentLength, InputStream body, AutoCloseable closer, Duration timeout) {}
 
     /** Sends the request and waits for the answer's head, for no longer than the deadline and {@code timeout}. */
     private Answer send(URI uri, Map<String, String> headers, byte[] body, Duration timeout, Deadline deadline, boolean stream) {
@@ -108,7 +108,10 @@ public final class UpstreamHttp {
             try {
                 return open(upstream.plain, host, req, until, timeout, deadline);
             } catch (UpstreamConnections.StaleConnection stale) {
-                if (req.isCancelled() || deadline.passed()) throw transport(stale.getCause(), deadline);
+                // an interrupted thread (a hedged attempt that lost) closed the connection itself: nothing to resend
+                if (req.isCancelled() || deadline.passed() || Thread.currentThread().isInterrupted()) {
+                    throw transport(stale.getCause(), deadline);
+                }
                 // nothing of an answer arrived on a connection the upstream had closed: it never saw this request
                 log.debug("upstream {}: {}; sending again on a new connection", label, stale.getMessage());
                 try {
@@ -126,6 +129,7 @@ public final class UpstreamHttp {
                 limit, deadline);
         var h = res.headers();
         return new Answer(res.statusCode(), h.firstValue("retry-after").orElse(null), h.firstValue("retry-after-ms").orElse(null),
+                res.statusCode() == 429 ? UpstreamErrors.rateLimitReset(name -> h.firstValue(name).orElse(null)) : null,
                 h.firstValue("content-type").orElse(""), h.firstValueAsLong("content-length").orElse(-1), res.body(), res.body(),
                 timeout);
     }
@@ -154,6 +158,7 @@ public final class UpstreamHttp {
             // cancel() drops the connection unless the body was read to its end, which already returned it to
             // the pool; it is safe from any thread, so a deadline timer or a client disconnect can abort a read
             return new Answer(res.getCode(), value(res.getFirstHeader("retry-after")), value(res.getFirstHeader("retry-after-ms")),
+                    res.getCode() == 429 ? UpstreamErrors.rateLimitReset(name -> value(res.getFirstHeader(name))) : null,
                     type == null ? "" : type.getValue(), entity == null ? 0 : entity.getContentLength(),
                     entity == null ? InputStream.nullInputStream() : entity.getContent(),
                     () -> {
@@ -213,7 +218,7 @@ public final class UpstreamHttp {
     }
 
     private ArbiterException upstreamError(Answer a, byte[] body) {
-        return errors.upstreamError(a.status(), a.retryAfter(), a.retryAfterMs(), body);
+        return errors.upstreamError(a.status(), a.retryAfter(), a.retryAfterMs(), a.rateLimitReset(), body);
     }
 
     /** POSTs JSON and returns the parsed JSON answer, or throws the mapped upstream error. */
@@ -282,6 +287,11 @@ public final class UpstreamHttp {
             }
         }
         if (deadline.passed()) return timeout(deadline);
+        if (Thread.currentThread().isInterrupted()) {
+            // Arbiter itself cancelled the call (a hedged attempt that lost): not the upstream's failure
+            log.debug("upstream {}: call cancelled: {}", label, String.valueOf(cause));
+            return new ArbiterException.Upstream(0, "call to upstream " + label + " was cancelled", "cancelled", null);
+        }
         log.warn("upstream {} failed: {}", label, String.valueOf(cause));
         return new ArbiterException.Upstream(0, "upstream " + label + " closed the connection without an answer",
                 "upstream_connection_error", null);

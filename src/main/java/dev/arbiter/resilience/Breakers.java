@@ -12,7 +12,14 @@ import dev.arbiter.route.ModelRegistry;
 import dev.arbiter.wire.Json;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,7 +43,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>An open breaker rejects with {@code circuit_open} (503) and the time left until it lets probes through,
  * rounded up by the HTTP edge; a forced-open breaker (admin) says its configured {@code open-for}. Every state
- * transition is logged once at INFO.
+ * transition is logged once at INFO (an opening with the rates that tripped it and how long it stays open).
+ *
+ * <p>What Resilience4j lacks is added here and no more: the time left of an open circuit (for {@code Retry-After}
+ * and for routing, which ranks open deployments last), and a call's time measured to its first byte rather than to
+ * a stream's end, so that the slow-call rate judges the upstream's latency, not the length of its answers. The open
+ * time that grows on repeated trips is Resilience4j's own wait-interval function, over its count of openings in a
+ * row, mirrored in {@link OpenedAt#trips} to say the time left.
  */
 public final class Breakers implements CircuitGate {
     private static final Logger log = LoggerFactory.getLogger(Breakers.class);
@@ -47,13 +60,40 @@ public final class Breakers implements CircuitGate {
     private record Entry(Deployment deployment, CircuitBreaker breaker, BreakerConfig config, OpenedAt openedAt) {
     }
 
-    /** When the breaker last opened, in {@code nanos} time. */
+    /** The gateway's clock as Resilience4j reads it, for its open time: tests drive both with one fake clock. */
+    private static final class NanosClock extends Clock {
+        private final LongSupplier nanos;
+
+        NanosClock(LongSupplier nanos) {
+            this.nanos = nanos;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.EPOCH.plusNanos(nanos.getAsLong());
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+    }
+
+    /** When the breaker last opened, in {@code nanos} time, and how many times in a row it has opened. */
     private static final class OpenedAt {
         volatile long nanos;
+        /** Openings since the last clean close, as Resilience4j counts its open state's attempts. */
+        volatile int trips;
     }
 
     private Breakers(List<Deployment> deployments, LongSupplier nanos) {
         this.nanos = nanos;
+        Clock clock = new NanosClock(nanos);
         var map = new LinkedHashMap<String, Entry>();
         for (Deployment d : deployments) {
             BreakerConfig cfg = d.config().section(BreakerConfig.SECTION);
@@ -64,17 +104,32 @@ public final class Breakers implements CircuitGate {
                     .slidingWindowSize(cfg.slidingWindow())
                     .minimumNumberOfCalls(cfg.minimumCalls())
                     .failureRateThreshold(cfg.failureRateThreshold())
-                    .waitDurationInOpenState(cfg.openFor())
+                    // the open time grows with Resilience4j's count of openings in a row, which a close resets
+                    .waitIntervalFunctionInOpenState(trip -> cfg.openFor(trip).toMillis())
                     .permittedNumberOfCallsInHalfOpenState(cfg.halfOpenCalls())
+                    .slowCallRateThreshold(cfg.countsSlowCalls() ? cfg.slowCallRateThreshold() : 100)
+                    .slowCallDurationThreshold(cfg.countsSlowCalls() ? cfg.slowCall() : Duration.ofDays(365))
                     .writableStackTraceEnabled(false)
+                    .clock(clock)
                     .build());
             var opened = new OpenedAt();
             cb.getEventPublisher().onStateTransition(e -> {
+                var from = e.getStateTransition().getFromState();
                 var to = e.getStateTransition().getToState();
                 if (to == CircuitBreaker.State.OPEN || to == CircuitBreaker.State.FORCED_OPEN) opened.nanos = nanos.getAsLong();
-                log.info("circuit breaker {}: {} -> {}", key, e.getStateTransition().getFromState(), to);
+                if (to == CircuitBreaker.State.OPEN) opened.trips = from == CircuitBreaker.State.HALF_OPEN ? opened.trips + 1 : 1;
+                if (to == CircuitBreaker.State.CLOSED) opened.trips = 0;
+                if (to == CircuitBreaker.State.OPEN) {
+                    log.info("circuit breaker {}: {} -> {} for {} (failure rate {}%, slow-call rate {}%)", key, from, to,
+                            cfg.openFor(opened.trips), cb.getMetrics().getFailureRate(), cb.getMetrics().getSlowCallRate());
+                } else {
+                    log.info("circuit breaker {}: {} -> {}", key, from, to);
+                }
             });
-            cb.getEventPublisher().onReset(e -> log.info("circuit breaker {}: reset -> CLOSED", key));
+            cb.getEventPublisher().onReset(e -> {
+                opened.trips = 0;
+                log.info("circuit breaker {}: reset -> CLOSED", key);
+            });
             map.put(key, new Entry(d, cb, cfg, opened));
         }
         this.byKey = Map.copyOf(map);
@@ -107,15 +162,28 @@ public final class Breakers implements CircuitGate {
         var done = new AtomicBoolean();
         CircuitBreaker cb = e.breaker();
         return new Call() {
+            /** When the answer's head or the stream's first event came: a call's time, for the slow-call rate. */
+            private volatile long firstByte = -1;
+
+            private long took() {
+                long first = firstByte;
+                return (first < 0 ? nanos.getAsLong() : first) - start;
+            }
+
+            @Override
+            public void firstByte() {
+                if (firstByte < 0) firstByte = nanos.getAsLong();
+            }
+
             @Override
             public void succeeded() {
-                if (done.compareAndSet(false, true)) cb.onSuccess(nanos.getAsLong() - start, TimeUnit.NANOSECONDS);
+                if (done.compareAndSet(false, true)) cb.onSuccess(took(), TimeUnit.NANOSECONDS);
             }
 
             @Override
             public void failed(ArbiterException failure) {
                 if (!done.compareAndSet(false, true)) return;
-                if (upstreamsFault(failure)) cb.onError(nanos.getAsLong() - start, TimeUnit.NANOSECONDS, failure);
+                if (upstreamsFault(failure)) cb.onError(took(), TimeUnit.NANOSECONDS, failure);
                 else cb.releasePermission();
             }
 
@@ -136,9 +204,60 @@ public final class Breakers implements CircuitGate {
     /** The time until an open breaker lets probes through (at least 1 ms); a forced-open one: its open-for. */
     private Duration remaining(Entry e) {
         if (e.breaker().getState() != CircuitBreaker.State.OPEN) return e.config().openFor();
-        long left = e.config().openFor().toNanos() - (nanos.getAsLong() - e.openedAt().nanos);
-        return Duration.ofNanos(Math.max(TimeUnit.MILLISECONDS.toNanos(1), left));
+        return Duration.ofNanos(Math.max(TimeUnit.MILLISECONDS.toNanos(1), left(e)));
     }
+
+    /** The nanoseconds an open breaker stays open still (negative once its time is up). */
+    private long left(Entry e) {
+        return e.config().openFor(Math.max(1, e.openedAt().trips)).toNanos() - (nanos.getAsLong() - e.openedAt().nanos);
+    }
+
+    /** Zero unless {@code d}'s breaker is open with time left (or forced open): routing ranks it after the others. */
+    @Override
+    public Duration openFor(Deployment d) {
+        Entry e = byKey.get(key(d));
+        if (e == null) return Duration.ZERO;
+        return switch (e.breaker().getState()) {
+            case FORCED_OPEN -> e.config().openFor();
+            case OPEN -> {
+                long left = left(e);
+                yield left > 0 ? Duration.ofNanos(left) : Duration.ZERO;
+            }
+            default -> Duration.ZERO;
+        };
+    }
+
+    /**
+     * Registers, per breaker, {@code arbiter_breaker_state{model,deployment,state}} (1 for the state it is in, 0 for
+     * the others: closed, open, half_open, forced_open, disabled) and
+     * {@code arbiter_breaker_transitions_total{model,deployment,to}}. The labels are configured names only.
+     */
+    public void bindTo(MeterRegistry registry) {
+        for (Entry e : byKey.values()) {
+            String model = e.deployment().model();
+            String deployment = e.deployment().name();
+            for (CircuitBreaker.State s : METERED) {
+                Gauge.builder("arbiter.breaker.state", e.breaker(), cb -> cb.getState() == s ? 1 : 0)
+                        .description("1 for the state each deployment's circuit breaker is in, 0 for the others")
+                        .tags("model", model, "deployment", deployment, "state", s.name().toLowerCase(java.util.Locale.ROOT))
+                        .register(registry);
+            }
+            var transitions = new java.util.EnumMap<CircuitBreaker.State, Counter>(CircuitBreaker.State.class);
+            for (CircuitBreaker.State s : METERED) {
+                transitions.put(s, Counter.builder("arbiter.breaker.transitions")
+                        .description("Circuit breaker state transitions, by the state entered")
+                        .tags("model", model, "deployment", deployment, "to", s.name().toLowerCase(java.util.Locale.ROOT))
+                        .register(registry));
+            }
+            e.breaker().getEventPublisher().onStateTransition(t -> {
+                Counter c = transitions.get(t.getStateTransition().getToState());
+                if (c != null) c.increment();
+            });
+        }
+    }
+
+    private static final List<CircuitBreaker.State> METERED = List.of(CircuitBreaker.State.CLOSED, CircuitBreaker.State.OPEN,
+            CircuitBreaker.State.HALF_OPEN, CircuitBreaker.State.FORCED_OPEN, CircuitBreaker.State.DISABLED);
 
     /** The state of one breaker, by {@code model/deployment} or by a deployment name no other model uses. */
     public Optional<CircuitBreaker.State> state(String id) {

@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 
 /**
  * The attempt step, innermost: works through the request's {@link Plan}, one attempt at a time, as its
@@ -42,20 +43,36 @@ public final class AttemptStage implements Stage {
     private final AttemptPolicy policy;
     private final ReasoningEnvelope reasoning;
     private final CircuitGate breakers;
+    private final UpstreamState upstreams;
+    private final DeploymentLoad load;
+    private final Hedger hedger;
 
     /** @param reasoning the gateway's envelope, which seals reasoning out of a backend and opens it on the way back */
     public AttemptStage(AttemptPolicy policy, ReasoningEnvelope reasoning) {
         this(policy, reasoning, CircuitGate.NONE);
     }
 
+    public AttemptStage(AttemptPolicy policy, ReasoningEnvelope reasoning, CircuitGate breakers) {
+        this(policy, reasoning, breakers, UpstreamState.NONE, new DeploymentLoad(System::nanoTime), Hedger.NONE);
+    }
+
     /**
      * @param breakers asked before each call: an open circuit fails the attempt at once ({@code circuit_open}, no
      *     upstream call), and the policy moves on; each permitted call reports its outcome (a stream's at its end)
      */
-    public AttemptStage(AttemptPolicy policy, ReasoningEnvelope reasoning, CircuitGate breakers) {
+    /**
+     * @param upstreams told of every 429 with a retry hint: the endpoint cools down for that long, for every request
+     * @param load counts each deployment's attempts in flight and averages its latency, for the load balancers
+     * @param hedger races a second attempt against a slow first one, for the models that hedge
+     */
+    public AttemptStage(AttemptPolicy policy, ReasoningEnvelope reasoning, CircuitGate breakers, UpstreamState upstreams,
+                        DeploymentLoad load, Hedger hedger) {
         this.policy = policy;
         this.reasoning = reasoning;
         this.breakers = breakers;
+        this.upstreams = upstreams;
+        this.load = load;
+        this.hedger = hedger;
     }
 
     @Override
@@ -152,11 +169,24 @@ public final class AttemptStage implements Stage {
         Plan plan = exchange.attribute(Plan.KEY)
                 .orElseThrow(() -> new ArbiterException.Internal("no plan made before the attempt step"));
         Deployment d = plan.candidates().getFirst();
+        boolean first = true;
         while (true) {
             try {
-                Reply reply = attempt(plan.isFallback(d) ? exchange.withRequest(exchange.request().withModel(
-                        plan.requestNames().getOrDefault(d.model(), d.model()))) : exchange, d, policy.holdStreams(plan));
+                Reply reply;
+                String hedge = null;
+                if (first && hedger.hedges(d.model()) && exchange.request().operation() != Operation.COUNT_TOKENS) {
+                    first = false;
+                    Hedger.Outcome o = hedger.first(plan, d, exchange, (dep, lost) -> attempt(forDeployment(exchange, plan, dep),
+                            dep, true, lost));
+                    d = o.deployment();
+                    reply = o.reply();
+                    hedge = o.hedge();
+                } else {
+                    first = false;
+                    reply = attempt(forDeployment(exchange, plan, d), d, policy.holdStreams(plan), NOT_LOST);
+                }
                 reply = reply.withHeader("x-arbiter-attempts", Integer.toString(exchange.trace().attempts().size()));
+                if (hedge != null) reply = reply.withHeader("x-arbiter-hedge", hedge);
                 return plan.isFallback(d) ? reply.withHeader("x-arbiter-fallback", d.model()) : reply;
             } catch (ArbiterException failure) {
                 var attempts = exchange.trace().attempts();
@@ -171,6 +201,14 @@ public final class AttemptStage implements Stage {
                 }
             }
         }
+    }
+
+    private static final BooleanSupplier NOT_LOST = () -> false;
+
+    /** The exchange as {@code d} is sent it: a fallback model's deployment gets that model's own name. */
+    private static Exchange forDeployment(Exchange exchange, Plan plan, Deployment d) {
+        return plan.isFallback(d) ? exchange.withRequest(exchange.request().withModel(
+                plan.requestNames().getOrDefault(d.model(), d.model()))) : exchange;
     }
 
     /** The failure as the caller gets it, saying how many attempts were made. */
@@ -188,8 +226,11 @@ public final class AttemptStage implements Stage {
         }
     }
 
-    /** One attempt at {@code d}, recorded in the trace. */
-    private Reply attempt(Exchange exchange, Deployment d, boolean hold) {
+    /**
+     * One attempt at {@code d}, recorded in the trace. {@code lost} turns true when a hedge race cancelled it: its
+     * failure then says nothing of the upstream's health.
+     */
+    private Reply attempt(Exchange exchange, Deployment d, boolean hold, BooleanSupplier lost) {
         Trace.Attempt attempt = exchange.trace().begin(d.model(), d.name(), d.providerName());
         CircuitGate.Call call = CircuitGate.Call.NONE;
         try {
@@ -202,12 +243,14 @@ public final class AttemptStage implements Stage {
                 call.released();   // this deployment's own queue is full: nothing was asked of the upstream
                 throw e;
             }
+            DeploymentLoad.Tracker tracker = load.start(d);
             try {
                 LlmRequest req = exchange.request();
                 if (req.operation() == Operation.COUNT_TOKENS) {
                     Reply counted = countTokens(exchange, d);
                     if (permit != null) permit.close();
                     call.released();
+                    tracker.end(false);
                     attempt.end(200, null);
                     return counted;
                 }
@@ -218,23 +261,36 @@ public final class AttemptStage implements Stage {
                 reply = switch (reply) {
                     case Reply.Complete c -> c.withResponse(seal.seal(c.response()));
                     case Reply.Streaming s -> s.withStream(traced(permit == null ? seal.seal(s.stream())
-                            : Streams.onClose(seal.seal(s.stream()), permit::close), attempt, call));
+                            : Streams.onClose(seal.seal(s.stream()), permit::close), attempt, call, tracker));
                 };
                 if (reply instanceof Reply.Complete) {
                     if (permit != null) permit.close();
+                    call.firstByte();
                     call.succeeded();
+                    tracker.firstByte();
+                    tracker.end(false);
                     attempt.end(200, null);
                 } else if (hold) {
-                    holdUntilFirstFrame((Reply.Streaming) reply);
+                    reply = ((Reply.Streaming) reply).withStream(HeldStream.hold(((Reply.Streaming) reply).stream()));
                 }
                 return reply;
             } catch (ArbiterException e) {
                 if (permit != null) permit.close();
+                if (lost.getAsBoolean()) {
+                    call.released();
+                    tracker.firstByte();   // at least this slow: the percentile a hedge delay may follow sees it
+                    tracker.end(false);
+                    throw new ArbiterException.Upstream(0, "attempt at " + d.name() + " cancelled: the other attempt answered first",
+                            "hedge_lost", null);
+                }
                 call.failed(e);
+                tracker.end(upstreamsFault(e));
+                coolDown(d, e);
                 throw e;
             } catch (RuntimeException e) {
                 if (permit != null) permit.close();
                 call.released();
+                tracker.end(false);
                 throw e;
             }
         } catch (ArbiterException e) {
@@ -260,25 +316,35 @@ public final class AttemptStage implements Stage {
      * A stream that marks its attempt's first byte at the first frame and its end at a failure or at close, and tells
      * the breaker the same.
      */
-    private static FrameStream traced(FrameStream inner, Trace.Attempt attempt, CircuitGate.Call call) {
-        return Streams.observe(inner, f -> attempt.firstByte(),
+    private static FrameStream traced(FrameStream inner, Trace.Attempt attempt, CircuitGate.Call call,
+                                      DeploymentLoad.Tracker tracker) {
+        return Streams.observe(inner, f -> {
+                    attempt.firstByte();
+                    call.firstByte();
+                    tracker.firstByte();
+                },
                 e -> {
                     call.failed(e);
+                    tracker.end(upstreamsFault(e));
                     attempt.end(ErrorKind.of(e).status(), e.code() == null ? ErrorKind.of(e).openAiType() : e.code());
                 },
                 () -> {
                     call.succeeded();
+                    tracker.end(false);
                     attempt.end(200, null);
                 });
     }
 
-    /** Waits for a held stream's first frame (or its end); a failure before it closes the stream and is thrown. */
-    private static void holdUntilFirstFrame(Reply.Streaming s) {
-        try {
-            s.stream().hasNext();
-        } catch (RuntimeException e) {
-            s.stream().close();
-            throw e;
+    /** Whether a failure tells against the upstream's speed (its own error or silence, not a 429 or the caller's). */
+    private static boolean upstreamsFault(ArbiterException e) {
+        return e instanceof ArbiterException.Upstream u && u.status() != 429 && (u.status() == 0 || u.status() >= 500)
+                && !"cancelled".equals(u.code());
+    }
+
+    /** A 429 with a retry hint cools its endpoint down for every request and every model that uses it. */
+    private void coolDown(Deployment d, ArbiterException e) {
+        if (e instanceof ArbiterException.Upstream u && u.status() == 429 && u.retryAfter() != null) {
+            upstreams.coolDown(d, u.retryAfter());
         }
     }
 }

@@ -13,6 +13,14 @@ public interface CircuitGate {
     /** Lets every call through and remembers nothing. */
     CircuitGate NONE = d -> Call.NONE;
 
+    /**
+     * How long {@code d}'s circuit stays open (its time left; a forced-open one: its configured open time); zero while
+     * it lets calls through. Routing ranks a deployment with an open circuit after the others.
+     */
+    default java.time.Duration openFor(Deployment d) {
+        return java.time.Duration.ZERO;
+    }
+
     /** @throws ArbiterException.Overloaded with code {@code circuit_open} when {@code d}'s circuit is open */
     Call enter(Deployment d);
 
@@ -31,6 +39,10 @@ public interface CircuitGate {
             public void released() {
             }
         };
+
+        /** The answer's head (a stream: its first event) arrived: the call's time, as slow-call rates judge it. */
+        default void firstByte() {
+        }
 
         /** The deployment answered (a stream: it ended cleanly). */
         void succeeded();

@@ -22,6 +22,11 @@ public interface DeploymentSelector {
         return "custom";
     }
 
+    /** The name recorded for {@code model}'s ranking (a selector that picks one per model says which). */
+    default String name(ModelRegistry.Model model) {
+        return name();
+    }
+
     /** The deployment to try first. */
     default Deployment select(ModelRegistry.Model model, Exchange exchange) {
         return rank(model, exchange).getFirst();

@@ -15,12 +15,14 @@ import java.util.Map;
 
 /**
  * Resolves the requested model, checks it can do what is asked, and makes the request's {@link Plan}: the model's
- * deployments ranked by the selector, then each fallback model's, ranked the same way, recorded in the trace.
+ * deployments ranked by the selector, then each fallback model's, ranked the same way, those that may be called now
+ * before those cooling down or with an open circuit, recorded in the trace.
  */
 public final class RouteStage implements Stage {
     private final ModelRegistry registry;
     private final DeploymentSelector selector;
     private final Map<String, List<ModelRegistry.Model>> fallbacks;
+    private final DeploymentHealth health;
 
     public RouteStage(ModelRegistry registry, DeploymentSelector selector) {
         this(registry, selector, Map.of());
@@ -28,9 +30,19 @@ public final class RouteStage implements Stage {
 
     /** @param fallbacks each model's fallback models, in order, by model name (none for a model not listed) */
     public RouteStage(ModelRegistry registry, DeploymentSelector selector, Map<String, List<ModelRegistry.Model>> fallbacks) {
+        this(registry, selector, fallbacks, DeploymentHealth.NONE);
+    }
+
+    /**
+     * @param health ranks deployments that are cooling down after a 429 or whose circuit is open after every free
+     *     one of the plan (the fallback models' included)
+     */
+    public RouteStage(ModelRegistry registry, DeploymentSelector selector, Map<String, List<ModelRegistry.Model>> fallbacks,
+                      DeploymentHealth health) {
         this.registry = registry;
         this.selector = selector;
         this.fallbacks = Map.copyOf(fallbacks);
+        this.health = health;
     }
 
     @Override
@@ -52,8 +64,10 @@ public final class RouteStage implements Stage {
             ranked.addAll(selector.rank(fallback, exchange));
             requestNames.put(fallback.name(), registry.catalog().upstreamModel(fallback, fallback.name()));
         }
-        var plan = new Plan(model, ranked, selector.name(), requestNames);
-        exchange.trace().decided(new Trace.Decision(selector.name(), model.name(), ranked.stream().map(Deployment::name).toList(),
+        List<Deployment> candidates = health.freeFirst(ranked);
+        String name = selector.name(model);
+        var plan = new Plan(model, candidates, name, requestNames);
+        exchange.trace().decided(new Trace.Decision(name, model.name(), candidates.stream().map(Deployment::name).toList(),
                 java.util.Map.of()));
         return next.proceed(exchange.with(Plan.KEY, plan));
     }

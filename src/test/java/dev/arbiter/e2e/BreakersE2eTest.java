@@ -58,13 +58,14 @@ class BreakersE2eTest {
                 assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
                 assertThat(r.headers().firstValue("x-arbiter-fallback")).hasValue("chat-openai");
             }
+            // LiteLLM #40405: a deployment that is down is not tried on every request once its breaker opened
             assertThat(down.stats().totalRequests()).as("the breaker opened after minimum-calls failures").isEqualTo(3);
             assertThat(state(f, "down-one")).isEqualTo("open");
-            // the rejections are in the trace as failed attempts, coded circuit_open
-            long rejected = f.outcomes.stream().filter(o -> o.attempts() == 2).count();
-            assertThat(rejected).isEqualTo(30);
+            // routing ranks the open deployment last: the fallback is tried first, and nothing is even rejected
+            assertThat(f.outcomes.stream().filter(o -> o.attempts() == 2).count()).isEqualTo(3);
+            assertThat(f.outcomes.stream().filter(o -> o.attempts() == 1).count()).isEqualTo(27);
             assertThat(f.outcomes.stream().flatMap(o -> o.trace().attempts().stream())
-                    .filter(a -> "circuit_open".equals(a.error())).count()).isEqualTo(27);
+                    .filter(a -> "circuit_open".equals(a.error())).count()).isZero();
 
             // reset: the next request reaches the deployment again (and fails, and falls back)
             var reset = admin(f, "/admin/breakers/down-one/reset");
@@ -93,6 +94,69 @@ class BreakersE2eTest {
             assertThat(admin(f, "/admin/breakers/up-openai/reset").statusCode()).isEqualTo(200);
             assertThat(f.post("/v1/chat/completions", CHAT.formatted("chat-openai", "")).statusCode()).isEqualTo(200);
             assertThat(admin(f, "/admin/breakers/nobody/open").statusCode()).isEqualTo(404);
+        }
+    }
+
+    @Test
+    void downDeployment_breakerOpens_thenClosesOnceTheUpstreamRecovers_throughHalfOpenProbes_onTheRealClock() throws Exception {
+        var backend = MockUpstream.start("127.0.0.1", 0, MockConfig.DEFAULT);
+        try (var cut = new dev.arbiter.db.TcpCut(backend.port());
+             var f = new Fixture(MockConfig.DEFAULT, "", """
+                       - name: flaky
+                         fallbacks: [chat-openai]
+                         deployments: [{name: comes-back, provider: openai, base-url: "http://127.0.0.1:%d/v1", timeout: 5s,
+                                        circuit-breaker: {minimum-calls: 3, sliding-window: 5, open-for: 1s, half-open-calls: 1}}]
+                     """.formatted(cut.port()))) {
+            cut.cut();
+            for (int i = 0; i < 3; i++) {
+                var r = f.post("/v1/chat/completions", CHAT.formatted("flaky", ""));
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                assertThat(r.headers().firstValue("x-arbiter-fallback")).hasValue("chat-openai");
+            }
+            assertThat(state(f, "comes-back")).isEqualTo("open");
+            int before = f.outcomes.size();
+            for (int i = 0; i < 5; i++) {
+                assertThat(f.post("/v1/chat/completions", CHAT.formatted("flaky", "")).headers().firstValue("x-arbiter-deployment"))
+                        .hasValue("up-openai");
+            }
+            assertThat(f.outcomes.subList(before, f.outcomes.size()).stream().flatMap(o -> o.trace().attempts().stream())
+                    .map(dev.arbiter.pipeline.Trace.AttemptRecord::deployment)).as("no call went to the open deployment")
+                    .doesNotContain("comes-back");
+            // a rejection by an open breaker costs well under a millisecond and no network call
+            var d = f.gateway.registry().deployment("flaky", "comes-back").orElseThrow();
+            long t0 = System.nanoTime();
+            int rejections = 0;
+            for (int i = 0; i < 10_000; i++) {
+                try {
+                    f.gateway.breakers().enter(d);
+                } catch (dev.arbiter.error.ArbiterException.Overloaded e) {
+                    rejections++;
+                }
+            }
+            assertThat(rejections).isEqualTo(10_000);
+            assertThat(Duration.ofNanos((System.nanoTime() - t0) / 10_000)).isLessThan(Duration.ofMillis(1));
+
+            cut.restore();
+            long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            String servedBy = "";
+            while (!servedBy.equals("comes-back") && System.nanoTime() < until) {
+                Thread.sleep(100);
+                var r = f.post("/v1/chat/completions", CHAT.formatted("flaky", ""));
+                assertThat(r.statusCode()).isEqualTo(200);
+                servedBy = r.headers().firstValue("x-arbiter-deployment").orElseThrow();
+            }
+            assertThat(servedBy).as("a half-open probe reached the recovered upstream").isEqualTo("comes-back");
+            assertThat(state(f, "comes-back")).isEqualTo("closed");
+            for (int i = 0; i < 5; i++) {
+                var r = f.post("/v1/chat/completions", CHAT.formatted("flaky", ""));
+                assertThat(r.headers().firstValue("x-arbiter-deployment")).hasValue("comes-back");
+                assertThat(r.headers().firstValue("x-arbiter-fallback")).isEmpty();
+            }
+            var metrics = f.get("/metrics").body();
+            assertThat(metrics).contains("arbiter_breaker_state{deployment=\"comes-back\",model=\"flaky\",state=\"closed\"} 1.0");
+            assertThat(metrics).containsPattern("arbiter_breaker_transitions_total\\{deployment=\"comes-back\",model=\"flaky\",to=\"half_open\"} [1-9]");
+        } finally {
+            backend.stop();
         }
     }
 }

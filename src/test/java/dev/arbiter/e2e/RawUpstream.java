@@ -31,6 +31,11 @@ final class RawUpstream implements AutoCloseable {
                 """.formatted(name, name, server.getLocalPort());
     }
 
+    /** The port it listens on. */
+    int port() {
+        return server.getLocalPort();
+    }
+
     /** Serves the next connection on a daemon thread. */
     void serveOnce(Answer answer) {
         Thread.ofPlatform().daemon().start(() -> {

@@ -204,4 +204,29 @@ class RetryPolicyTest {
         assertThat(once.afterFailure(plan("solo"), List.of(failed(1, plan("solo").candidates().getFirst(), 503)), upstream(503), LOTS))
                 .isInstanceOf(AttemptPolicy.GiveUp.class);
     }
+
+    @Test
+    void afterFailure_anotherCandidateCoolingDown_goesToTheFreeOneAtOnce_orWaitsForTheSoonest() {
+        Plan p = plan("m");
+        var a = p.candidates().get(0);
+        var b = p.candidates().get(1);
+        var large = p.candidates().get(2);
+        var cooling = new java.util.HashMap<Deployment, Duration>();
+        var stateful = new RetryPolicy(Map.of("m", cfg.models().getFirst().section(RetryConfig.SECTION)), () -> 0.5,
+                d -> cooling.getOrDefault(d, Duration.ZERO));
+        // b cools down (another request's 429): a's failure goes past it to the free fallback at once
+        cooling.put(b, Duration.ofMillis(300));
+        assertThat(stateful.afterFailure(p, List.of(failed(1, a, 503)), upstream(503), LOTS))
+                .isEqualTo(new AttemptPolicy.Retry(large, Duration.ZERO));
+        // nothing free: the one free soonest, after its cooldown
+        cooling.put(large, Duration.ofMillis(800));
+        cooling.put(a, Duration.ofMillis(500));
+        assertThat(stateful.afterFailure(p, List.of(failed(1, a, 503)), upstream(503), LOTS))
+                .isEqualTo(new AttemptPolicy.Retry(b, Duration.ofMillis(300)));
+        // a cooldown or open circuit longer than max-delay (1 s) is never waited for
+        cooling.put(b, Duration.ofSeconds(30));
+        cooling.put(large, Duration.ofSeconds(30));
+        cooling.put(a, Duration.ofSeconds(30));
+        assertThat(stateful.afterFailure(p, List.of(failed(1, a, 503)), upstream(503), LOTS)).isInstanceOf(AttemptPolicy.GiveUp.class);
+    }
 }
