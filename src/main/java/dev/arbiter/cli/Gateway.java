@@ -1,13 +1,18 @@
 package dev.arbiter.cli;
 
-import dev.arbiter.admin.AdminAccess;
 import dev.arbiter.admin.AdminRoute;
 import dev.arbiter.admin.AdminRoutes;
 import dev.arbiter.api.GuardedConnections;
 import dev.arbiter.api.HttpApi;
 import dev.arbiter.api.TransportErrors;
+import dev.arbiter.auth.AdminKeyAccess;
+import dev.arbiter.auth.AuthConfig;
+import dev.arbiter.auth.AuthenticateStage;
 import dev.arbiter.auth.CallerResolver;
-import dev.arbiter.auth.IdentifyStage;
+import dev.arbiter.auth.Keys;
+import dev.arbiter.auth.MemoryKeyStore;
+import dev.arbiter.auth.PostgresKeyStore;
+import dev.arbiter.auth.StaticKeys;
 import dev.arbiter.config.ArbiterConfig;
 import dev.arbiter.limit.AdmitStage;
 import dev.arbiter.limit.ConcurrencyLimiter;
@@ -127,9 +132,12 @@ public final class Gateway implements AutoCloseable {
         sinks.addAll(extraSinks);
         var limits = config.limits();
         this.breakers = Breakers.of(registry, nanos);
+        AuthConfig auth = config.section(AuthConfig.SECTION);
+        Keys keys = new Keys(config.section(StaticKeys.SECTION), postgres != null ? new PostgresKeyStore(postgres) : new MemoryKeyStore(),
+                auth.keyCacheTtl(), InstantSource.system());
         List<Stage> stages = List.of(
                 new ObserveStage(registry, sinks, nanos),
-                new IdentifyStage(CallerResolver.random()),
+                new AuthenticateStage(auth.mode(), keys, CallerResolver.random()),
                 new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
                 new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
                 new RouteStage(registry, DeploymentSelector.weightedRandom(), fallbacks),
@@ -137,9 +145,10 @@ public final class Gateway implements AutoCloseable {
         var admin = new AdminRoutes.Builder()
                 .add(AdminRoute.get("latency", call -> metrics.latency()))
                 .addAll(breakers.adminRoutes())
+                .addAll(keys.adminRoutes())
                 .build();
         this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog, metrics::scrape,
-                admin, AdminAccess.OPEN);
+                admin, AdminKeyAccess.of(auth));
         metrics.inFlight(api::inFlight);
         this.server = WebServer.builder()
                 .host(config.server().host())

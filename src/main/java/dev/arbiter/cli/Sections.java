@@ -1,5 +1,7 @@
 package dev.arbiter.cli;
 
+import dev.arbiter.auth.AuthConfig;
+import dev.arbiter.auth.StaticKeys;
 import dev.arbiter.config.ConfigLoader;
 import dev.arbiter.config.Section;
 import dev.arbiter.db.PostgresConfig;
@@ -28,7 +30,9 @@ public final class Sections {
             RetryConfig.SECTION,
             Fallbacks.SECTION,
             BreakerConfig.SECTION,
-            MockConfig.SECTION);
+            MockConfig.SECTION,
+            AuthConfig.SECTION,
+            StaticKeys.SECTION);
 
     private Sections() {
     }
