@@ -69,7 +69,9 @@ public final class HttpApi {
     private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9._:\\-]{1,128}");
     /** Client headers that stages and providers may read; credentials are never among them. */
     private static final List<HeaderName> FORWARDED = List.of(HeaderNames.create("anthropic-version"),
-            HeaderNames.create("anthropic-beta"), HeaderNames.create("user-agent"));
+            HeaderNames.create("anthropic-beta"), HeaderNames.create("user-agent"),
+            // read by the rate limits (the user tier) and, later, priorities
+            HeaderNames.create("x-arbiter-user"), HeaderNames.create("x-arbiter-priority"));
     private static final Set<String> KNOWN_PATHS = Set.of("/v1/chat/completions", "/chat/completions", "/v1/completions",
             "/completions", "/v1/embeddings", "/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/responses", "/v1/models", "/models", "/healthz", "/readyz", "/metrics");
 

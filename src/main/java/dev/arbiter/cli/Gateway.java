@@ -16,6 +16,9 @@ import dev.arbiter.auth.StaticKeys;
 import dev.arbiter.config.ArbiterConfig;
 import dev.arbiter.limit.AdmitStage;
 import dev.arbiter.limit.ConcurrencyLimiter;
+import dev.arbiter.limit.RateLimitConfig;
+import dev.arbiter.limit.RateLimitStage;
+import dev.arbiter.limit.RateLimits;
 import dev.arbiter.mock.MockProvider;
 import dev.arbiter.observe.AccessLog;
 import dev.arbiter.observe.Metrics;
@@ -138,6 +141,8 @@ public final class Gateway implements AutoCloseable {
         List<Stage> stages = List.of(
                 new ObserveStage(registry, sinks, nanos),
                 new AuthenticateStage(auth.mode(), keys, CallerResolver.random()),
+                new RateLimitStage(new RateLimits(config.section(RateLimitConfig.SECTION), redis,
+                        name -> registry.find(name).map(ModelRegistry.Model::name), metrics.registry(), nanos)),
                 new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
                 new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
                 new RouteStage(registry, DeploymentSelector.weightedRandom(), fallbacks),

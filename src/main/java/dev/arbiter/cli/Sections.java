@@ -5,6 +5,7 @@ import dev.arbiter.auth.StaticKeys;
 import dev.arbiter.config.ConfigLoader;
 import dev.arbiter.config.Section;
 import dev.arbiter.db.PostgresConfig;
+import dev.arbiter.limit.RateLimitConfig;
 import dev.arbiter.db.RedisConfig;
 import dev.arbiter.observe.ObserveConfig;
 import dev.arbiter.mock.MockConfig;
@@ -32,7 +33,8 @@ public final class Sections {
             BreakerConfig.SECTION,
             MockConfig.SECTION,
             AuthConfig.SECTION,
-            StaticKeys.SECTION);
+            StaticKeys.SECTION,
+            RateLimitConfig.SECTION);
 
     private Sections() {
     }

@@ -1,0 +1,84 @@
+package dev.arbiter.limit;
+
+import dev.arbiter.error.ArbiterException;
+import dev.arbiter.llm.Frame;
+import dev.arbiter.llm.LlmRequest;
+import dev.arbiter.llm.Operation;
+import dev.arbiter.llm.StreamEvent;
+import dev.arbiter.llm.Usage;
+import dev.arbiter.pipeline.Exchange;
+import dev.arbiter.pipeline.Reply;
+import dev.arbiter.pipeline.Stage;
+import dev.arbiter.pipeline.Streams;
+import dev.arbiter.wire.TokenCounter;
+import java.util.Map;
+
+/**
+ * Admits a request under the rate limits of every tier that applies ({@link RateLimits}), refusing it with 429 when
+ * one is reached, and writes the {@code x-ratelimit-*} headers on every answer, refusals included. When the answer is
+ * complete (a stream: when it closes) the token limits are corrected with the real usage (the tokenizer's count when
+ * the upstream reported none). Stored-response reads and {@code count_tokens} call no model and are not limited.
+ */
+public final class RateLimitStage implements Stage {
+    private final RateLimits limits;
+
+    public RateLimitStage(RateLimits limits) {
+        this.limits = limits;
+    }
+
+    @Override
+    public Reply apply(Exchange exchange, Chain next) {
+        Operation op = exchange.request().operation();
+        if (op == Operation.STORED_RESPONSE || op == Operation.COUNT_TOKENS) return next.proceed(exchange);
+        Admission a = limits.admit(exchange);
+        Map<String, String> headers = a.headers();
+        Reply reply;
+        try {
+            reply = next.proceed(exchange);
+        } catch (ArbiterException e) {
+            a.giveBack();
+            headers.forEach((k, v) -> { if (!e.headers().containsKey(k)) e.withHeader(k, v); });
+            throw e;
+        } catch (RuntimeException e) {
+            a.giveBack();
+            throw e;
+        }
+        for (var h : headers.entrySet()) reply = reply.withHeader(h.getKey(), h.getValue());
+        return switch (reply) {
+            case Reply.Complete c -> {
+                a.settle(c.response().usage() != null ? c.response().usage() : Usage.NONE);
+                yield c;
+            }
+            case Reply.Streaming s -> {
+                var watch = new UsageWatch(exchange.request());
+                yield s.withStream(Streams.observe(s.stream(), watch::frame, () -> a.settle(watch.usage())));
+            }
+        };
+    }
+
+    /** A stream's usage: as the upstream reported it, else counted from its text. */
+    private static final class UsageWatch {
+        private final LlmRequest request;
+        private Usage reported;
+        private final StringBuilder text = new StringBuilder();
+
+        UsageWatch(LlmRequest request) {
+            this.request = request;
+        }
+
+        void frame(Frame f) {
+            for (StreamEvent e : f.events()) {
+                switch (e) {
+                    case StreamEvent.UsageReported u -> reported = u.usage();
+                    case StreamEvent.TextDelta t -> { if (reported == null) text.append(t.text()); }
+                    default -> { }
+                }
+            }
+        }
+
+        Usage usage() {
+            if (reported != null && reported.inputTokens() + reported.outputTokens() > 0) return reported;
+            return Usage.of(TokenCounter.countInput(request), TokenCounter.count(text.toString()));
+        }
+    }
+}
