@@ -13,7 +13,10 @@ import dev.arbiter.auth.Keys;
 import dev.arbiter.auth.MemoryKeyStore;
 import dev.arbiter.auth.PostgresKeyStore;
 import dev.arbiter.auth.StaticKeys;
+import dev.arbiter.budget.BudgetConfig;
+import dev.arbiter.budget.BudgetStage;
 import dev.arbiter.config.ArbiterConfig;
+import dev.arbiter.config.PriceConfig;
 import dev.arbiter.limit.AdmitStage;
 import dev.arbiter.limit.ConcurrencyLimiter;
 import dev.arbiter.limit.RateLimitConfig;
@@ -138,11 +141,17 @@ public final class Gateway implements AutoCloseable {
         AuthConfig auth = config.section(AuthConfig.SECTION);
         Keys keys = new Keys(config.section(StaticKeys.SECTION), postgres != null ? new PostgresKeyStore(postgres) : new MemoryKeyStore(),
                 auth.keyCacheTtl(), InstantSource.system());
+        var budgets = new BudgetStage(config.section(BudgetConfig.SECTION), postgres,
+                name -> registry.find(name).map(m -> m.deployments().stream().map(d -> d.config().price())
+                        .reduce(PriceConfig.FREE, (a, b) -> new PriceConfig(Math.max(a.input(), b.input()), Math.max(a.output(), b.output()), null, null))),
+                (model, deployment) -> registry.deployment(model, deployment).map(d -> d.config().price()),
+                metrics.registry(), InstantSource.system());
         List<Stage> stages = List.of(
                 new ObserveStage(registry, sinks, nanos),
                 new AuthenticateStage(auth.mode(), keys, CallerResolver.random()),
                 new RateLimitStage(new RateLimits(config.section(RateLimitConfig.SECTION), redis,
                         name -> registry.find(name).map(ModelRegistry.Model::name), metrics.registry(), nanos)),
+                budgets,
                 new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
                 new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
                 new RouteStage(registry, DeploymentSelector.weightedRandom(), fallbacks),
@@ -151,6 +160,7 @@ public final class Gateway implements AutoCloseable {
                 .add(AdminRoute.get("latency", call -> metrics.latency()))
                 .addAll(breakers.adminRoutes())
                 .addAll(keys.adminRoutes())
+                .addAll(budgets.spend().adminRoutes())
                 .build();
         this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog, metrics::scrape,
                 admin, AdminKeyAccess.of(auth));

@@ -2,6 +2,7 @@ package dev.arbiter.cli;
 
 import dev.arbiter.auth.AuthConfig;
 import dev.arbiter.auth.StaticKeys;
+import dev.arbiter.budget.BudgetConfig;
 import dev.arbiter.config.ConfigLoader;
 import dev.arbiter.config.Section;
 import dev.arbiter.db.PostgresConfig;
@@ -34,7 +35,8 @@ public final class Sections {
             MockConfig.SECTION,
             AuthConfig.SECTION,
             StaticKeys.SECTION,
-            RateLimitConfig.SECTION);
+            RateLimitConfig.SECTION,
+            BudgetConfig.SECTION);
 
     private Sections() {
     }

@@ -1,16 +1,12 @@
 package dev.arbiter.limit;
 
 import dev.arbiter.error.ArbiterException;
-import dev.arbiter.llm.Frame;
-import dev.arbiter.llm.LlmRequest;
 import dev.arbiter.llm.Operation;
-import dev.arbiter.llm.StreamEvent;
 import dev.arbiter.llm.Usage;
 import dev.arbiter.pipeline.Exchange;
 import dev.arbiter.pipeline.Reply;
 import dev.arbiter.pipeline.Stage;
 import dev.arbiter.pipeline.Streams;
-import dev.arbiter.wire.TokenCounter;
 import java.util.Map;
 
 /**
@@ -50,35 +46,9 @@ public final class RateLimitStage implements Stage {
                 yield c;
             }
             case Reply.Streaming s -> {
-                var watch = new UsageWatch(exchange.request());
+                var watch = new StreamUsage(exchange.request());
                 yield s.withStream(Streams.observe(s.stream(), watch::frame, () -> a.settle(watch.usage())));
             }
         };
-    }
-
-    /** A stream's usage: as the upstream reported it, else counted from its text. */
-    private static final class UsageWatch {
-        private final LlmRequest request;
-        private Usage reported;
-        private final StringBuilder text = new StringBuilder();
-
-        UsageWatch(LlmRequest request) {
-            this.request = request;
-        }
-
-        void frame(Frame f) {
-            for (StreamEvent e : f.events()) {
-                switch (e) {
-                    case StreamEvent.UsageReported u -> reported = u.usage();
-                    case StreamEvent.TextDelta t -> { if (reported == null) text.append(t.text()); }
-                    default -> { }
-                }
-            }
-        }
-
-        Usage usage() {
-            if (reported != null && reported.inputTokens() + reported.outputTokens() > 0) return reported;
-            return Usage.of(TokenCounter.countInput(request), TokenCounter.count(text.toString()));
-        }
     }
 }
