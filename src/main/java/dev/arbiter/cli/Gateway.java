@@ -146,13 +146,15 @@ public final class Gateway implements AutoCloseable {
                         .reduce(PriceConfig.FREE, (a, b) -> new PriceConfig(Math.max(a.input(), b.input()), Math.max(a.output(), b.output()), null, null))),
                 (model, deployment) -> registry.deployment(model, deployment).map(d -> d.config().price()),
                 metrics.registry(), InstantSource.system());
+        var admit = new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout()));
+        admit.registerMetrics(metrics.registry());
         List<Stage> stages = List.of(
                 new ObserveStage(registry, sinks, nanos),
                 new AuthenticateStage(auth.mode(), keys, CallerResolver.random()),
                 new RateLimitStage(new RateLimits(config.section(RateLimitConfig.SECTION), redis,
                         name -> registry.find(name).map(ModelRegistry.Model::name), metrics.registry(), nanos)),
                 budgets,
-                new AdmitStage(new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout())),
+                admit,
                 new ResponsesStage(config.section(StoreConfig.SECTION).create(), InstantSource.system()),
                 new RouteStage(registry, DeploymentSelector.weightedRandom(), fallbacks),
                 new AttemptStage(RetryPolicy.of(config), reasoning, breakers));
