@@ -50,6 +50,11 @@ public final class Admission {
         slots.add(slot);
     }
 
+    /** Whether no limit applied to the request: nothing to settle, no headers. */
+    boolean none() {
+        return requests == null && tokens == null && taken.isEmpty() && slots.isEmpty();
+    }
+
     /** The {@code x-ratelimit-*} headers (none when no rule applied). */
     public Map<String, String> headers() {
         var h = new LinkedHashMap<String, String>();

@@ -27,6 +27,7 @@ public final class RateLimitStage implements Stage {
         Operation op = exchange.request().operation();
         if (op == Operation.STORED_RESPONSE || op == Operation.COUNT_TOKENS) return next.proceed(exchange);
         Admission a = limits.admit(exchange);
+        if (a.none()) return next.proceed(exchange);
         Map<String, String> headers = a.headers();
         Reply reply;
         try {
