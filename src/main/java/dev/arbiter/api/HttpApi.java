@@ -73,7 +73,9 @@ public final class HttpApi {
             // the cache stage's (dev.arbiter.cache.CacheStage.REQUEST_HEADERS)
             HeaderNames.create("cache-control"), HeaderNames.create("x-arbiter-cache-ttl"), HeaderNames.create("x-arbiter-cache-namespace"),
             HeaderNames.create("x-arbiter-single-flight"),
-            HeaderNames.create("x-arbiter-max-cost"), HeaderNames.create("x-arbiter-min-quality"));
+            HeaderNames.create("x-arbiter-max-cost"), HeaderNames.create("x-arbiter-min-quality"),
+            // read by the rate limits (the user tier) and priorities
+            HeaderNames.create("x-arbiter-user"), HeaderNames.create("x-arbiter-priority"));
 
     private static final Set<String> KNOWN_PATHS = Set.of("/v1/chat/completions", "/chat/completions", "/v1/completions",
             "/completions", "/v1/embeddings", "/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/responses", "/v1/feedback", "/v1/models", "/models", "/healthz", "/readyz", "/metrics");

@@ -47,12 +47,16 @@ public final class CallerResolver {
      * cache holds at most 10,000 entries and skips credentials over 4,096 characters).
      */
     public Caller resolve(Optional<String> authorization, Optional<String> apiKey) {
-        String credential = authorization.map(CallerResolver::credentialOf).filter(s -> !s.isEmpty())
-                .or(() -> apiKey.map(String::strip).filter(s -> !s.isEmpty()))
-                .orElse(null);
+        String credential = credential(authorization, apiKey).orElse(null);
         if (credential == null) return Caller.ANONYMOUS;
         if (credential.length() > MAX_CREDENTIAL_CHARS) return hash(credential);
         return resolved.get(credential, this::hash);
+    }
+
+    /** The credential sent, if any: {@code Authorization}'s after its scheme, else {@code x-api-key}'s. */
+    static Optional<String> credential(Optional<String> authorization, Optional<String> apiKey) {
+        return authorization.map(CallerResolver::credentialOf).filter(s -> !s.isEmpty())
+                .or(() -> apiKey.map(String::strip).filter(s -> !s.isEmpty()));
     }
 
     private static String credentialOf(String authorization) {

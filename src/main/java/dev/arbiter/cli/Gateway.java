@@ -1,6 +1,5 @@
 package dev.arbiter.cli;
 
-import dev.arbiter.admin.AdminAccess;
 import dev.arbiter.admin.AdminRoute;
 import dev.arbiter.admin.AdminRoutes;
 import dev.arbiter.analyze.Analyzer;
@@ -8,8 +7,10 @@ import dev.arbiter.analyze.AnalyzerConfig;
 import dev.arbiter.api.GuardedConnections;
 import dev.arbiter.api.HttpApi;
 import dev.arbiter.api.TransportErrors;
+import dev.arbiter.auth.AdminKeyAccess;
+import dev.arbiter.auth.AuthConfig;
+import dev.arbiter.auth.AuthenticateStage;
 import dev.arbiter.auth.CallerResolver;
-import dev.arbiter.auth.IdentifyStage;
 import dev.arbiter.cache.CacheConfig;
 import dev.arbiter.cache.CacheStage;
 import dev.arbiter.cache.ExactCache;
@@ -18,8 +19,18 @@ import dev.arbiter.cache.SemanticLookup;
 import dev.arbiter.observe.Cost;
 import dev.arbiter.config.ArbiterConfig;
 import dev.arbiter.dedup.SingleFlightStage;
+import dev.arbiter.auth.Keys;
+import dev.arbiter.auth.MemoryKeyStore;
+import dev.arbiter.auth.PostgresKeyStore;
+import dev.arbiter.auth.StaticKeys;
+import dev.arbiter.budget.BudgetConfig;
+import dev.arbiter.budget.BudgetStage;
+import dev.arbiter.config.PriceConfig;
 import dev.arbiter.limit.AdmitStage;
 import dev.arbiter.limit.ConcurrencyLimiter;
+import dev.arbiter.limit.RateLimitConfig;
+import dev.arbiter.limit.RateLimitStage;
+import dev.arbiter.limit.RateLimits;
 import dev.arbiter.mock.MockProvider;
 import dev.arbiter.observe.AccessLog;
 import dev.arbiter.observe.Metrics;
@@ -176,11 +187,24 @@ public final class Gateway implements AutoCloseable {
             throw e;
         }
         registry.catalog().listAlso(decide.routeNames());
+        AuthConfig auth = config.section(AuthConfig.SECTION);
+        Keys keys = new Keys(config.section(StaticKeys.SECTION), postgres != null ? new PostgresKeyStore(postgres) : new MemoryKeyStore(),
+                auth.keyCacheTtl(), InstantSource.system());
+        var budgets = new BudgetStage(config.section(BudgetConfig.SECTION), postgres,
+                name -> registry.find(name).map(m -> m.deployments().stream().map(d -> d.config().price())
+                        .reduce(PriceConfig.FREE, (a, b) -> new PriceConfig(Math.max(a.input(), b.input()), Math.max(a.output(), b.output()), null, null))),
+                (model, deployment) -> registry.deployment(model, deployment).map(d -> d.config().price()),
+                metrics.registry(), InstantSource.system());
+        var admit = new AdmitStage(admission);
+        admit.registerMetrics(metrics.registry());
         List<Stage> stages = List.of(
                 new ObserveStage(registry, sinks, nanos, observeConfig.jsonLogs()),
-                new IdentifyStage(CallerResolver.random()),
+                new AuthenticateStage(auth.mode(), keys, CallerResolver.random()),
                 decide,
-                new AdmitStage(admission),
+                new RateLimitStage(new RateLimits(config.section(RateLimitConfig.SECTION), redis,
+                        name -> registry.find(name).map(ModelRegistry.Model::name), metrics.registry(), nanos)),
+                budgets,
+                admit,
                 new ResponsesStage(responseStore, InstantSource.system()),
                 cacheStage,
                 SingleFlightStage.of(config, name -> registry.find(name).map(ModelRegistry.Model::name), metrics.registry()),
@@ -194,9 +218,11 @@ public final class Gateway implements AutoCloseable {
                 .addAll(requestLog == null ? List.of() : new UsageReport(postgres.dataSource()).adminRoutes(InstantSource.system()))
                 .addAll(cacheStage.adminRoutes())
                 .addAll(decide.adminRoutes())
+                .addAll(keys.adminRoutes())
+                .addAll(budgets.spend().adminRoutes())
                 .build();
         this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog, metrics::scrape,
-                admin, AdminAccess.OPEN);
+                admin, AdminKeyAccess.of(auth));
         metrics.inFlight(api::inFlight);
         this.server = WebServer.builder()
                 .host(config.server().host())

@@ -9,6 +9,10 @@ import dev.arbiter.db.PostgresConfig;
 import dev.arbiter.dedup.SingleFlightConfig;
 import dev.arbiter.decide.CatalogConfig;
 import dev.arbiter.decide.RoutesConfig;
+import dev.arbiter.auth.AuthConfig;
+import dev.arbiter.auth.StaticKeys;
+import dev.arbiter.budget.BudgetConfig;
+import dev.arbiter.limit.RateLimitConfig;
 import dev.arbiter.db.RedisConfig;
 import dev.arbiter.observe.ObserveConfig;
 import dev.arbiter.mock.MockConfig;
@@ -43,6 +47,10 @@ public final class Sections {
             RoutesConfig.SECTION,
             CatalogConfig.SECTION,
             MockConfig.SECTION,
+            AuthConfig.SECTION,
+            StaticKeys.SECTION,
+            RateLimitConfig.SECTION,
+            BudgetConfig.SECTION,
             CacheConfig.SECTION,
             ModelCacheConfig.SECTION);
 

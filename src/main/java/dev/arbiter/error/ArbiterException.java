@@ -125,6 +125,13 @@ public sealed abstract class ArbiterException extends RuntimeException {
             this.rateLimited = rateLimited;
         }
 
+        /** A 429 or 503 with its own code (e.g. {@code budget_exceeded}: a budget is spent). */
+        public Overloaded(String message, Duration retryAfter, boolean rateLimited, String code) {
+            super(message, null, code);
+            this.retryAfter = retryAfter;
+            this.rateLimited = rateLimited;
+        }
+
         /** A 503 with its own code (e.g. {@code circuit_open}: a deployment's breaker refused the call). */
         public Overloaded(String message, Duration retryAfter, String code) {
             super(message, null, code);

@@ -87,7 +87,7 @@ class TraceTest {
         assertThat(o.caller()).startsWith("key:");
         assertThat(o.costUsd()).isZero();
         assertThat(o.trace().attempts()).singleElement().satisfies(a -> assertThat(a.deployment()).isEqualTo("up-anthropic"));
-        assertThat(o.trace().stageTimes()).containsKeys("observe", "identify", "admit", "responses", "route", "attempt");
+        assertThat(o.trace().stageTimes()).containsKeys("observe", "authenticate", "admit", "responses", "route", "attempt");
     }
 
     @Test

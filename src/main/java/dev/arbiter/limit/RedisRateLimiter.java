@@ -1,0 +1,165 @@
+package dev.arbiter.limit;
+
+import dev.arbiter.db.Redis;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Rules counted once for every gateway sharing Redis, each check one Lua script run atomically by Redis, with
+ * Redis's own clock ({@code TIME}), so gateways' clocks need not agree. Written as scripts rather than with Bucket4j:
+ * Bucket4j's Lettuce module is not in the Maven mirror this project builds from, and two short scripts (token bucket,
+ * sliding window) cost one round trip each, which is all Bucket4j would do too.
+ *
+ * <p>Redis unreachable (no connection, a rejected or timed-out command): the rule is counted in memory instead, with
+ * this gateway's share of it ({@code limit / nodes}, {@link Rule#share}), so the limits hold roughly across
+ * {@code nodes} gateways and no request fails or waits for Redis. After a failure Redis is not asked again for
+ * {@link #PAUSE_NANOS}; the client reconnects by itself. The shares and the Redis counts are separate: after Redis
+ * returns, what was admitted during the outage is not charged to it.
+ */
+final class RedisRateLimiter implements RateLimiter {
+    private static final Logger log = LoggerFactory.getLogger(RedisRateLimiter.class);
+    static final long PAUSE_NANOS = 1_000_000_000L;
+
+    /** KEYS[1] bucket; ARGV burst, rate per ms, cost, ttl ms, force. Returns allowed, tokens left, retry ms, reset ms. */
+    private static final String BUCKET = """
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            local burst = tonumber(ARGV[1]); local rate = tonumber(ARGV[2]); local cost = tonumber(ARGV[3])
+            local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+            local tokens = tonumber(b[1]) or burst
+            local ts = tonumber(b[2]) or now
+            if now > ts then tokens = math.min(burst, tokens + (now - ts) * rate) end
+            local ok = 0; local retry = 0
+            if ARGV[5] == '1' or tokens >= cost then tokens = tokens - cost; ok = 1
+            else retry = math.ceil((math.min(cost, burst) - tokens) / rate) end
+            redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', math.max(now, ts))
+            redis.call('PEXPIRE', KEYS[1], ARGV[4])
+            local left = math.floor(tokens); if left < 0 then left = 0 end
+            return {ok, left, retry, math.ceil((burst - tokens) / rate)}
+            """;
+
+    /**
+     * KEYS[1] key base; ARGV limit, window ms, cost, force. Returns allowed, previous count, current count (after this
+     * request), milliseconds into the window.
+     */
+    private static final String WINDOW = """
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            local limit = tonumber(ARGV[1]); local w = tonumber(ARGV[2]); local cost = tonumber(ARGV[3])
+            local i = math.floor(now / w)
+            local ck = KEYS[1] .. ':' .. i
+            local cur = tonumber(redis.call('GET', ck) or '0')
+            local prev = tonumber(redis.call('GET', KEYS[1] .. ':' .. (i - 1)) or '0')
+            local into = now - i * w
+            local used = prev * (1 - into / w) + cur
+            local ok = 0
+            if ARGV[4] == '1' or used + cost <= limit then
+              cur = redis.call('INCRBY', ck, cost); redis.call('PEXPIRE', ck, 2 * w + 1000); ok = 1
+            end
+            return {ok, prev, cur, into}
+            """;
+
+    private final Redis redis;
+    private final String prefix;
+    private final int nodes;
+    private final MemoryRateLimiter shares;
+    private final LongSupplier nanos;
+    private final AtomicBoolean down = new AtomicBoolean();
+    private volatile long retryAtNanos;
+    private volatile String bucketSha;
+    private volatile String windowSha;
+
+    RedisRateLimiter(Redis redis, String prefix, int nodes, LongSupplier nanos) {
+        this.redis = redis;
+        this.prefix = prefix;
+        this.nodes = nodes;
+        this.nanos = nanos;
+        this.shares = new MemoryRateLimiter(nanos);
+    }
+
+    @Override
+    public Decision acquire(String key, Rule rule, long cost) {
+        return run(key, rule, cost, false);
+    }
+
+    @Override
+    public void adjust(String key, Rule rule, long delta) {
+        run(key, rule, delta, true);
+    }
+
+    /** Whether Redis is being used now (false while counting shares). */
+    boolean shared() {
+        return !down.get();
+    }
+
+    private Decision run(String key, Rule rule, long cost, boolean force) {
+        Optional<StatefulRedisConnection<String, String>> conn = down.get() && nanos.getAsLong() < retryAtNanos
+                ? Optional.empty() : redis.strings();
+        if (conn.isPresent()) {
+            try {
+                Decision d = script(conn.get(), key, rule, cost, force);
+                if (down.compareAndSet(true, false)) log.info("Redis reachable again: rate limits are shared across gateways");
+                return d;
+            } catch (RuntimeException e) {
+                retryAtNanos = nanos.getAsLong() + PAUSE_NANOS;
+                if (down.compareAndSet(false, true)) {
+                    log.warn("Redis unavailable ({}): rate limits fall back to this gateway's share (1/{})", e.getClass().getSimpleName(), nodes);
+                }
+            }
+        } else if (down.compareAndSet(false, true)) {
+            retryAtNanos = nanos.getAsLong() + PAUSE_NANOS;
+            log.warn("Redis unavailable: rate limits fall back to this gateway's share (1/{})", nodes);
+        }
+        Rule share = rule.share(nodes);
+        return force ? adjustShare(key, share, cost) : shares.acquire(key, share, cost);
+    }
+
+    private Decision adjustShare(String key, Rule share, long delta) {
+        shares.adjust(key, share, delta);
+        return null;
+    }
+
+    private Decision script(StatefulRedisConnection<String, String> c, String key, Rule r, long cost, boolean force) {
+        String k = prefix + "{" + key + "}:" + r.dimension().label() + ":" + r.window() + ":" + r.algorithm().label();
+        String f = force ? "1" : "0";
+        long w = r.per().toMillis();
+        return switch (r.algorithm()) {
+            case TOKEN_BUCKET -> {
+                List<Long> out = eval(c, true, k, Long.toString(r.burst()), Double.toString((double) r.limit() / w), Long.toString(cost),
+                        Long.toString(w * 2 + 1000), f);
+                yield new Decision(out.get(0) == 1, out.get(1), out.get(2), out.get(3));
+            }
+            case SLIDING_WINDOW -> {
+                List<Long> out = eval(c, false, k, Long.toString(r.limit()), Long.toString(w), Long.toString(cost), f);
+                boolean ok = out.get(0) == 1;
+                long prev = out.get(1), cur = out.get(2), into = out.get(3);
+                long used = (long) Math.ceil(prev * (1 - (double) into / w) + cur);
+                long retry = ok ? 0 : SlidingWindows.retryAfter(r.limit(), w, prev, cur, cost, into);
+                yield new Decision(ok, Math.max(0, r.limit() - used), retry, w - into);
+            }
+        };
+    }
+
+    private List<Long> eval(StatefulRedisConnection<String, String> c, boolean bucket, String key, String... args) {
+        String script = bucket ? BUCKET : WINDOW;
+        String sha = bucket ? bucketSha : windowSha;
+        if (sha == null) {
+            sha = c.sync().digest(script);
+            if (bucket) bucketSha = sha;
+            else windowSha = sha;
+        }
+        String[] keys = {key};
+        try {
+            return c.sync().evalsha(sha, ScriptOutputType.MULTI, keys, args);
+        } catch (RedisNoScriptException e) {
+            return c.sync().eval(script, ScriptOutputType.MULTI, keys, args);
+        }
+    }
+}
