@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code arbiter} command line. */
 @Command(name = "arbiter", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "An OpenAI- and Anthropic-compatible LLM gateway.",
-        subcommands = {ServeCommand.class, MockUpstreamCommand.class, ValidateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, MockUpstreamCommand.class, ValidateCommand.class, BenchCommand.class, EvalCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
