@@ -81,7 +81,8 @@ public final class SemanticCache implements AutoCloseable {
         float[] vector;
         try {
             vector = embedder.embed(prompt);
-        } catch (RejectedExecutionException busy) {
+        } catch (RejectedExecutionException | IllegalStateException | java.io.UncheckedIOException unavailable) {
+            // a busy local embedder or a failing upstream one: the exact cache still serves this request
             skipped.increment();
             return new Probe(this, partition, prompt, null, null);
         }
