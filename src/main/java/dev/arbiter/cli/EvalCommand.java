@@ -15,9 +15,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code arbiter eval routing}: the decision engine's policies replayed on recorded outcomes. */
+/** {@code arbiter eval}: offline evaluations: {@code routing} (the decision engine's policies replayed on recorded outcomes) and {@code semantic-cache}. */
 @Command(name = "eval", mixinStandardHelpOptions = true, description = "Offline evaluations.",
-        subcommands = {EvalCommand.Routing.class})
+        subcommands = {EvalCommand.Routing.class, SemanticCacheEvalCommand.SemanticCacheEval.class})
 final class EvalCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -1,0 +1,19 @@
+package dev.arbiter.cache.semantic;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+
+/** A clock tests move by hand. */
+final class TestClock implements InstantSource {
+    private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+    @Override
+    public Instant instant() {
+        return now;
+    }
+
+    void advance(Duration d) {
+        now = now.plus(d);
+    }
+}
