@@ -1,5 +1,6 @@
 package dev.arbiter.cli;
 
+import dev.arbiter.bench.DedupReplay;
 import dev.arbiter.bench.ResilienceBench;
 import dev.arbiter.bench.ResilienceBench.Row;
 import dev.arbiter.config.ArbiterConfig;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Option;
         description = {"Replays the resilience scenarios against in-process mock upstreams and a gateway on loopback, each "
                 + "through a model with the feature and through its twin without, and prints one table: success rate at 5% "
                 + "transient faults with and without retries; time to fail 100 requests while the upstream hangs, with and "
-                + "without the circuit breaker; p99 when 5% of answers take 2 s, with and without hedging. Takes about a minute."})
+                + "without the circuit breaker; p99 when 5% of answers take 2 s, with and without hedging; upstream calls on a trace with concurrent duplicates, with and without single-flight. Takes about a minute."})
 final class ResilienceBenchCommand implements Callable<Integer> {
     @Option(names = "--requests", defaultValue = "2000", description = "Requests per side of the faults scenario (default: ${DEFAULT-VALUE})")
     int requests;
@@ -29,6 +30,9 @@ final class ResilienceBenchCommand implements Callable<Integer> {
 
     @Option(names = "--outage-requests", defaultValue = "100", description = "Requests per side of the outage scenario (default: ${DEFAULT-VALUE})")
     int outageRequests;
+
+    @Option(names = "--dedup-requests", defaultValue = "400", description = "Requests per side of the duplicates scenario (default: ${DEFAULT-VALUE})")
+    int dedupRequests;
 
     private static MockUpstream mock(MockConfig config) {
         return MockUpstream.start("127.0.0.1", 0, config);
@@ -51,6 +55,8 @@ final class ResilienceBenchCommand implements Callable<Integer> {
                 Duration.ofSeconds(2)), Duration.ZERO, 0, 16, 64, n, 1));
         var slowB = mock(new MockConfig(new MockConfig.Latency("fixed", Duration.ofMillis(5), Duration.ZERO, 0.05,
                 Duration.ofSeconds(2)), Duration.ZERO, 0, 16, 64, n, 2));
+        // answers in 300 ms, so requests repeated within 150 ms are in flight together
+        var steady = mock(new MockConfig(new MockConfig.Latency("fixed", Duration.ofMillis(300), Duration.ZERO), Duration.ZERO, 0, 16, 8, n, 1));
         String slowPair = "[" + deployment("slow-a", slowA, "") + ", " + deployment("slow-b", slowB, "") + "]";
         String hang = deployment("down", hanging, ", timeout: 100ms");
         String yaml = """
@@ -62,8 +68,9 @@ final class ResilienceBenchCommand implements Callable<Integer> {
                   - {name: outage-breaker, retry: {max-attempts: 1}, deployments: [%s]}
                   - {name: tail-plain, deployments: %s}
                   - {name: tail-hedged, hedge: {after: 200ms, budget: 10%%}, deployments: %s}
+                  - {name: dedup, deployments: [%s]}
                 """.formatted(deployment("flaky", faulty, ""), deployment("flaky", faulty, ""),
-                hang.replace("}", ", circuit-breaker: {enabled: false}}"), hang, slowPair, slowPair);
+                hang.replace("}", ", circuit-breaker: {enabled: false}}"), hang, slowPair, slowPair, deployment("steady", steady, ""));
         ArbiterConfig config = Sections.loader(k -> null).parse(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)),
                 "bench-resilience.yaml");
         var gateway = Gateway.start(config);
@@ -82,13 +89,17 @@ final class ResilienceBenchCommand implements Callable<Integer> {
             rows.add(new Row("p99, 5% of answers take 2 s (" + hedgeRequests + " requests)",
                     ResilienceBench.millis(bench.p99("tail-plain", hedgeRequests, 10)),
                     ResilienceBench.millis(bench.p99("tail-hedged", hedgeRequests, 10)), "hedging (after 200ms, budget 10%)"));
-            // single-flight deduplication adds its row here: upstream calls on a trace with duplicates, without and with
-            rows.add(new Row("upstream calls saved by deduplication", "-", "-", "single-flight (not measured here yet)"));
+            System.err.println("duplicates: " + dedupRequests + " requests per side at 100/s ...");
+            var dedup = DedupReplay.run(URI.create("http://127.0.0.1:" + gateway.port()), URI.create("http://127.0.0.1:" + steady.port()),
+                    "dedup", dedupRequests, 0.3, 100, Duration.ofMillis(150), 17);
+            rows.add(new Row("upstream calls, " + dedupRequests + " requests, " + dedup.duplicates() + " concurrent duplicates",
+                    Long.toString(dedup.callsWithout()), Long.toString(dedup.callsWith()),
+                    String.format(java.util.Locale.ROOT, "single-flight (%.1f%% saved)", 100 * dedup.savedShare())));
             System.out.print(ResilienceBench.table(rows));
             return 0;
         } finally {
             gateway.close();
-            for (MockUpstream m : List.of(faulty, hanging, slowA, slowB)) m.stop();
+            for (MockUpstream m : List.of(faulty, hanging, slowA, slowB, steady)) m.stop();
         }
     }
 }
