@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.Set;
@@ -18,62 +17,77 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class TcpCut implements AutoCloseable {
     private final int targetPort;
-    private final int port;
+    private final ServerSocket server;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
-    private volatile ServerSocket server;
+    private volatile boolean refusing;
 
     public TcpCut(int targetPort) throws IOException {
         this.targetPort = targetPort;
-        ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        this.port = s.getLocalPort();
-        listen(s);
+        // The listening socket stays bound for the whole test: closing it on cut() and binding the same port again
+        // on restore() raced with other tests' sockets taking the freed port ("Address already in use").
+        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread.ofVirtual().name("tcp-cut-accept").start(this::accept);
     }
 
     /** The port to point the gateway at. */
     public int port() {
-        return port;
+        return server.getLocalPort();
     }
 
-    /** Closes every forwarded connection and refuses new ones until {@link #restore()}. */
-    public synchronized void cut() throws IOException {
-        ServerSocket s = server;
-        server = null;
-        if (s != null) s.close();
-        for (Socket c : open) {
-            try {
-                c.close();
-            } catch (IOException ignored) {
-                // closing is all that is wanted
-            }
-        }
+    /**
+     * Closes every forwarded connection and refuses new ones until {@link #restore()}: a new connection is reset as
+     * soon as it is accepted, which a client sees as a server that went away.
+     */
+    public void cut() {
+        refusing = true;
+        for (Socket c : open) closeQuietly(c);
         open.clear();
     }
 
-    /** Accepts connections again, on the same port. */
-    public synchronized void restore() throws IOException {
-        if (server != null) return;
-        var s = new ServerSocket();
-        s.setReuseAddress(true);
-        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 50);
-        listen(s);
+    /** Forwards connections again, on the same port. */
+    public void restore() {
+        refusing = false;
     }
 
-    private void listen(ServerSocket s) {
-        server = s;
-        Thread.ofVirtual().name("tcp-cut-accept").start(() -> {
-            while (!s.isClosed()) {
-                try {
-                    Socket client = s.accept();
-                    Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
-                    open.add(client);
-                    open.add(upstream);
-                    pipe(client, upstream);
-                    pipe(upstream, client);
-                } catch (IOException e) {
-                    // closed by cut(), or the target refused: the client's socket is dropped either way
-                }
+    private void accept() {
+        while (!server.isClosed()) {
+            Socket client;
+            try {
+                client = server.accept();
+            } catch (IOException e) {
+                return; // closed
             }
-        });
+            if (refusing) {
+                reset(client);
+                continue;
+            }
+            try {
+                Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                open.add(client);
+                open.add(upstream);
+                pipe(client, upstream);
+                pipe(upstream, client);
+            } catch (IOException e) {
+                reset(client); // the target refused
+            }
+        }
+    }
+
+    private static void reset(Socket s) {
+        try {
+            s.setSoLinger(true, 0);
+        } catch (IOException ignored) {
+            // closing below is what matters
+        }
+        closeQuietly(s);
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // already closed
+        }
     }
 
     private void pipe(Socket from, Socket to) {
@@ -83,12 +97,8 @@ public final class TcpCut implements AutoCloseable {
             } catch (IOException ignored) {
                 // a side closed
             } finally {
-                try {
-                    from.close();
-                    to.close();
-                } catch (IOException ignored) {
-                    // already closed
-                }
+                closeQuietly(from);
+                closeQuietly(to);
                 open.remove(from);
                 open.remove(to);
             }
@@ -98,5 +108,6 @@ public final class TcpCut implements AutoCloseable {
     @Override
     public void close() throws IOException {
         cut();
+        server.close();
     }
 }
