@@ -18,6 +18,8 @@ final class RawUpstream implements AutoCloseable {
     }
 
     private final ServerSocket server;
+    private final java.util.concurrent.BlockingQueue<Answer> answers = new java.util.concurrent.LinkedBlockingQueue<>();
+    private Thread acceptor;
 
     RawUpstream() throws IOException {
         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -36,16 +38,41 @@ final class RawUpstream implements AutoCloseable {
         return server.getLocalPort();
     }
 
-    /** Serves the next connection on a daemon thread. */
+    /**
+     * Serves the next connection with {@code answer}, each on its own daemon thread. Answers go to connections in the
+     * order they were given: one thread accepts for all of them (two threads each calling accept() gave the second
+     * answer to the first connection at random).
+     */
     void serveOnce(Answer answer) {
-        Thread.ofPlatform().daemon().start(() -> {
-            try (Socket s = server.accept()) {
-                readRequest(s.getInputStream());
-                answer.write(s.getOutputStream());
-            } catch (Exception e) {
-                // the gateway hung up
+        answers.add(answer);
+        synchronized (this) {
+            if (acceptor == null) acceptor = Thread.ofPlatform().daemon().name("raw-upstream-accept").start(this::accept);
+        }
+    }
+
+    private void accept() {
+        while (!server.isClosed()) {
+            Answer next;
+            try {
+                next = answers.take();
+            } catch (InterruptedException e) {
+                return;
             }
-        });
+            Socket s;
+            try {
+                s = server.accept();
+            } catch (IOException e) {
+                return; // closed
+            }
+            Thread.ofPlatform().daemon().start(() -> {
+                try (s) {
+                    readRequest(s.getInputStream());
+                    next.write(s.getOutputStream());
+                } catch (Exception e) {
+                    // the gateway hung up
+                }
+            });
+        }
     }
 
     private static void readRequest(InputStream in) throws IOException {
@@ -65,5 +92,8 @@ final class RawUpstream implements AutoCloseable {
     @Override
     public void close() throws IOException {
         server.close();
+        synchronized (this) {
+            if (acceptor != null) acceptor.interrupt();
+        }
     }
 }
