@@ -14,6 +14,7 @@ import dev.arbiter.wire.Json;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -290,7 +291,8 @@ public final class Breakers implements CircuitGate, AutoCloseable {
     /**
      * Registers, per breaker, {@code arbiter_breaker_state{model,deployment,state}} (1 for the state it is in, 0 for
      * the others: closed, open, half_open, forced_open, disabled) and
-     * {@code arbiter_breaker_transitions_total{model,deployment,to}}. The labels are configured names only.
+     * {@code arbiter_breaker_transitions_total{model,deployment,to}}, and for those with a health check
+     * {@code arbiter_breaker_health_probes_total{model,deployment,result=ok|failed}}. The labels are configured names only.
      */
     public void bindTo(MeterRegistry registry) {
         for (Entry e : byKey.values()) {
@@ -313,6 +315,14 @@ public final class Breakers implements CircuitGate, AutoCloseable {
                 Counter c = transitions.get(t.getStateTransition().getToState());
                 if (c != null) c.increment();
             });
+            HealthChecks.Target h = e.health();
+            if (h == null) continue;
+            for (boolean ok : new boolean[] {true, false}) {
+                FunctionCounter.builder("arbiter.breaker.health.probes", h, t -> ok ? t.probes - t.failures : t.failures)
+                        .description("Health check probes of deployments whose breaker is open, by result")
+                        .tags("model", model, "deployment", deployment, "result", ok ? "ok" : "failed")
+                        .register(registry);
+            }
         }
     }
 
@@ -344,6 +354,12 @@ public final class Breakers implements CircuitGate, AutoCloseable {
     /** {@code GET /admin/breakers}: every breaker, its state and counts. */
     public ObjectNode view() {
         ObjectNode root = Json.object();
+        if (shared instanceof RedisUpstreamState r) {
+            root.put("shared_state", "redis");
+            root.put("shared_state_reachable", r.shared());
+        } else {
+            root.put("shared_state", "memory");
+        }
         ArrayNode list = root.putArray("breakers");
         byKey.values().stream().sorted(java.util.Comparator.comparing(e -> e.breaker().getName()))
                 .forEach(e -> list.add(view(e)));

@@ -82,15 +82,12 @@ final class RedisUpstreamState implements UpstreamState, AutoCloseable {
     private final Thread sync;
     private volatile Map<String, Remote> snapshot = Map.of();
     private volatile StatefulRedisConnection<String, String> connection;
-    private volatile boolean up = true;
+    /** Whether the last read succeeded; null before the first ended (the snapshot is empty until then). */
+    private volatile Boolean up;
     private volatile boolean closed;
 
-    /**
-     * @param local this node's own state, which every read also consults and every write also updates
-     * @param upstreams the gateway's endpoints, to name a deployment's endpoint
-     */
-    RedisUpstreamState(Redis redis, UpstreamState local, ModelRegistry registry, Upstreams upstreams, SharedStateConfig config,
-                       LongSupplier nanos) {
+    /** @param local this node's own state, which every read also consults and every write also updates */
+    RedisUpstreamState(Redis redis, UpstreamState local, ModelRegistry registry, SharedStateConfig config, LongSupplier nanos) {
         this.redis = redis;
         this.local = local;
         this.nanos = nanos;
@@ -99,7 +96,7 @@ final class RedisUpstreamState implements UpstreamState, AutoCloseable {
         for (ModelRegistry.Model m : registry.models()) {
             for (Deployment d : m.deployments()) {
                 String name = d.model() + "/" + d.name();
-                String endpoint = d.config().baseUrl() == null ? "deployment:" + name : hash(upstreams.upstream(d.config()).id());
+                String endpoint = d.config().baseUrl() == null ? "deployment:" + name : hash(Upstreams.id(d.config()));
                 Keys k = new Keys(config.keyPrefix() + "cooldown:" + endpoint, config.keyPrefix() + "open:" + name);
                 byDeployment.put(d, k);
                 byName.put(name, k);
@@ -221,24 +218,22 @@ final class RedisUpstreamState implements UpstreamState, AutoCloseable {
                 if (!writer.isEmpty() && ttl > 0) next.put(allKeys[i], new Remote(now + ttl * 1_000_000, writer));
             }
             snapshot = Map.copyOf(next);
-            if (!up) {
-                up = true;
-                log.info("Redis reachable again: cooldowns and breaker openings are shared across gateways");
-            }
+            if (Boolean.FALSE.equals(up)) log.info("Redis reachable again: cooldowns and breaker openings are shared across gateways");
+            up = true;
         } catch (RuntimeException e) {
             down(e.getClass().getSimpleName());
         }
     }
 
     private void down(String why) {
-        if (!up) return;
+        if (Boolean.FALSE.equals(up)) return;
         up = false;
         log.warn("Redis unavailable ({}): cooldowns and breaker openings are kept on this gateway only until it is back", why);
     }
 
-    /** Whether the last read of the shared state succeeded. */
+    /** Whether the last read of the shared state succeeded (false before the first). */
     boolean shared() {
-        return up;
+        return Boolean.TRUE.equals(up);
     }
 
     @Override

@@ -43,7 +43,7 @@ public record SharedStateConfig(boolean redis, String keyPrefix, Duration syncIn
      */
     public UpstreamState create(Redis redis, ModelRegistry registry, Upstreams upstreams, LongSupplier nanos) {
         var local = new MemoryUpstreamState(upstreams, nanos);
-        return this.redis && redis != null ? new RedisUpstreamState(redis, local, registry, upstreams, this, nanos) : local;
+        return this.redis && redis != null ? new RedisUpstreamState(redis, local, registry, this, nanos) : local;
     }
 
     private static SharedStateConfig bind(ConfigNode n) {

@@ -107,6 +107,10 @@ class HealthChecksE2eTest {
             assertThat(breaker(f, "comes-back").path("health_check").path("probes").asLong()).isEqualTo(probes);
             assertThat(breaker(f, "comes-back").path("health_check").path("probing").asBoolean()).isFalse();
             assertThat(backend.stats().totalRequests()).isEqualTo(upstreamCalls);
+            var metrics = f.get("/metrics").body();
+            assertThat(metrics).contains("arbiter_breaker_health_probes_total{deployment=\"comes-back\",model=\"flaky\",result=\"ok\"} 1.0");
+            assertThat(metrics).containsPattern("arbiter_breaker_health_probes_total\\{deployment=\"comes-back\",model=\"flaky\",result=\"failed\"} [1-9]");
+            assertThat(Json.parse(f.get("/admin/breakers").body()).path("shared_state").asText()).isEqualTo("memory");
         } finally {
             backend.stop();
         }

@@ -55,6 +55,17 @@ class SharedUpstreamStateTest {
                 """.formatted(underTestPort, Fixture.OPENAI_KEY));
     }
 
+    /** Waits until each gateway has read the shared state once (its Redis client connects after it starts). */
+    private static void synced(Fixture... gateways) throws InterruptedException {
+        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        for (Fixture g : gateways) {
+            while (!Json.parse(g.get("/admin/breakers").body()).path("shared_state_reachable").asBoolean() && System.nanoTime() < until) {
+                Thread.sleep(20);
+            }
+            assertThat(Json.parse(g.get("/admin/breakers").body()).path("shared_state_reachable").asBoolean()).isTrue();
+        }
+    }
+
     private static String chat() {
         return FaultsTest.CHAT.formatted("shared", "");
     }
@@ -92,7 +103,7 @@ class SharedUpstreamStateTest {
         var limited = upstream(rateLimited());
         try (var a = gateway(6379, "redis", limited.port()); var b = gateway(6379, "redis", limited.port());
              var control = gateway(6379, "memory", limited.port())) {
-            for (Fixture g : List.of(a, b, control)) g.get("/v1/models");
+            synced(a, b);
             var r = a.post("/v1/chat/completions", chat());
             long learned = System.nanoTime();
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
@@ -124,6 +135,7 @@ class SharedUpstreamStateTest {
     void breakerOpenedOnGatewayA_isHonouredByGatewayB_andItsResetLetsBCallAgain() throws Exception {
         var down = upstream(failing());
         try (var a = gateway(6379, "redis", down.port()); var b = gateway(6379, "redis", down.port())) {
+            synced(a, b);
             for (int i = 0; i < 2; i++) assertThat(a.post("/v1/chat/completions", chat()).statusCode()).isEqualTo(200);
             long learned = System.nanoTime();
             assertThat(breaker(a).path("state").asText()).isEqualTo("open");
@@ -154,9 +166,11 @@ class SharedUpstreamStateTest {
         var limited = upstream(rateLimited());
         try (var redis = new TcpCut(6379); var a = gateway(redis.port(), "redis", limited.port());
              var b = gateway(redis.port(), "redis", limited.port())) {
+            synced(a, b);
             servedByStandby(a, 1);   // the 429 from the first deployment, then the standby
+            Thread.sleep(300);
             servedByStandby(b, 3);
-            assertThat(limited.stats().totalRequests()).as("shared while Redis is up").isLessThanOrEqualTo(2);
+            assertThat(limited.stats().totalRequests()).as("shared while Redis is up").isEqualTo(1);
 
             redis.cut();
             long slowest = 0;
@@ -168,6 +182,9 @@ class SharedUpstreamStateTest {
                 assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
             }
             assertThat(Duration.ofNanos(slowest)).as("no request waits for Redis").isLessThan(Duration.ofMillis(400));
+            var view = Json.parse(a.get("/admin/breakers").body());
+            assertThat(view.path("shared_state").asText()).isEqualTo("redis");
+            assertThat(view.path("shared_state_reachable").asBoolean()).isFalse();
             // each gateway still keeps away from the cooling deployment by what it knows itself (at most one 429 each)
             assertThat(limited.stats().totalRequests()).isLessThanOrEqualTo(3);
             redis.restore();
