@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Keys, under {@code key-prefix}: {@code cooldown:{endpoint}} (the endpoint's identity, hashed, since it may hold
  * a hash of credentials; a deployment without a base URL: {@code cooldown:deployment:{model}/{deployment}}) and
- * {@code open:{model}/{deployment}}. Each holds the id of the node that wrote it and expires when the cooldown or the
+ * {@code open:{model}/{deployment}@{endpoint}} (the endpoint too, so that two configs that name different upstreams
+ * alike never share a breaker). Each holds the id of the node that wrote it and expires when the cooldown or the
  * opening ends (Redis's own clock, so the nodes' clocks need not agree). A cooldown is only ever lengthened, as in
  * memory; an opening overwrites, and a close or reset deletes it (whoever wrote it: a close means the upstream answered
  * that node's probes). A node ignores the openings it wrote itself: its own breaker knows better.
@@ -96,8 +97,9 @@ final class RedisUpstreamState implements UpstreamState, AutoCloseable {
         for (ModelRegistry.Model m : registry.models()) {
             for (Deployment d : m.deployments()) {
                 String name = d.model() + "/" + d.name();
-                String endpoint = d.config().baseUrl() == null ? "deployment:" + name : hash(Upstreams.id(d.config()));
-                Keys k = new Keys(config.keyPrefix() + "cooldown:" + endpoint, config.keyPrefix() + "open:" + name);
+                String endpoint = d.config().baseUrl() == null ? null : hash(Upstreams.id(d.config()));
+                Keys k = new Keys(config.keyPrefix() + "cooldown:" + (endpoint == null ? "deployment:" + name : endpoint),
+                        config.keyPrefix() + "open:" + name + (endpoint == null ? "" : "@" + endpoint));
                 byDeployment.put(d, k);
                 byName.put(name, k);
                 all.add(k.cooldown());
