@@ -27,7 +27,8 @@ import java.util.Map;
  * with the same credentials as a client's request, but outside the breaker, the deployment's in-flight limit and
  * every stage: no caller's data, key or headers are in it. A deployment whose upstream has no model list to read (the
  * in-process mock) or whose model is the client's own ({@code model: "*"}, no name to complete with) gets the other
- * probe where it has one.
+ * probe where it has one. A completion probe succeeds on an answer, or on a refusal of the request itself (4xx but
+ * 408, 409, 425 and 429), as a breaker counts calls: such an upstream is serving.
  */
 final class UpstreamProbe implements HealthProbe, AutoCloseable {
     /** The fixed prompt of a completion probe. */
@@ -70,7 +71,11 @@ final class UpstreamProbe implements HealthProbe, AutoCloseable {
         } catch (ArbiterException e) {
             String what = e instanceof ArbiterException.Upstream u && u.status() > 0 ? Integer.toString(u.status())
                     : e.code() != null ? e.code() : ErrorKind.of(e).openAiType();
-            return new Result(false, "completion: " + what);
+            // judged as the breaker judges calls: a refusal of the request itself (a model that wants another token
+            // limit, say) shows a working upstream; no answer, a 5xx or a 429 does not
+            boolean answered = e instanceof ArbiterException.Upstream u && u.status() >= 400 && u.status() < 500
+                    && u.status() != 429 && !Breakers.upstreamsFault(e);
+            return new Result(answered, "completion: " + what + (answered ? " (the upstream answered)" : ""));
         }
     }
 
