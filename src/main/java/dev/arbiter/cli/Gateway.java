@@ -58,6 +58,7 @@ import dev.arbiter.provider.Upstreams;
 import dev.arbiter.reasoning.ReasoningConfig;
 import dev.arbiter.reasoning.ReasoningEnvelope;
 import dev.arbiter.resilience.Breakers;
+import dev.arbiter.resilience.SharedStateConfig;
 import dev.arbiter.resilience.Fallbacks;
 import dev.arbiter.resilience.RetryPolicy;
 import dev.arbiter.route.AttemptStage;
@@ -65,7 +66,7 @@ import dev.arbiter.route.Balancers;
 import dev.arbiter.route.DeploymentHealth;
 import dev.arbiter.route.DeploymentLoad;
 import dev.arbiter.route.Hedger;
-import dev.arbiter.route.MemoryUpstreamState;
+import dev.arbiter.route.UpstreamState;
 import dev.arbiter.route.ModelRegistry;
 import dev.arbiter.route.RouteStage;
 import dev.arbiter.store.ResponsesStage;
@@ -101,6 +102,8 @@ public final class Gateway implements AutoCloseable {
     private final Upstreams upstreams;
     private final ModelRegistry registry;
     private final Breakers breakers;
+    /** Cooldowns and breaker openings, in memory or shared through Redis ({@code resilience.shared-state}). */
+    private final UpstreamState upstreamState;
     private final Metrics metrics;
     private final Postgres postgres;
     /** The one Redis client, when {@code redis:} is configured. */
@@ -166,10 +169,11 @@ public final class Gateway implements AutoCloseable {
         var limits = config.limits();
         var admission = new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout());
         metrics.queueDepth(admission::waiting);
-        this.breakers = Breakers.of(registry, nanos);
+        this.upstreamState = config.section(SharedStateConfig.SECTION).create(redis, registry, upstreams, nanos);
+        this.breakers = Breakers.of(registry, nanos, upstreamState);
         breakers.bindTo(metrics.registry());
         var load = new DeploymentLoad(nanos);
-        var health = new DeploymentHealth(new MemoryUpstreamState(upstreams, nanos), breakers);
+        var health = new DeploymentHealth(upstreamState, breakers);
         CacheConfig cacheConfig = config.section(CacheConfig.SECTION);
         // on when the top-level block turns it on, or a model's own block does
         boolean cacheOn = cacheConfig.configured() || config.models().stream()
@@ -349,6 +353,14 @@ public final class Gateway implements AutoCloseable {
     }
 
     private void release() {
+        breakers.close();   // its health checks stop before the providers they call are closed
+        if (upstreamState instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.warn("closing the shared upstream state failed: {}", e.toString());
+            }
+        }
         registry.close();
         upstreams.close();
         watchdog.close();

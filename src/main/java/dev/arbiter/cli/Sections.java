@@ -20,6 +20,7 @@ import dev.arbiter.reasoning.ReasoningConfig;
 import dev.arbiter.resilience.BreakerConfig;
 import dev.arbiter.resilience.Fallbacks;
 import dev.arbiter.resilience.RetryConfig;
+import dev.arbiter.resilience.SharedStateConfig;
 import dev.arbiter.route.HedgeConfig;
 import dev.arbiter.route.LoadBalancing;
 import dev.arbiter.store.StoreConfig;
@@ -41,6 +42,7 @@ public final class Sections {
             RetryConfig.SECTION,
             Fallbacks.SECTION,
             BreakerConfig.SECTION,
+            SharedStateConfig.SECTION,
             LoadBalancing.SECTION,
             HedgeConfig.SECTION,
             SingleFlightConfig.SECTION,

@@ -55,8 +55,11 @@ public final class Upstreams implements AutoCloseable {
         return List.copyOf(byId.values());
     }
 
-    /** {@code scheme://host:port/path}, and {@code #} with a hash of the credentials and TLS settings when set. */
-    static String id(DeploymentConfig d) {
+    /**
+     * The identity of the endpoint {@code d} calls, as {@link Upstream#id()} says it, without making the endpoint:
+     * {@code scheme://host:port/path}, and {@code #} with a hash of the credentials and TLS settings when set.
+     */
+    public static String id(DeploymentConfig d) {
         URI u = d.baseUrl();
         String scheme = u.getScheme().toLowerCase(java.util.Locale.ROOT);
         int port = u.getPort() != -1 ? u.getPort() : "https".equals(scheme) ? 443 : 80;

@@ -12,17 +12,25 @@ import java.time.Duration;
  * decide whether it closes again or opens anew. With {@code slow-call} set, a call whose answer (a stream's first
  * event) took longer counts as slow, and a slow-call rate at or above {@code slow-call-rate-threshold} percent opens
  * the circuit too. Each opening after a failed probe stays open {@code open-for-growth} times longer than the one
- * before, up to {@code max-open-for}; a clean close starts again from {@code open-for}.
+ * before, up to {@code max-open-for}; a clean close starts again from {@code open-for}. With {@code health-check} set,
+ * an open circuit's upstream is probed meanwhile, and a success moves it to half-open early ({@link HealthCheckConfig}).
  */
 public record BreakerConfig(boolean enabled, float failureRateThreshold, int minimumCalls, int slidingWindow,
                             Duration openFor, int halfOpenCalls, Duration slowCall, float slowCallRateThreshold,
-                            double openForGrowth, Duration maxOpenFor) {
+                            double openForGrowth, Duration maxOpenFor, HealthCheckConfig healthCheck) {
     /**
      * 50% of the last 20 calls, at least 5 of them; open 60 s, then 2 probes; each trip again without a clean close
      * doubles the open time, up to 10 minutes; slow calls not counted.
      */
     public static final BreakerConfig DEFAULT = new BreakerConfig(true, 50, 5, 20, Duration.ofSeconds(60), 2, Duration.ZERO,
-            80, 2, Duration.ofMinutes(10));
+            80, 2, Duration.ofMinutes(10), HealthCheckConfig.OFF);
+
+    /** The settings of before health checks: none. */
+    public BreakerConfig(boolean enabled, float failureRateThreshold, int minimumCalls, int slidingWindow, Duration openFor,
+                         int halfOpenCalls, Duration slowCall, float slowCallRateThreshold, double openForGrowth, Duration maxOpenFor) {
+        this(enabled, failureRateThreshold, minimumCalls, slidingWindow, openFor, halfOpenCalls, slowCall, slowCallRateThreshold,
+                openForGrowth, maxOpenFor, HealthCheckConfig.OFF);
+    }
 
     /** The settings of before slow calls and growing open times: a fixed open time, no slow-call trigger. */
     public BreakerConfig(boolean enabled, float failureRateThreshold, int minimumCalls, int slidingWindow, Duration openFor,
@@ -67,6 +75,7 @@ public record BreakerConfig(boolean enabled, float failureRateThreshold, int min
         checks.require(maxOpenFor != null && (openFor == null || maxOpenFor.compareTo(openFor) >= 0),
                 "circuit-breaker.max-open-for", maxOpenFor, "a duration >= open-for");
         checks.throwIfAny();
+        if (healthCheck == null) healthCheck = HealthCheckConfig.OFF;
     }
 
     private static BreakerConfig bind(ConfigNode n) {
@@ -82,7 +91,8 @@ public record BreakerConfig(boolean enabled, float failureRateThreshold, int min
         double growth = n.number("open-for-growth", d.openForGrowth());
         Duration maxOpenFor = n.duration("max-open-for", openFor != null && openFor.compareTo(d.maxOpenFor()) > 0
                 ? openFor : d.maxOpenFor());
+        HealthCheckConfig health = HealthCheckConfig.bind(n.child("health-check"));
         return n.build(() -> new BreakerConfig(enabled, (float) rate, minimum, window, openFor, halfOpen, slowCall,
-                (float) slowRate, growth, maxOpenFor));
+                (float) slowRate, growth, maxOpenFor, health));
     }
 }

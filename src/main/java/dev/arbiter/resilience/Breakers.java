@@ -9,15 +9,18 @@ import dev.arbiter.error.Untrusted;
 import dev.arbiter.provider.Deployment;
 import dev.arbiter.route.CircuitGate;
 import dev.arbiter.route.ModelRegistry;
+import dev.arbiter.route.UpstreamState;
 import dev.arbiter.wire.Json;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -28,6 +31,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,15 +53,25 @@ import org.slf4j.LoggerFactory;
  * and for routing, which ranks open deployments last), and a call's time measured to its first byte rather than to
  * a stream's end, so that the slow-call rate judges the upstream's latency, not the length of its answers. The open
  * time that grows on repeated trips is Resilience4j's own wait-interval function, over its count of openings in a
- * row, mirrored in {@link OpenedAt#trips} to say the time left.
+ * row, mirrored in {@link OpenedAt#trips} to say the time left. Active health checks while open are
+ * {@link HealthChecks}.
+ *
+ * <p>Shared across gateway nodes through {@link UpstreamState}: each opening is published with its open time, and each
+ * close or reset withdraws it; a breaker that is closed here rejects calls ({@code circuit_open}, no network call) while
+ * another node's opening is in force, and routing ranks the deployment last as for its own. This node's half-open and
+ * open states are its own: another node's opening never moves this breaker, so each node's probes stay its own.
  */
-public final class Breakers implements CircuitGate {
+public final class Breakers implements CircuitGate, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Breakers.class);
 
     private final Map<String, Entry> byKey;
     private final LongSupplier nanos;
+    private final UpstreamState shared;
+    private final HealthChecks health;
 
-    private record Entry(Deployment deployment, CircuitBreaker breaker, BreakerConfig config, OpenedAt openedAt) {
+    /** @param health the deployment's health check, or null when it has none */
+    private record Entry(Deployment deployment, CircuitBreaker breaker, BreakerConfig config, OpenedAt openedAt,
+                         HealthChecks.Target health) {
     }
 
     /** The gateway's clock as Resilience4j reads it, for its open time: tests drive both with one fake clock. */
@@ -91,8 +105,11 @@ public final class Breakers implements CircuitGate {
         volatile int trips;
     }
 
-    private Breakers(List<Deployment> deployments, LongSupplier nanos) {
+    private Breakers(List<Deployment> deployments, Predicate<String> embeddings, LongSupplier nanos, UpstreamState shared,
+                     HealthChecks health) {
         this.nanos = nanos;
+        this.shared = shared;
+        this.health = health;
         Clock clock = new NanosClock(nanos);
         var map = new LinkedHashMap<String, Entry>();
         for (Deployment d : deployments) {
@@ -113,6 +130,8 @@ public final class Breakers implements CircuitGate {
                     .clock(clock)
                     .build());
             var opened = new OpenedAt();
+            HealthChecks.Target target = cfg.healthCheck().enabled()
+                    ? new HealthChecks.Target(d, embeddings.test(d.model()), cb, cfg.healthCheck()) : null;
             cb.getEventPublisher().onStateTransition(e -> {
                 var from = e.getStateTransition().getFromState();
                 var to = e.getStateTransition().getToState();
@@ -125,25 +144,54 @@ public final class Breakers implements CircuitGate {
                 } else {
                     log.info("circuit breaker {}: {} -> {}", key, from, to);
                 }
+                if (to == CircuitBreaker.State.OPEN) {
+                    shared.breakerOpened(d, cfg.openFor(opened.trips));
+                    if (target != null) health.opened(target);
+                } else if (to == CircuitBreaker.State.CLOSED) {
+                    shared.breakerClosed(d);
+                }
             });
             cb.getEventPublisher().onReset(e -> {
                 opened.trips = 0;
                 log.info("circuit breaker {}: reset -> CLOSED", key);
+                shared.breakerClosed(d);
             });
-            map.put(key, new Entry(d, cb, cfg, opened));
+            map.put(key, new Entry(d, cb, cfg, opened, target));
         }
         this.byKey = Map.copyOf(map);
     }
 
-    /** The breakers of every deployment of {@code registry}, timed by {@code nanos}. */
+    /** The breakers of every deployment of {@code registry}, timed by {@code nanos}, kept on this node only. */
     public static Breakers of(ModelRegistry registry, LongSupplier nanos) {
+        return of(registry, nanos, UpstreamState.NONE);
+    }
+
+    /**
+     * The breakers of every deployment of {@code registry}, timed by {@code nanos}, their openings shared through
+     * {@code shared}; the health checks probe the upstreams over the network. {@link #close} stops the health checks.
+     */
+    public static Breakers of(ModelRegistry registry, LongSupplier nanos, UpstreamState shared) {
+        return of(registry, nanos, shared, new UpstreamProbe(), InstantSource.system());
+    }
+
+    static Breakers of(ModelRegistry registry, LongSupplier nanos, UpstreamState shared, HealthProbe probe, InstantSource clock) {
         var all = new ArrayList<Deployment>();
-        for (ModelRegistry.Model m : registry.models()) all.addAll(m.deployments());
-        return new Breakers(all, nanos);
+        var embeddings = new java.util.HashSet<String>();
+        for (ModelRegistry.Model m : registry.models()) {
+            all.addAll(m.deployments());
+            if (m.embeddings()) embeddings.add(m.name());
+        }
+        return new Breakers(all, embeddings::contains, nanos, shared, new HealthChecks(probe, clock));
     }
 
     static Breakers of(List<Deployment> deployments, LongSupplier nanos) {
-        return new Breakers(deployments, nanos);
+        return new Breakers(deployments, m -> false, nanos, UpstreamState.NONE, new HealthChecks(new UpstreamProbe(), InstantSource.system()));
+    }
+
+    /** Stops the health checks. */
+    @Override
+    public void close() {
+        health.close();
     }
 
     static String key(Deployment d) {
@@ -154,6 +202,13 @@ public final class Breakers implements CircuitGate {
     public Call enter(Deployment d) {
         Entry e = byKey.get(key(d));
         if (e == null) return Call.NONE;
+        if (e.breaker().getState() == CircuitBreaker.State.CLOSED) {
+            Duration elsewhere = shared.openElsewhere(d);
+            if (!elsewhere.isZero()) {
+                throw new ArbiterException.Overloaded("The circuit breaker of deployment " + d.name() + " (model " + d.model()
+                        + ") is open on another gateway node: the upstream failed too often", elsewhere, "circuit_open");
+            }
+        }
         if (!e.breaker().tryAcquirePermission()) {
             throw new ArbiterException.Overloaded("The circuit breaker of deployment " + d.name() + " (model " + d.model()
                     + ") is open: the upstream failed too often", remaining(e), "circuit_open");
@@ -217,6 +272,12 @@ public final class Breakers implements CircuitGate {
     public Duration openFor(Deployment d) {
         Entry e = byKey.get(key(d));
         if (e == null) return Duration.ZERO;
+        Duration here = openHere(e);
+        Duration elsewhere = shared.openElsewhere(d);
+        return elsewhere.compareTo(here) > 0 ? elsewhere : here;
+    }
+
+    private Duration openHere(Entry e) {
         return switch (e.breaker().getState()) {
             case FORCED_OPEN -> e.config().openFor();
             case OPEN -> {
@@ -230,7 +291,8 @@ public final class Breakers implements CircuitGate {
     /**
      * Registers, per breaker, {@code arbiter_breaker_state{model,deployment,state}} (1 for the state it is in, 0 for
      * the others: closed, open, half_open, forced_open, disabled) and
-     * {@code arbiter_breaker_transitions_total{model,deployment,to}}. The labels are configured names only.
+     * {@code arbiter_breaker_transitions_total{model,deployment,to}}, and for those with a health check
+     * {@code arbiter_breaker_health_probes_total{model,deployment,result=ok|failed}}. The labels are configured names only.
      */
     public void bindTo(MeterRegistry registry) {
         for (Entry e : byKey.values()) {
@@ -253,6 +315,14 @@ public final class Breakers implements CircuitGate {
                 Counter c = transitions.get(t.getStateTransition().getToState());
                 if (c != null) c.increment();
             });
+            HealthChecks.Target h = e.health();
+            if (h == null) continue;
+            for (boolean ok : new boolean[] {true, false}) {
+                FunctionCounter.builder("arbiter.breaker.health.probes", h, t -> ok ? t.probes - t.failures : t.failures)
+                        .description("Health check probes of deployments whose breaker is open, by result")
+                        .tags("model", model, "deployment", deployment, "result", ok ? "ok" : "failed")
+                        .register(registry);
+            }
         }
     }
 
@@ -284,6 +354,12 @@ public final class Breakers implements CircuitGate {
     /** {@code GET /admin/breakers}: every breaker, its state and counts. */
     public ObjectNode view() {
         ObjectNode root = Json.object();
+        if (shared instanceof RedisUpstreamState r) {
+            root.put("shared_state", "redis");
+            root.put("shared_state_reachable", r.shared());
+        } else {
+            root.put("shared_state", "memory");
+        }
         ArrayNode list = root.putArray("breakers");
         byKey.values().stream().sorted(java.util.Comparator.comparing(e -> e.breaker().getName()))
                 .forEach(e -> list.add(view(e)));
@@ -302,6 +378,9 @@ public final class Breakers implements CircuitGate {
         n.put("not_permitted_calls", m.getNumberOfNotPermittedCalls());
         var s = e.breaker().getState();
         if (s == CircuitBreaker.State.OPEN || s == CircuitBreaker.State.FORCED_OPEN) n.put("retry_after_ms", remaining(e).toMillis());
+        Duration elsewhere = shared.openElsewhere(e.deployment());
+        if (!elsewhere.isZero()) n.put("open_elsewhere_ms", elsewhere.toMillis());
+        if (e.health() != null) HealthChecks.view(e.health(), n);
         return n;
     }
 

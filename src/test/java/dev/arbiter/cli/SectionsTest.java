@@ -39,7 +39,7 @@ class SectionsTest {
     @Test
     void parse_unknownTopLevelKey_listsEverySection() {
         assertThat(problems("models: [{name: m, deployments: [{provider: mock}]}]\nsurprise: 1\n").problems())
-                .containsExactly("surprise: unknown key (expected: one of server, limits, models, postgres, redis, observe, analyzer, reasoning, responses, routes, catalog, auth, keys, rate-limits, budgets, cache)");
+                .containsExactly("surprise: unknown key (expected: one of server, limits, models, postgres, redis, observe, analyzer, reasoning, responses, resilience, routes, catalog, auth, keys, rate-limits, budgets, cache)");
     }
 
     @Test
