@@ -30,7 +30,12 @@ class SemanticCacheE2eTest {
     static Fixture f;
 
     static String yaml(String tiers) {
-        return "cache: {exact: {ttl: 1h}, semantic: {threshold: 0.80, lookup-timeout: 5s}, tiers: [" + tiers + "], tier-timeout: 1s}\n";
+        return yaml(tiers, "arbiter:cache");
+    }
+
+    static String yaml(String tiers, String keyPrefix) {
+        return "cache: {exact: {ttl: 1h}, semantic: {threshold: 0.80, lookup-timeout: 5s}, tiers: [" + tiers + "], tier-timeout: 1s,"
+                + " key-prefix: \"" + keyPrefix + "\"}\n";
     }
 
     @BeforeAll
@@ -176,6 +181,33 @@ class SemanticCacheE2eTest {
     static String callerOf(String key) {
         ask(f, chat("mock-chat", "who", "am I", false), key);
         return f.outcomes.getLast().caller();
+    }
+
+    @Test
+    void newGatewayOnTheSameRedis_rebuildsItsIndex_andServesTheParaphrase() {
+        String yaml = yaml("memory, redis", "arbiter-semantic-e2e-" + UUID.randomUUID())
+                + "redis: {url: \"redis://127.0.0.1:6379\", timeout: 1s, connect-timeout: 2s}\n";
+        String system = system();
+        String first;
+        try (var a = new Fixture(MockConfig.DEFAULT, yaml, "")) {
+            awaitReady(a);
+            first = content(fill(a, chat("chat-openai", system, QUESTION, false), null));
+            a.gateway.cache().orElseThrow().flush(Duration.ofSeconds(10));
+            assertThat(Json.parse(a.get("/admin/cache").body()).at("/semantic_index/persisted/redis/failures").asLong()).isZero();
+        }
+        try (var b = new Fixture(MockConfig.DEFAULT, yaml, "")) {
+            awaitReady(b);
+            assertThat(Json.parse(b.get("/admin/cache").body()).at("/semantic_index/rebuilt").asLong()).isEqualTo(1);
+            var near = ask(b, chat("chat-openai", system, PARAPHRASE, true), null);
+            assertThat(CacheE2eTest.cache(near)).as(b.get("/admin/cache").body()).startsWith("semantic-hit; similarity=");
+            assertThat(CacheE2eTest.streamedText(near.body())).isEqualTo(first);
+            var del = b.send(HttpRequest.newBuilder(b.uri("/admin/cache")).DELETE().build());
+            assertThat(Json.parse(del.body()).at("/purged/semantic").asLong()).isEqualTo(1);
+        }
+        try (var c = new Fixture(MockConfig.DEFAULT, yaml, "")) {
+            awaitReady(c);
+            assertThat(Json.parse(c.get("/admin/cache").body()).at("/semantic_index/rebuilt").asLong()).as("purged in Redis too").isZero();
+        }
     }
 
     private static boolean persisted(long since) {
