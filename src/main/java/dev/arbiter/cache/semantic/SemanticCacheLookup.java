@@ -131,8 +131,9 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
         Embedder embedder = null;
         try {
             embedder = factory.get();
-            embedder.embed("warm-up");   // the first inference initialises the runtime's kernels
             var index = new LuceneHnswIndex(embedder.dimension(), shared.maxEntries(), shared.refreshInterval(), clock);
+            // the first inferences and searches load and compile their code (most of a second): not on a request
+            for (int i = 0; i < 3; i++) index.search("warm-up", embedder.embed("warm up the embedder " + i), 1, 1f);
             rebuilt = rebuild(index, embedder.name());
             var loaded = new Loaded(embedder, index, (System.nanoTime() - start) / 1_000_000);
             if (closed) {
