@@ -9,7 +9,6 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -97,19 +96,9 @@ final class PostgresEntryStore implements EntryStore {
 
     @Override
     public long purge(Purge p) throws SQLException {
-        var sql = new StringBuilder("DELETE FROM arbiter_semantic_entry WHERE true");
-        if (p.namespace() != null) sql.append(" AND (scope = ? OR starts_with(scope, ?))");
-        if (p.model() != null) sql.append(" AND model = ?");
-        if (p.key() != null) sql.append(" AND id = ?");
-        try (var c = connection(); PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        try (var c = connection(); PreparedStatement ps = c.prepareStatement("DELETE FROM arbiter_semantic_entry WHERE " + p.sqlCondition("id"))) {
             ps.setQueryTimeout(QUERY_SECONDS);
-            int i = 1;
-            if (p.namespace() != null) {
-                ps.setString(i++, p.namespace());
-                ps.setString(i++, p.namespace() + "/");
-            }
-            if (p.model() != null) ps.setString(i++, p.model());
-            if (p.key() != null) ps.setString(i, p.key().toLowerCase(Locale.ROOT));
+            p.bind(ps);
             return ps.executeUpdate();
         }
     }

@@ -10,6 +10,7 @@ import dev.arbiter.cache.ExactCache;
 import dev.arbiter.cache.ModelCacheConfig;
 import dev.arbiter.cache.Purge;
 import dev.arbiter.cache.SemanticLookup;
+import dev.arbiter.cache.WriteQueue;
 import dev.arbiter.db.Postgres;
 import dev.arbiter.db.Redis;
 import dev.arbiter.llm.RequestKey;
@@ -24,15 +25,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
+
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
+
+
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
@@ -76,7 +77,7 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
             .expireAfterWrite(Duration.ofMinutes(10)).executor(Runnable::run).build();
     /** The exact cache key of each indexed id, for purges by namespace or model. */
     private final Cache<String, CacheKey> keys;
-    private final ThreadPoolExecutor writer;
+    private final WriteQueue writer;
     private final ExecutorService lookups = Executors.newVirtualThreadPerTaskExecutor();
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
@@ -84,7 +85,6 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
     private final LongAdder timeouts = new LongAdder();
     private final LongAdder stale = new LongAdder();
     private final LongAdder failures = new LongAdder();
-    private final LongAdder dropped = new LongAdder();
     private final Map<String, LongAdder> storeFailures = new ConcurrentHashMap<>();
     private volatile long rebuilt;
     private volatile boolean closed;
@@ -103,8 +103,7 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
         this.keys = Caffeine.newBuilder().maximumSize(shared.maxEntries()).executor(Runnable::run).build();
         for (EntryStore s : stores) storeFailures.put(s.name(), new LongAdder());
         // one thread: indexing runs the embedder, which has threads of its own, and keeps the order of writes
-        this.writer = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(config.writeQueue()),
-                Thread.ofPlatform().daemon().name("arbiter-semantic-writer").factory());
+        this.writer = new WriteQueue("arbiter-semantic-writer", config.writeQueue());
         Thread.ofPlatform().daemon().name("arbiter-semantic-load").start(() -> load(embedder));
     }
 
@@ -154,21 +153,34 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
     private long rebuild(VectorIndex index, String embedder) {
         long now = clock.millis();
         Map<String, PersistedEntry> byId = new HashMap<>();
-        for (EntryStore s : stores) {
-            try {
-                for (PersistedEntry e : s.newest(embedder, now, (int) Math.min(Integer.MAX_VALUE, shared.maxEntries()))) {
-                    byId.merge(e.entry().id(), e, (a, b) -> a.createdMillis() >= b.createdMillis() ? a : b);
-                }
-            } catch (Exception e) {
-                storeFailures.get(s.name()).increment();
-                log.warn("semantic cache: entries not read from {} ({}); the index starts without them", s.name(), e.toString());
+        eachStore("reading entries (the index starts without them)", true, s -> {
+            for (PersistedEntry e : s.newest(embedder, now, (int) Math.min(Integer.MAX_VALUE, shared.maxEntries()))) {
+                byId.merge(e.entry().id(), e, (a, b) -> a.createdMillis() >= b.createdMillis() ? a : b);
             }
-        }
+        });
         List<PersistedEntry> entries = byId.values().stream()
                 .sorted(Comparator.comparingLong(PersistedEntry::createdMillis).reversed()).limit(shared.maxEntries())
                 .sorted(Comparator.comparingLong(PersistedEntry::createdMillis)).toList();
         entries.forEach(e -> keys.put(e.entry().id(), e.key()));
         return index.rebuild(entries.stream().map(PersistedEntry::entry));
+    }
+
+    @FunctionalInterface
+    private interface StoreCall {
+        void run(EntryStore store) throws Exception;
+    }
+
+    /** Runs {@code call} on every store; a store's failure is counted and logged ({@code warn}, else at debug level). */
+    private void eachStore(String what, boolean warn, StoreCall call) {
+        for (EntryStore s : stores) {
+            try {
+                call.run(s);
+            } catch (Exception e) {
+                storeFailures.get(s.name()).increment();
+                if (warn) log.warn("semantic cache: {} in {} failed: {}", what, s.name(), e.toString());
+                else log.debug("semantic cache: {} in {} failed: {}", what, s.name(), e.toString());
+            }
+        }
     }
 
     /** The settings a lookup for {@code model} runs with; null when the semantic cache is off for it. */
@@ -246,11 +258,7 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
         Pending p = pending.asMap().remove(exchange);
         SemanticConfig config = configFor(key.model());
         if (config == null || ready.isCompletedExceptionally() || closed) return;
-        try {
-            writer.execute(() -> index(p, exchange, key, answer, config));
-        } catch (RejectedExecutionException e) {
-            dropped.increment();
-        }
+        writer.offer(() -> index(p, exchange, key, answer, config));
     }
 
     /** On the writer thread: indexes the stored answer's prompt and persists the entry. */
@@ -278,14 +286,7 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
             if (entry.isEmpty()) return;
             keys.put(key.id(), key);
             var persisted = new PersistedEntry(entry.get(), key.scope(), key.model(), l.embedder().name(), answer.createdMillis());
-            for (EntryStore s : stores) {
-                try {
-                    s.save(persisted);
-                } catch (Exception e) {
-                    storeFailures.get(s.name()).increment();
-                    log.debug("semantic entry not saved to {}: {}", s.name(), e.toString());
-                }
-            }
+            eachStore("saving an entry", false, s -> s.save(persisted));   // debug: a store that is down fails every write
         } catch (RuntimeException e) {
             failures.increment();
             log.debug("semantic indexing failed: {}", e.toString());
@@ -310,14 +311,7 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
                 }
             }
         }
-        for (EntryStore s : stores) {
-            try {
-                s.purge(purge);
-            } catch (Exception e) {
-                storeFailures.get(s.name()).increment();
-                log.warn("semantic cache purge in {} failed: {}", s.name(), e.toString());
-            }
-        }
+        eachStore("purging", true, s -> s.purge(purge));
         return removed;
     }
 
@@ -348,7 +342,7 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
         out.put("entries", l != null ? l.index().size() : 0).put("threshold", shared.threshold())
                 .put("hits", hits.sum()).put("misses", misses.sum()).put("not_ready", notReady.sum())
                 .put("timeouts", timeouts.sum()).put("skipped", skipped).put("stale", stale.sum())
-                .put("failures", failures.sum()).put("writes_dropped", dropped.sum()).put("rebuilt", rebuilt);
+                .put("failures", failures.sum()).put("writes_dropped", writer.dropped()).put("rebuilt", rebuilt);
         ObjectNode v = out.putObject("vetoes");
         vetoes.forEach((g, n) -> v.put(g.configName(), n));
         ObjectNode persisted = out.putObject("persisted");
@@ -358,28 +352,13 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
 
     /** Waits (at most {@code timeout}) until the entries queued for indexing so far are indexed and persisted: for tests. */
     public boolean flush(Duration timeout) {
-        var done = new java.util.concurrent.CountDownLatch(1);
-        try {
-            writer.execute(done::countDown);
-            return done.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return writer.flush(timeout);
     }
 
     @Override
     public void close() {
         closed = true;
-        writer.shutdown();
-        try {
-            if (!writer.awaitTermination(2, TimeUnit.SECONDS)) writer.shutdownNow();
-        } catch (InterruptedException e) {
-            writer.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
+        writer.close();
         lookups.shutdownNow();
         Loaded l = loaded();
         if (l != null) {
