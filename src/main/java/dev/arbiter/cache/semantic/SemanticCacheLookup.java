@@ -19,9 +19,6 @@ import dev.arbiter.wire.Json;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -69,7 +66,7 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
     private final Function<String, ModelCacheConfig> models;
     private final ExactCache exact;
     private final RequestKey.Options keyOptions;
-    private final List<EntryStore> stores;
+    private final PersistedEntries persisted;
     private final InstantSource clock;
     private final CompletableFuture<Loaded> ready = new CompletableFuture<>();
     private final Map<SemanticConfig, SemanticCache> caches = new ConcurrentHashMap<>();
@@ -85,11 +82,10 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
     private final LongAdder timeouts = new LongAdder();
     private final LongAdder stale = new LongAdder();
     private final LongAdder failures = new LongAdder();
-    private final Map<String, LongAdder> storeFailures = new ConcurrentHashMap<>();
     private volatile long rebuilt;
     private volatile boolean closed;
 
-    SemanticCacheLookup(CacheConfig config, Function<String, ModelCacheConfig> models, ExactCache exact, List<EntryStore> stores,
+    SemanticCacheLookup(CacheConfig config, Function<String, ModelCacheConfig> models, ExactCache exact, PersistedEntries persisted,
                         Supplier<Embedder> embedder, InstantSource clock) {
         var top = config.semantic();
         this.shared = top != null ? top.config() : SemanticConfig.DEFAULT;
@@ -98,10 +94,9 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
         this.models = models;
         this.exact = exact;
         this.keyOptions = new RequestKey.Options(config.normalizeWhitespace(), config.caseFold());
-        this.stores = List.copyOf(stores);
+        this.persisted = persisted;
         this.clock = clock;
         this.keys = Caffeine.newBuilder().maximumSize(shared.maxEntries()).executor(Runnable::run).build();
-        for (EntryStore s : stores) storeFailures.put(s.name(), new LongAdder());
         // one thread: indexing runs the embedder, which has threads of its own, and keeps the order of writes
         this.writer = new WriteQueue("arbiter-semantic-writer", config.writeQueue());
         Thread.ofPlatform().daemon().name("arbiter-semantic-load").start(() -> load(embedder));
@@ -117,12 +112,9 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
         boolean anyModel = modelBlocks.stream().anyMatch(m -> m.semantic() != null && !Boolean.FALSE.equals(m.semantic().enabled()));
         boolean top = config.semantic() != null && config.semantic().enabled();
         if (exact == null || (!top && !anyModel)) return SemanticLookup.NONE;
-        var stores = new ArrayList<EntryStore>();
         long max = config.semantic() != null ? config.semantic().config().maxEntries() : SemanticConfig.DEFAULT.maxEntries();
-        if (config.tiers().contains(CacheConfig.TierKind.REDIS) && redis != null) stores.add(new RedisEntryStore(redis, config.keyPrefix(), max));
-        if (config.tiers().contains(CacheConfig.TierKind.POSTGRES) && postgres != null) stores.add(new PostgresEntryStore(postgres));
         String model = config.semantic() != null ? config.semantic().config().model() : SemanticConfig.DEFAULT.model();
-        return new SemanticCacheLookup(config, models, exact, stores, () -> new LocalEmbedder(LocalEmbedder.Model.named(model)), clock);
+        return new SemanticCacheLookup(config, models, exact, PersistedEntries.of(config, redis, postgres, max), () -> new LocalEmbedder(LocalEmbedder.Model.named(model)), clock);
     }
 
     private void load(Supplier<Embedder> factory) {
@@ -149,38 +141,11 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
         }
     }
 
-    /** Puts the newest entries of every store in {@code index}: oldest first, so the bound keeps the newest. */
+    /** Puts the newest entries of the shared tiers in {@code index}. */
     private long rebuild(VectorIndex index, String embedder) {
-        long now = clock.millis();
-        Map<String, PersistedEntry> byId = new HashMap<>();
-        eachStore("reading entries (the index starts without them)", true, s -> {
-            for (PersistedEntry e : s.newest(embedder, now, (int) Math.min(Integer.MAX_VALUE, shared.maxEntries()))) {
-                byId.merge(e.entry().id(), e, (a, b) -> a.createdMillis() >= b.createdMillis() ? a : b);
-            }
-        });
-        List<PersistedEntry> entries = byId.values().stream()
-                .sorted(Comparator.comparingLong(PersistedEntry::createdMillis).reversed()).limit(shared.maxEntries())
-                .sorted(Comparator.comparingLong(PersistedEntry::createdMillis)).toList();
+        List<PersistedEntry> entries = persisted.newest(embedder, clock.millis(), shared.maxEntries());
         entries.forEach(e -> keys.put(e.entry().id(), e.key()));
         return index.rebuild(entries.stream().map(PersistedEntry::entry));
-    }
-
-    @FunctionalInterface
-    private interface StoreCall {
-        void run(EntryStore store) throws Exception;
-    }
-
-    /** Runs {@code call} on every store; a store's failure is counted and logged ({@code warn}, else at debug level). */
-    private void eachStore(String what, boolean warn, StoreCall call) {
-        for (EntryStore s : stores) {
-            try {
-                call.run(s);
-            } catch (Exception e) {
-                storeFailures.get(s.name()).increment();
-                if (warn) log.warn("semantic cache: {} in {} failed: {}", what, s.name(), e.toString());
-                else log.debug("semantic cache: {} in {} failed: {}", what, s.name(), e.toString());
-            }
-        }
     }
 
     /** The settings a lookup for {@code model} runs with; null when the semantic cache is off for it. */
@@ -285,8 +250,7 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
             }
             if (entry.isEmpty()) return;
             keys.put(key.id(), key);
-            var persisted = new PersistedEntry(entry.get(), key.scope(), key.model(), l.embedder().name(), answer.createdMillis());
-            eachStore("saving an entry", false, s -> s.save(persisted));   // debug: a store that is down fails every write
+            persisted.save(new PersistedEntry(entry.get(), key.scope(), key.model(), l.embedder().name(), answer.createdMillis()));
         } catch (RuntimeException e) {
             failures.increment();
             log.debug("semantic indexing failed: {}", e.toString());
@@ -311,7 +275,7 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
                 }
             }
         }
-        eachStore("purging", true, s -> s.purge(purge));
+        persisted.purge(purge);
         return removed;
     }
 
@@ -345,8 +309,7 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
                 .put("failures", failures.sum()).put("writes_dropped", writer.dropped()).put("rebuilt", rebuilt);
         ObjectNode v = out.putObject("vetoes");
         vetoes.forEach((g, n) -> v.put(g.configName(), n));
-        ObjectNode persisted = out.putObject("persisted");
-        for (EntryStore s : stores) persisted.putObject(s.name()).put("failures", storeFailures.get(s.name()).sum());
+        out.set("persisted", persisted.stats());
         return out;
     }
 
