@@ -112,9 +112,9 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
         boolean anyModel = modelBlocks.stream().anyMatch(m -> m.semantic() != null && !Boolean.FALSE.equals(m.semantic().enabled()));
         boolean top = config.semantic() != null && config.semantic().enabled();
         if (exact == null || (!top && !anyModel)) return SemanticLookup.NONE;
-        long max = config.semantic() != null ? config.semantic().config().maxEntries() : SemanticConfig.DEFAULT.maxEntries();
-        String model = config.semantic() != null ? config.semantic().config().model() : SemanticConfig.DEFAULT.model();
-        return new SemanticCacheLookup(config, models, exact, PersistedEntries.of(config, redis, postgres, max), () -> new LocalEmbedder(LocalEmbedder.Model.named(model)), clock);
+        SemanticConfig shared = config.semantic() != null ? config.semantic().config() : SemanticConfig.DEFAULT;
+        return new SemanticCacheLookup(config, models, exact, PersistedEntries.of(config, redis, postgres, shared.maxEntries()),
+                () -> new LocalEmbedder(LocalEmbedder.Model.named(shared.model())), clock);
     }
 
     private void load(Supplier<Embedder> factory) {
