@@ -233,6 +233,34 @@ class SemanticCacheE2eTest {
         }
     }
 
+    @Test
+    void redisStoppedMidTest_semanticHitsGoOnFromMemory_andRequestsNeverFail() throws Exception {
+        assumeTrue(dev.arbiter.db.TestRedis.available(), "redis-server on the PATH");
+        try (var server = dev.arbiter.db.TestRedis.start();
+             var g = new Fixture(MockConfig.DEFAULT, yaml("memory, redis", "arbiter-semantic-down") + "redis: {url: \"" + server.url()
+                     + "\", timeout: 500ms, connect-timeout: 500ms}\n", "")) {
+            awaitReady(g);
+            String system = system();
+            var first = fill(g, chat("chat-openai", system, QUESTION, false), null);
+            server.stop();
+            long start = System.nanoTime();
+            for (int i = 0; i < 4; i++) {
+                var near = ask(g, chat("chat-openai", system, PARAPHRASE, false), null);
+                assertThat(CacheE2eTest.cache(near)).as(near.body()).startsWith("semantic-hit; similarity=");
+                assertThat(content(near)).isEqualTo(content(first));
+                var other = ask(g, chat("chat-openai", system, "Tell me about tides, take " + i, false), null);
+                assertThat(other.statusCode()).as(other.body()).isEqualTo(200);
+                assertThat(CacheE2eTest.cache(other)).isEqualTo("miss");
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - start).toMillis()).as("8 requests, no stall").isLessThan(10_000);
+            assertThat(g.gateway.semanticCache().orElseThrow().flush(Duration.ofSeconds(60))).isTrue();
+            JsonNode stats = Json.parse(g.get("/admin/cache").body()).path("semantic_index");
+            assertThat(stats.at("/persisted/redis/failures").asLong()).as(stats.toString()).isPositive();
+            assertThat(stats.path("entries").asLong()).as("indexed in memory all the same").isEqualTo(5);
+            server.up();
+        }
+    }
+
     private static boolean persisted(long since) {
         try (var c = TestPostgres.connect(); var ps = c.prepareStatement(
                 "SELECT count(*) FROM arbiter_semantic_entry WHERE model = 'chat-openai' AND prompt = ? AND created_ms >= ?")) {
