@@ -1,6 +1,6 @@
 package dev.arbiter.cache;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.arbiter.cache.semantic.SemanticConfig;
 import dev.arbiter.config.ConfigException;
 import dev.arbiter.config.ConfigNode;
 import dev.arbiter.config.Section;
@@ -20,7 +20,7 @@ import java.util.regex.PatternSyntaxException;
  * @param maxEntryBytes    an answer larger than this is not stored ({@code exact.max-entry-bytes})
  * @param normalizeWhitespace and {@code caseFold}: how text is compared in the key ({@code exact.normalize-whitespace},
  *                         {@code exact.case-fold}); both off by default
- * @param semantic         the {@code semantic:} block, wired by the semantic part; null when absent
+ * @param semantic         the {@code semantic:} block (the semantic cache); null when absent
  * @param tiers            where answers are kept, fastest first ({@code tiers: [memory, redis, postgres]})
  * @param nonDeterministic what to do with requests that ask for a sample ({@code temperature > 0}, {@code n > 1})
  * @param exclude          regular expressions: a request whose text matches one is never looked up nor stored
@@ -54,10 +54,17 @@ public record CacheConfig(boolean enabled, Duration ttl, long maxBytes, long max
     public enum NonDeterministic { CACHE, BYPASS }
 
     /**
-     * The {@code semantic:} block, read minimally and wired by the semantic part ({@code dev.arbiter.cache.semantic}):
-     * {@code threshold} and {@code model} as the issue names them, and the whole block as given for the rest.
+     * The {@code semantic:} block: the semantic cache's settings ({@link SemanticConfig}), whether it is on, and the
+     * time one lookup may take (embedding and search; {@code lookup-timeout}, default 100 ms) before it is a miss.
      */
-    public record SemanticSettings(Double threshold, String model, JsonNode raw) {}
+    public record SemanticSettings(boolean enabled, SemanticConfig config, Duration lookupTimeout) {
+        public static final Duration DEFAULT_LOOKUP_TIMEOUT = Duration.ofMillis(100);
+
+        public SemanticSettings {
+            ConfigException.require(lookupTimeout != null && lookupTimeout.isPositive() && lookupTimeout.toMillis() <= 10_000,
+                    "semantic.lookup-timeout", lookupTimeout, "a duration in (0, 10s]");
+        }
+    }
 
     public CacheConfig {
         var checks = new ConfigException.Checks();
@@ -108,15 +115,14 @@ public record CacheConfig(boolean enabled, Duration ttl, long maxBytes, long max
                 namespace, !write.equals("sync"), timeout, recovery, queue, prefix));
     }
 
-    /** Reads {@code semantic:} minimally; its other keys are accepted as they are, for the semantic part to read. */
+    /** Reads the top-level {@code semantic:} block; null when absent. */
     static SemanticSettings semantic(ConfigNode n) {
         if (!n.has("semantic")) return null;
         ConfigNode s = n.child("semantic");
-        Double threshold = s.optionalNumber("threshold");
-        if (threshold != null && (threshold <= 0 || threshold > 1)) s.problem(s.path() + ".threshold", threshold, "a number in (0, 1]");
-        String model = s.string("model", null);
-        if (s.raw().isObject()) s.raw().fieldNames().forEachRemaining(s::has);   // wired by the semantic part
-        return new SemanticSettings(threshold, model, s.raw());
+        boolean enabled = s.bool("enabled", true);
+        SemanticConfig config = SemanticConfig.bind(s);
+        Duration timeout = s.duration("lookup-timeout", SemanticSettings.DEFAULT_LOOKUP_TIMEOUT);
+        return s.build(() -> new SemanticSettings(enabled, config, timeout));   // config null: its problems are reported
     }
 
     static NonDeterministic nonDeterministic(ConfigNode n, NonDeterministic dflt) {

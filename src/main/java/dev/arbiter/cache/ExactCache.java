@@ -9,11 +9,11 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+
+
+
+
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,8 +37,7 @@ public final class ExactCache implements AutoCloseable {
     private final Duration writeBudget;
     private final boolean asyncWrites;
     private final long maxEntryBytes;
-    private final ThreadPoolExecutor writer;
-    private final AtomicLong dropped = new AtomicLong();
+    private final WriteQueue writer;
 
     ExactCache(MemoryTier memory, List<Tier> remote, CacheConfig config, InstantSource clock) {
         this.memory = memory;
@@ -51,10 +50,7 @@ public final class ExactCache implements AutoCloseable {
         for (Tier t : remote) guards.add(new TierGuard(t, config.tierRecovery()));
         this.remote = List.copyOf(guards);
         // one thread: writes are off the requests' path, and one writer keeps the order of writes to a key
-        this.writer = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(config.writeQueue()),
-                Thread.ofPlatform().daemon().name("arbiter-cache-writer").factory(), (r, ex) -> {
-                    throw new RejectedExecutionException("cache write queue full");
-                });
+        this.writer = new WriteQueue("arbiter-cache-writer", config.writeQueue());
     }
 
     /**
@@ -119,11 +115,7 @@ public final class ExactCache implements AutoCloseable {
             w.run();
             return;
         }
-        try {
-            writer.execute(w);
-        } catch (RejectedExecutionException e) {
-            dropped.incrementAndGet();
-        }
+        writer.offer(w);
     }
 
     /** Removes what {@code purge} selects from every tier: the number removed per tier ({@code -1}: the tier failed). */
@@ -143,16 +135,7 @@ public final class ExactCache implements AutoCloseable {
 
     /** Waits (at most {@code timeout}) until the writes queued so far are done: for tests and warm-up. */
     public boolean flush(Duration timeout) {
-        var done = new java.util.concurrent.CountDownLatch(1);
-        try {
-            writer.execute(done::countDown);
-            return done.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return writer.flush(timeout);
     }
 
     long bytes() {
@@ -168,7 +151,7 @@ public final class ExactCache implements AutoCloseable {
     }
 
     long droppedWrites() {
-        return dropped.get();
+        return writer.dropped();
     }
 
     /** Each tier's health, as the admin API shows it. */
@@ -190,13 +173,7 @@ public final class ExactCache implements AutoCloseable {
 
     @Override
     public void close() {
-        writer.shutdown();
-        try {
-            if (!writer.awaitTermination(2, TimeUnit.SECONDS)) writer.shutdownNow();
-        } catch (InterruptedException e) {
-            writer.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
+        writer.close();
         for (TierGuard g : remote) g.close();
     }
 }

@@ -1,5 +1,6 @@
 package dev.arbiter.cache;
 
+import dev.arbiter.cache.semantic.SemanticConfig;
 import dev.arbiter.config.ConfigException;
 import dev.arbiter.config.ConfigNode;
 import dev.arbiter.config.Section;
@@ -17,10 +18,10 @@ import java.util.regex.Pattern;
  * @param ttl              {@code exact.ttl}
  * @param nonDeterministic {@code non-deterministic}
  * @param exclude          more {@code exclude} patterns for this model
- * @param semantic         the model's {@code semantic:} block, wired by the semantic part
+ * @param semantic         the model's {@code semantic:} block ({@link SemanticConfig.Override}); null when absent
  */
 public record ModelCacheConfig(Boolean enabled, Duration ttl, CacheConfig.NonDeterministic nonDeterministic,
-                               List<Pattern> exclude, CacheConfig.SemanticSettings semantic) {
+                               List<Pattern> exclude, SemanticConfig.Override semantic) {
     public static final ModelCacheConfig INHERIT = new ModelCacheConfig(null, null, null, List.of(), null);
 
     public static final Section<ModelCacheConfig> SECTION = Section.perModel("cache", INHERIT, ModelCacheConfig::bind);
@@ -36,7 +37,7 @@ public record ModelCacheConfig(Boolean enabled, Duration ttl, CacheConfig.NonDet
         Duration ttl = exact.has("ttl") ? exact.duration("ttl", null) : null;
         var nd = CacheConfig.nonDeterministic(n, null);
         var exclude = CacheConfig.patterns(n, "exclude");
-        var semantic = CacheConfig.semantic(n);
+        var semantic = n.has("semantic") ? SemanticConfig.bindOverride(n.child("semantic")) : null;
         return n.build(() -> new ModelCacheConfig(enabled, ttl, nd, exclude, semantic));
     }
 }

@@ -77,18 +77,8 @@ final class PostgresTier implements Tier {
 
     @Override
     public long purge(Purge p) throws SQLException {
-        var sql = new StringBuilder("DELETE FROM arbiter_cache_entry WHERE true");
-        if (p.namespace() != null) sql.append(" AND (scope = ? OR starts_with(scope, ?))");
-        if (p.model() != null) sql.append(" AND model = ?");
-        if (p.key() != null) sql.append(" AND key = ?");
-        try (var c = connection(); PreparedStatement ps = c.prepareStatement(sql.toString())) {
-            int i = 1;
-            if (p.namespace() != null) {
-                ps.setString(i++, p.namespace());
-                ps.setString(i++, p.namespace() + "/");
-            }
-            if (p.model() != null) ps.setString(i++, p.model());
-            if (p.key() != null) ps.setString(i, p.key().toLowerCase(java.util.Locale.ROOT));
+        try (var c = connection(); PreparedStatement ps = c.prepareStatement("DELETE FROM arbiter_cache_entry WHERE " + p.sqlCondition("key"))) {
+            p.bind(ps);
             return ps.executeUpdate();
         }
     }

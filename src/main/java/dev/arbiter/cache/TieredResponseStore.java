@@ -12,9 +12,9 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
+
+
+
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -38,7 +38,7 @@ public final class TieredResponseStore implements ResponseStore, AutoCloseable {
     private final Duration ttl;
     private final Duration budget;
     private final InstantSource clock;
-    private final ThreadPoolExecutor writer;
+    private final WriteQueue writer;
 
     /** {@code redis} and {@code postgres} may be null (that tier is not used); {@code ttl} as the memory store's. */
     public TieredResponseStore(ResponseStore memory, Redis redis, Postgres postgres, CacheConfig config, Duration ttl,
@@ -53,10 +53,7 @@ public final class TieredResponseStore implements ResponseStore, AutoCloseable {
         // a previous_response_id lookup happens once per turn: a budget larger than the cache's keeps it found on a loaded node
         this.budget = config.tierTimeout().multipliedBy(4);
         this.clock = clock;
-        this.writer = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(config.writeQueue()),
-                Thread.ofPlatform().daemon().name("arbiter-responses-writer").factory(), (r, ex) -> {
-                    throw new RejectedExecutionException("stored-responses write queue full");
-                });
+        this.writer = new WriteQueue("arbiter-responses-writer", config.writeQueue());
         if (postgres != null) Thread.ofVirtual().name("arbiter-responses-migrate").start(postgres::migrated);
         if (redis != null) Thread.ofVirtual().name("arbiter-responses-redis-connect").start(redis::bytes);
     }
@@ -71,16 +68,13 @@ public final class TieredResponseStore implements ResponseStore, AutoCloseable {
         if (redis == null && postgres == null) return;
         long expires = clock.millis() + ttl.toMillis();
         byte[] bytes = AnswerCodec.encodeValue(new Held(expires, r));
-        try {
-            writer.execute(() -> {
-                if (redis != null) redisGuard.call(() -> redis.bytes().orElseThrow().async()
-                        .set(redisKey(r.id(), r.caller()), bytes, SetArgs.Builder.px(ttl.toMillis()))
-                        .get(budget.toMillis() * 10, TimeUnit.MILLISECONDS), budget.multipliedBy(10));
-                if (postgres != null) postgresGuard.call(() -> upsert(r, bytes, expires), budget.multipliedBy(10));
-            });
-        } catch (RejectedExecutionException e) {
-            // the memory store has it; the slower tiers miss this one
-        }
+        // when the queue is full, the memory store has it and the slower tiers miss this one
+        writer.offer(() -> {
+            if (redis != null) redisGuard.call(() -> redis.bytes().orElseThrow().async()
+                    .set(redisKey(r.id(), r.caller()), bytes, SetArgs.Builder.px(ttl.toMillis()))
+                    .get(budget.toMillis() * 10, TimeUnit.MILLISECONDS), budget.multipliedBy(10));
+            if (postgres != null) postgresGuard.call(() -> upsert(r, bytes, expires), budget.multipliedBy(10));
+        });
     }
 
     private Boolean upsert(StoredResponse r, byte[] bytes, long expires) throws Exception {
@@ -154,13 +148,7 @@ public final class TieredResponseStore implements ResponseStore, AutoCloseable {
 
     @Override
     public void close() {
-        writer.shutdown();
-        try {
-            if (!writer.awaitTermination(2, TimeUnit.SECONDS)) writer.shutdownNow();
-        } catch (InterruptedException e) {
-            writer.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
+        writer.close();
         if (redisGuard != null) redisGuard.close();
         if (postgresGuard != null) postgresGuard.close();
     }

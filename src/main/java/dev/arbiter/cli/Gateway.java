@@ -16,6 +16,7 @@ import dev.arbiter.cache.CacheStage;
 import dev.arbiter.cache.ExactCache;
 import dev.arbiter.cache.ModelCacheConfig;
 import dev.arbiter.cache.SemanticLookup;
+import dev.arbiter.cache.semantic.SemanticCacheLookup;
 import dev.arbiter.observe.Cost;
 import dev.arbiter.config.ArbiterConfig;
 import dev.arbiter.dedup.SingleFlightStage;
@@ -113,6 +114,8 @@ public final class Gateway implements AutoCloseable {
     private final Analyzer analyzer;
     /** The response cache's tiers, when {@code cache:} is configured. */
     private final ExactCache cache;
+    /** The semantic cache, when {@code cache.semantic} (or a model's) turns it on; {@link SemanticLookup#NONE} else. */
+    private final SemanticLookup semantic;
     /** The stored Responses: in memory, and on the cache's Redis and PostgreSQL tiers when {@code cache.tiers} names them. */
     private final dev.arbiter.store.ResponseStore responseStore;
     private final DecideStage decide;
@@ -179,6 +182,8 @@ public final class Gateway implements AutoCloseable {
         boolean cacheOn = cacheConfig.configured() || config.models().stream()
                 .anyMatch(m -> Boolean.TRUE.equals(m.section(ModelCacheConfig.SECTION).enabled()));
         this.cache = cacheOn ? ExactCache.create(cacheConfig, redis, postgres, InstantSource.system()) : null;
+        this.semantic = SemanticCacheLookup.create(cacheConfig, config.models().stream().map(m -> m.section(ModelCacheConfig.SECTION)).toList(),
+                modelCache(config), cache, redis, postgres, InstantSource.system());
         var cacheStage = cacheStage(config, cacheConfig);
         this.responseStore = responseStore(config.section(StoreConfig.SECTION), cacheConfig);
         try {
@@ -250,14 +255,24 @@ public final class Gateway implements AutoCloseable {
 
     /** The cache stage: off (passing every request on) unless {@code cache:} is configured. */
     private CacheStage cacheStage(ArbiterConfig config, CacheConfig cacheConfig) {
-        Map<String, ModelCacheConfig> perModel = new java.util.HashMap<>();
-        for (var m : config.models()) perModel.put(m.name(), m.section(ModelCacheConfig.SECTION));
         return new CacheStage(cacheConfig,
                 name -> registry.find(name).map(ModelRegistry.Model::name).orElse(name),
-                name -> perModel.getOrDefault(name, ModelCacheConfig.INHERIT),
-                cache, SemanticLookup.NONE,
+                modelCache(config),
+                cache, semantic,
                 (by, usage) -> registry.deployment(by.model(), by.deployment()).map(d -> Cost.usd(usage, d.config().price())).orElse(0.0),
                 metrics.registry(), InstantSource.system(), System::nanoTime);
+    }
+
+    /** Each logical model's own {@code cache:} block ({@link ModelCacheConfig#INHERIT} when none). */
+    private static java.util.function.Function<String, ModelCacheConfig> modelCache(ArbiterConfig config) {
+        Map<String, ModelCacheConfig> perModel = new java.util.HashMap<>();
+        for (var m : config.models()) perModel.put(m.name(), m.section(ModelCacheConfig.SECTION));
+        return name -> perModel.getOrDefault(name, ModelCacheConfig.INHERIT);
+    }
+
+    /** The semantic cache (for tests): empty unless configured. */
+    public java.util.Optional<SemanticCacheLookup> semanticCache() {
+        return semantic instanceof SemanticCacheLookup s ? java.util.Optional.of(s) : java.util.Optional.empty();
     }
 
     /** The stored Responses, on the cache's slower tiers when {@code cache.tiers} names them and they are configured. */
@@ -366,6 +381,7 @@ public final class Gateway implements AutoCloseable {
         watchdog.close();
         if (analyzer != null) analyzer.close();
         if (requestLog != null) requestLog.close();   // writes what it still holds, while the pool is open
+        if (semantic instanceof SemanticCacheLookup s) s.close();   // its queued entries go out while Redis and the pool are open
         if (cache != null) cache.close();   // its queued writes go out while Redis and the pool are open
         if (responseStore instanceof AutoCloseable c) {
             try {

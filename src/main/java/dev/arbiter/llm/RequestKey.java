@@ -99,6 +99,12 @@ public final class RequestKey {
         return new RequestKey(w.digest());
     }
 
+    /** The key whose {@link #hex()} is {@code hex} (as stored beside an answer); rejects anything else. */
+    public static RequestKey ofHex(String hex) {
+        if (hex == null || hex.length() != 64) throw new IllegalArgumentException("request key: 64 hex digits expected");
+        return new RequestKey(HexFormat.of().parseHex(hex));
+    }
+
     /** The 32 bytes of the digest (a copy). */
     public byte[] bytes() {
         return digest.clone();

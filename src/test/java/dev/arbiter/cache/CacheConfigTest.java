@@ -25,11 +25,11 @@ class CacheConfigTest {
     }
 
     @Test
-    void fullBlock_binds_andTheSemanticBlockIsKeptForItsPart() {
+    void fullBlock_binds_includingTheSemanticBlock() {
         var c = parse("""
                 cache:
                   exact: {ttl: 10m, max-bytes: 1048576, normalize-whitespace: true}
-                  semantic: {threshold: 0.93, model: all-minilm-l6-v2, index: hnsw}
+                  semantic: {threshold: 0.93, model: all-minilm-l6-v2, guards: [], lookup-timeout: 250ms}
                   tiers: [memory, redis, postgres]
                   non-deterministic: bypass
                   exclude: ["(?i)password"]
@@ -46,9 +46,12 @@ class CacheConfigTest {
         assertThat(c.exclude()).hasSize(1);
         assertThat(c.namespace()).isEqualTo("shared-1");
         assertThat(c.asyncWrites()).isFalse();
-        assertThat(c.semantic().threshold()).isEqualTo(0.93);
-        assertThat(c.semantic().model()).isEqualTo("all-minilm-l6-v2");
-        assertThat(c.semantic().raw().path("index").asText()).isEqualTo("hnsw");
+        assertThat(c.semantic().enabled()).isTrue();
+        assertThat(c.semantic().config().threshold()).isEqualTo(0.93);
+        assertThat(c.semantic().config().model()).isEqualTo("all-minilm-l6-v2");
+        assertThat(c.semantic().config().guards()).isEmpty();
+        assertThat(c.semantic().config().maxEntries()).isEqualTo(dev.arbiter.cache.semantic.SemanticConfig.DEFAULT.maxEntries());
+        assertThat(c.semantic().lookupTimeout()).isEqualTo(Duration.ofMillis(250));
     }
 
     @Test
@@ -75,6 +78,33 @@ class CacheConfigTest {
         assertThat(own.enabled()).isFalse();
         assertThat(own.ttl()).isEqualTo(Duration.ofMinutes(5));
         assertThat(own.exclude()).hasSize(1);
+    }
+
+    @Test
+    void semanticBlock_unknownKeysAndBadValues_areRejectedWithTheirPath() {
+        assertThatThrownBy(() -> parse("cache: {semantic: {threshold: 0.9, index: hnsw, model: bge-huge, lookup-timeout: 0s}}\n" + MODEL))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("cache.semantic.index")
+                .hasMessageContaining("cache.semantic.model: bge-huge")
+                .hasMessageContaining("cache.semantic.lookup-timeout");
+    }
+
+    @Test
+    void modelsSemanticBlock_overridesThresholdOrTurnsItOff_butNotTheSharedEmbedder() {
+        var cfg = parse("cache: {semantic: {threshold: 0.97}}\n"
+                + MODEL.replace("    deployments", "    cache: {semantic: {threshold: 0.9, guards: [numbers, negations]}}\n    deployments"));
+        var own = cfg.models().getFirst().section(ModelCacheConfig.SECTION).semantic();
+        var top = cfg.section(CacheConfig.SECTION).semantic().config();
+        assertThat(own.applyTo(top).threshold()).isEqualTo(0.9);
+        assertThat(own.applyTo(top).guards()).hasSize(2);
+        assertThat(own.applyTo(top).model()).isEqualTo(top.model());
+        var off = parse(MODEL.replace("    deployments", "    cache: {semantic: {enabled: false}}\n    deployments"));
+        assertThat(off.models().getFirst().section(ModelCacheConfig.SECTION).semantic().enabled()).isFalse();
+        assertThatThrownBy(() -> parse(MODEL.replace("    deployments",
+                "    cache: {semantic: {model: all-minilm-l6-v2, threshold: 7}}\n    deployments")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("models[0].cache.semantic.model: all-minilm-l6-v2 (expected: set in the top-level cache.semantic only")
+                .hasMessageContaining("models[0].cache.semantic.threshold: 7");
     }
 
     @Test

@@ -18,8 +18,14 @@ import org.junit.jupiter.api.Test;
 class StartupOutputTest {
     /** Runs {@code arbiter ARGS} until a line containing {@code ready} (at most 60 s), and returns every line up to it. */
     private static List<String> startUntil(String ready, String... args) throws Exception {
-        var command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        return startUntil(ready, List.of(), args);
+    }
+
+    private static List<String> startUntil(String ready, List<String> jvmFlags, String... args) throws Exception {
+        var command = new ArrayList<String>();
+        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.addAll(jvmFlags);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         var lines = new LinkedBlockingQueue<String>();
@@ -60,5 +66,22 @@ class StartupOutputTest {
         var lines = startUntil("listening on", "serve", "--port", "0");
         assertThat(lines).noneMatch(l -> l.contains("SLF4J") || l.contains("Helidon") || l.contains("\u001b"));
         assertThat(lines.getLast()).contains("Arbiter listening on http://127.0.0.1:", "(this machine only;");
+    }
+
+    @Test
+    void serve_withTheSemanticCache_andTheLaunchersFlags_loadsTheEmbedderWithoutWarnings(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        var config = dir.resolve("semantic.yaml");
+        java.nio.file.Files.writeString(config, """
+                server: {host: 127.0.0.1, port: 0}
+                cache: {semantic: {threshold: 0.9}}
+                models: [{name: m, deployments: [{name: d, provider: mock}]}]
+                """);
+        // the flags ./arbiter passes
+        var lines = startUntil("semantic cache ready", List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"),
+                "serve", "--config", config.toString());
+        assertThat(lines).as("the JVM's own note on incubator modules is the only warning")
+                .filteredOn(l -> l.contains("WARN") && !l.equals("WARNING: Using incubator modules: jdk.incubator.vector")).isEmpty();
+        assertThat(lines).noneMatch(l -> l.contains("ERROR") || l.contains("Exception"));
     }
 }

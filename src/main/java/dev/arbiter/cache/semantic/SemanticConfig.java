@@ -63,20 +63,61 @@ public record SemanticConfig(double threshold, String model, long maxEntries, Se
         double threshold = n.number("threshold", d.threshold());
         String model = n.string("model", d.model());
         long maxEntries = n.longValue("max-entries", d.maxEntries());
-        Set<Guard> guards = d.guards();
-        if (n.has("guards")) {
-            guards = EnumSet.noneOf(Guard.class);
-            List<String> names = n.strings("guards");
-            for (String g : names) {
-                Guard guard = Guard.named(g);
-                if (guard == null) n.problem(n.path() + ".guards", g, "numbers | negations | entities");
-                else guards.add(guard);
-            }
-        }
+        Set<Guard> guards = guards(n, d.guards());
         int candidates = n.integer("candidates", d.candidates());
         int maxChars = n.integer("max-prompt-chars", d.maxPromptChars());
         Duration refresh = n.duration("refresh-interval", d.refreshInterval());
-        Set<Guard> g = guards;
-        return n.build(() -> new SemanticConfig(threshold, model, maxEntries, g, candidates, maxChars, refresh));
+        return n.build(() -> new SemanticConfig(threshold, model, maxEntries, guards, candidates, maxChars, refresh));
+    }
+
+    private static Set<Guard> guards(ConfigNode n, Set<Guard> dflt) {
+        if (!n.has("guards")) return dflt;
+        Set<Guard> guards = EnumSet.noneOf(Guard.class);
+        for (String g : n.strings("guards")) {
+            Guard guard = Guard.named(g);
+            if (guard == null) n.problem(n.path() + ".guards", g, "numbers | negations | entities");
+            else guards.add(guard);
+        }
+        return guards;
+    }
+
+    /**
+     * A model's own {@code cache.semantic:} block: what it sets replaces the top-level value for that model's
+     * lookups; null components are unset. The embedder and the index are one per gateway, so {@code model},
+     * {@code max-entries}, {@code refresh-interval} and {@code lookup-timeout} belong to the top-level block only.
+     *
+     * @param enabled false turns the semantic cache off for the model; the block present otherwise turns it on
+     */
+    public record Override(Boolean enabled, Double threshold, Set<Guard> guards, Integer candidates, Integer maxPromptChars) {
+        public Override {
+            guards = guards == null ? null : Set.copyOf(guards);
+        }
+
+        /** {@code base} with what this block sets. */
+        public SemanticConfig applyTo(SemanticConfig base) {
+            return new SemanticConfig(threshold != null ? threshold : base.threshold(), base.model(), base.maxEntries(),
+                    guards != null ? guards : base.guards(), candidates != null ? candidates : base.candidates(),
+                    maxPromptChars != null ? maxPromptChars : base.maxPromptChars(), base.refreshInterval());
+        }
+    }
+
+    /** Reads a model's {@code semantic:} block (see {@link Override}). */
+    public static Override bindOverride(ConfigNode n) {
+        Boolean enabled = n.has("enabled") ? n.bool("enabled", true) : null;
+        Double threshold = n.optionalNumber("threshold");
+        Set<Guard> guards = guards(n, null);
+        Integer candidates = n.optionalInteger("candidates");
+        Integer maxChars = n.optionalInteger("max-prompt-chars");
+        for (String shared : List.of("model", "max-entries", "refresh-interval", "lookup-timeout")) {
+            if (n.has(shared)) {
+                n.problem(n.path() + "." + shared, n.raw().get(shared),
+                        "set in the top-level cache.semantic only: the embedder and its index are one per gateway");
+            }
+        }
+        var override = new Override(enabled, threshold, guards, candidates, maxChars);
+        return n.build(() -> {
+            override.applyTo(DEFAULT);   // the checks of a full config, named by this block's path
+            return override;
+        });
     }
 }
