@@ -10,7 +10,6 @@ import dev.arbiter.api.TransportErrors;
 import dev.arbiter.auth.AdminKeyAccess;
 import dev.arbiter.auth.AuthConfig;
 import dev.arbiter.auth.AuthenticateStage;
-import dev.arbiter.auth.CallerResolver;
 import dev.arbiter.cache.CacheConfig;
 import dev.arbiter.cache.CacheStage;
 import dev.arbiter.cache.ExactCache;
@@ -208,7 +207,7 @@ public final class Gateway implements AutoCloseable {
         admit.registerMetrics(metrics.registry());
         List<Stage> stages = List.of(
                 new ObserveStage(registry, sinks, nanos, observeConfig.jsonLogs()),
-                new AuthenticateStage(auth.mode(), keys, CallerResolver.random()),
+                new AuthenticateStage(auth.mode(), keys, auth.callerResolver()),
                 decide,
                 new RateLimitStage(new RateLimits(config.section(RateLimitConfig.SECTION), redis,
                         name -> registry.find(name).map(ModelRegistry.Model::name), metrics.registry(), nanos)),

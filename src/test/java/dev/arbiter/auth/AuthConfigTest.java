@@ -45,6 +45,22 @@ class AuthConfigTest {
     }
 
     @Test
+    void callerKey_sameKey_sameCallerOnEveryGateway_otherwiseNot() {
+        var shared = "auth: {caller-key: \"${CK}\"}\n";
+        var a = parse(shared, Map.of("CK", "caller-key-0123456789")).section(AuthConfig.SECTION).callerResolver();
+        var b = parse(shared, Map.of("CK", "caller-key-0123456789")).section(AuthConfig.SECTION).callerResolver();
+        var other = parse(shared, Map.of("CK", "caller-key-9876543210")).section(AuthConfig.SECTION).callerResolver();
+        var unset1 = parse("", Map.of()).section(AuthConfig.SECTION).callerResolver();
+        var unset2 = parse("", Map.of()).section(AuthConfig.SECTION).callerResolver();
+        var bearer = java.util.Optional.of("Bearer sk-some-upstream-key");
+        assertThat(a.resolve(bearer, java.util.Optional.empty())).isEqualTo(b.resolve(bearer, java.util.Optional.empty()));
+        assertThat(a.resolve(bearer, java.util.Optional.empty())).isNotEqualTo(other.resolve(bearer, java.util.Optional.empty()));
+        assertThat(unset1.resolve(bearer, java.util.Optional.empty())).isNotEqualTo(unset2.resolve(bearer, java.util.Optional.empty()));
+        assertThat(a.resolve(bearer, java.util.Optional.empty()).id()).doesNotContain("caller-key").doesNotContain("sk-some");
+        assertThat(problems("auth: {caller-key: short}\n").getMessage()).contains("auth.caller-key").doesNotContain("short");
+    }
+
+    @Test
     void parse_default_isOff() {
         assertThat(parse("", Map.of()).section(AuthConfig.SECTION).mode()).isEqualTo(AuthConfig.Mode.OFF);
     }
