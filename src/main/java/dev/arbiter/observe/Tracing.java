@@ -85,6 +85,22 @@ public final class Tracing implements AutoCloseable {
         this.spans = new RequestSpans(registry, clock,
                 Resource.getDefault().merge(Resource.create(Attributes.of(RequestSpans.SERVICE_NAME, config.serviceName()))),
                 InstrumentationScopeInfo.builder("dev.arbiter").setVersion(version == null ? "dev" : version).build());
+        warm();
+    }
+
+    /**
+     * Loads the classes a request's context and spans use, so that the first traced request does not pay for it
+     * (hundreds of milliseconds on a busy machine, measured); nothing is exported.
+     */
+    private void warm() {
+        var headers = Map.of("traceparent", "00-" + TraceContext.newTraceId() + "-" + TraceContext.newSpanId() + "-01");
+        Context parent = W3CTraceContextPropagator.getInstance().extract(Context.root(), headers, HEADERS);
+        SpanContext c = Span.fromContext(parent).getSpanContext();
+        sampler.shouldSample(parent, c.getTraceId(), "request", SpanKind.SERVER, Attributes.empty(), List.of());
+        new FinishedSpan("warm", SpanKind.INTERNAL, c, SpanContext.getInvalid(), io.opentelemetry.sdk.trace.data.StatusData.unset(),
+                0, 0, Attributes.builder().put(RequestSpans.OPERATION, "chat").put(RequestSpans.INPUT_TOKENS, 1L).build(),
+                List.of(io.opentelemetry.sdk.trace.data.EventData.create(0, "warm", Attributes.empty())), Resource.empty(),
+                InstrumentationScopeInfo.create("warm")).toSpanData();
     }
 
     /** The trace stage, to run outermost. */
