@@ -200,7 +200,7 @@ public final class Gateway implements AutoCloseable {
                 metrics.registry(), InstantSource.system());
         var admit = new AdmitStage(admission);
         admit.registerMetrics(metrics.registry());
-        this.tracing = observeConfig.otlp().configured() ? Tracing.start(observeConfig.otlp(), registry, InstantSource.system()) : null;
+        this.tracing = observeConfig.otlp().configured() ? Tracing.start(observeConfig.otlp(), registry::deployment, InstantSource.system()) : null;
         var stages = new ArrayList<Stage>();
         if (tracing != null) stages.add(tracing.stage());   // outermost: the request's span holds every stage's
         stages.addAll(List.of(

@@ -7,7 +7,6 @@ import dev.arbiter.pipeline.ServedBy;
 import dev.arbiter.pipeline.Trace;
 import dev.arbiter.pipeline.TraceContext;
 import dev.arbiter.provider.Deployment;
-import dev.arbiter.route.ModelRegistry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
@@ -60,13 +59,13 @@ final class RequestSpans {
     static final AttributeKey<String> SERVER_ADDRESS = AttributeKey.stringKey("server.address");
     static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
 
-    private final ModelRegistry registry;
+    private final Tracing.Deployments deployments;
     private final InstantSource clock;
     private final Resource resource;
     private final InstrumentationScopeInfo scope;
 
-    RequestSpans(ModelRegistry registry, InstantSource clock, Resource resource, InstrumentationScopeInfo scope) {
-        this.registry = registry;
+    RequestSpans(Tracing.Deployments deployments, InstantSource clock, Resource resource, InstrumentationScopeInfo scope) {
+        this.deployments = deployments;
         this.clock = clock;
         this.resource = resource;
         this.scope = scope;
@@ -160,7 +159,7 @@ final class RequestSpans {
         Trace.AttemptSpan answering = answering(spans.attempts(), served, end);
         for (Trace.AttemptSpan as : spans.attempts()) {
             Trace.AttemptRecord r = as.attempt();
-            Optional<Deployment> d = registry.deployment(r.model(), r.deployment());
+            Optional<Deployment> d = deployments.find(r.model(), r.deployment());
             String upstreamModel = d.map(dep -> dep.upstreamModel(req.model() == null ? r.model() : req.model())).orElse(r.model());
             AttributesBuilder b = Attributes.builder()
                     .put(OPERATION, operation)

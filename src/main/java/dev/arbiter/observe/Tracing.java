@@ -3,7 +3,7 @@ package dev.arbiter.observe;
 import dev.arbiter.pipeline.Exchange;
 import dev.arbiter.pipeline.Stage;
 import dev.arbiter.pipeline.TraceContext;
-import dev.arbiter.route.ModelRegistry;
+import dev.arbiter.provider.Deployment;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
@@ -62,17 +62,17 @@ public final class Tracing implements AutoCloseable {
     private final RequestSpans spans;
 
     /** Tracing exported over OTLP/HTTP to {@code config}'s endpoint. */
-    public static Tracing start(OtlpConfig config, ModelRegistry registry, InstantSource clock) {
+    public static Tracing start(OtlpConfig config, Deployments deployments, InstantSource clock) {
         var b = OtlpHttpSpanExporter.builder()
                 .setEndpoint(config.tracesUrl().toString())
                 .setTimeout(config.timeout())
                 .setConnectTimeout(config.timeout());
         config.headers().forEach((name, value) -> b.addHeader(name, value.reveal()));
-        return new Tracing(config, b.build(), registry, clock);
+        return new Tracing(config, b.build(), deployments, clock);
     }
 
     /** Tracing exported by {@code exporter} (any exporter; {@link #start} makes the OTLP one). */
-    public Tracing(OtlpConfig config, SpanExporter exporter, ModelRegistry registry, InstantSource clock) {
+    public Tracing(OtlpConfig config, SpanExporter exporter, Deployments deployments, InstantSource clock) {
         this.config = config;
         this.processor = BatchSpanProcessor.builder(exporter)
                 .setMaxQueueSize(config.queueSize())
@@ -82,7 +82,7 @@ public final class Tracing implements AutoCloseable {
                 .build();
         this.sampler = Sampler.parentBased(Sampler.traceIdRatioBased(config.sampleRatio()));
         String version = Tracing.class.getPackage().getImplementationVersion();
-        this.spans = new RequestSpans(registry, clock,
+        this.spans = new RequestSpans(deployments, clock,
                 Resource.getDefault().merge(Resource.create(Attributes.of(RequestSpans.SERVICE_NAME, config.serviceName()))),
                 InstrumentationScopeInfo.builder("dev.arbiter").setVersion(version == null ? "dev" : version).build());
         warm();
@@ -101,6 +101,12 @@ public final class Tracing implements AutoCloseable {
                 0, 0, Attributes.builder().put(RequestSpans.OPERATION, "chat").put(RequestSpans.INPUT_TOKENS, 1L).build(),
                 List.of(io.opentelemetry.sdk.trace.data.EventData.create(0, "warm", Attributes.empty())), Resource.empty(),
                 InstrumentationScopeInfo.create("warm")).toSpanData();
+    }
+
+    /** Finds a model's deployment by name (the registry's): attempt spans name its upstream model and address. */
+    @FunctionalInterface
+    public interface Deployments {
+        java.util.Optional<Deployment> find(String model, String deployment);
     }
 
     /** The trace stage, to run outermost. */
