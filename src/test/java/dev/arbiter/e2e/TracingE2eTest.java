@@ -110,6 +110,16 @@ class TracingE2eTest {
         return found.getFirst();
     }
 
+    /**
+     * A request's spans once all of them arrived (a batch may end in the middle of one request's spans): its own, the
+     * attempt stage's and {@code attempts} attempts'.
+     */
+    private static List<OtlpReceiver.Received> spansOf(String traceId, int attempts) {
+        return receiver.await(traceId, l -> l.stream().anyMatch(s -> s.kind() == SpanKind.SPAN_KIND_SERVER)
+                && l.stream().anyMatch(s -> s.kind() == SpanKind.SPAN_KIND_INTERNAL && s.name().equals("attempt"))
+                && l.stream().filter(s -> s.kind() == SpanKind.SPAN_KIND_CLIENT).count() >= attempts);
+    }
+
     private static String traceIdOf(String traceparent) {
         return traceparent.split("-")[1];
     }
@@ -119,7 +129,7 @@ class TracingE2eTest {
         var r = f.post("/v1/chat/completions", chat("chat-openai", false), Map.of(
                 "traceparent", "00-" + CALLER_TRACE + "-" + CALLER_SPAN + "-01", "tracestate", "vendor=abc"));
         assertThat(r.statusCode()).isEqualTo(200);
-        var spans = receiver.await(CALLER_TRACE, l -> l.stream().anyMatch(s -> s.kind() == SpanKind.SPAN_KIND_SERVER));
+        var spans = spansOf(CALLER_TRACE, 1);
 
         var request = one(spans, SpanKind.SPAN_KIND_SERVER, "chat chat-openai");
         assertThat(request.parentSpanId()).isEqualTo(CALLER_SPAN);
@@ -178,7 +188,7 @@ class TracingE2eTest {
         assertThat(scripted.traceparents).hasSize(2);
         String traceId = traceIdOf(scripted.traceparents.getFirst());
         assertThat(traceIdOf(scripted.traceparents.get(1))).isEqualTo(traceId);
-        var spans = receiver.await(traceId, l -> l.stream().anyMatch(s -> s.kind() == SpanKind.SPAN_KIND_SERVER));
+        var spans = spansOf(traceId, 2);
 
         var request = one(spans, SpanKind.SPAN_KIND_SERVER, "chat scripted");
         assertThat(request.parentSpanId()).isEmpty();   // no caller's trace: the request started it
@@ -207,7 +217,7 @@ class TracingE2eTest {
         var r = f.post("/v1/chat/completions", chat("broken", false), Map.of("traceparent", "00-" + "1".repeat(32) + "-" + "2".repeat(16) + "-01"));
         scripted.statuses.clear();
         assertThat(r.statusCode()).isEqualTo(502);
-        var spans = receiver.await("1".repeat(32), l -> l.stream().anyMatch(s -> s.kind() == SpanKind.SPAN_KIND_SERVER));
+        var spans = spansOf("1".repeat(32), 3);
         var request = one(spans, SpanKind.SPAN_KIND_SERVER, "chat broken");
         assertThat(request.isError()).isTrue();
         assertThat(request.statusMessage()).isNotBlank();
@@ -225,7 +235,7 @@ class TracingE2eTest {
         var r = f.post("/v1/chat/completions", chat("chat-openai", true), Map.of("traceparent", "00-" + "3".repeat(32) + "-" + "4".repeat(16) + "-01"));
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).contains("[DONE]");
-        var spans = receiver.await("3".repeat(32), l -> l.stream().anyMatch(s -> s.kind() == SpanKind.SPAN_KIND_SERVER));
+        var spans = spansOf("3".repeat(32), 1);
         var request = one(spans, SpanKind.SPAN_KIND_SERVER, "chat chat-openai");
         assertThat(request.attributes().get("arbiter.stream")).isEqualTo(true);
         assertThat(request.string("gen_ai.response.model")).isEqualTo("chat-openai");
@@ -243,7 +253,7 @@ class TracingE2eTest {
         var r = f.post("/v1/embeddings", "{\"model\":\"embed-openai\",\"input\":\"" + PROMPT + "\"}",
                 Map.of("traceparent", "00-" + "5".repeat(32) + "-" + "6".repeat(16) + "-01"));
         assertThat(r.statusCode()).isEqualTo(200);
-        var spans = receiver.await("5".repeat(32), l -> l.stream().anyMatch(s -> s.kind() == SpanKind.SPAN_KIND_SERVER));
+        var spans = spansOf("5".repeat(32), 1);
         assertThat(one(spans, SpanKind.SPAN_KIND_SERVER, "embeddings embed-openai").string("gen_ai.operation.name")).isEqualTo("embeddings");
         assertThat(one(spans, SpanKind.SPAN_KIND_CLIENT, null).string("gen_ai.operation.name")).isEqualTo("embeddings");
     }
@@ -265,7 +275,20 @@ class TracingE2eTest {
         assertThat(r.statusCode()).isEqualTo(200);
         String sent = f.upstream.stats().lastHeaders().get("traceparent");
         assertThat(sent).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-01").doesNotContain("0".repeat(32));
-        var spans = receiver.await(traceIdOf(sent), l -> l.stream().anyMatch(s -> s.kind() == SpanKind.SPAN_KIND_SERVER));
+        var spans = spansOf(traceIdOf(sent), 1);
         assertThat(one(spans, SpanKind.SPAN_KIND_SERVER, null).parentSpanId()).isEmpty();
+    }
+
+    @Test
+    void anthropicUpstream_getsTheAttemptsTraceparent() {
+        String trace = "c".repeat(32);
+        var r = f.post("/v1/messages", "{\"model\":\"chat-anthropic\",\"max_tokens\":20,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                Map.of("traceparent", "00-" + trace + "-" + "d".repeat(16) + "-01", "anthropic-version", "2023-06-01"));
+        assertThat(r.statusCode()).isEqualTo(200);
+        var spans = spansOf(trace, 1);
+        var attempt = one(spans, SpanKind.SPAN_KIND_CLIENT, null);
+        assertThat(attempt.string("gen_ai.provider.name")).isEqualTo("anthropic");
+        assertThat(one(spans, SpanKind.SPAN_KIND_SERVER, null).string("arbiter.api")).isEqualTo("messages");
+        assertThat(f.upstream.stats().lastHeaders().get("traceparent")).isEqualTo("00-" + trace + "-" + attempt.spanId() + "-01");
     }
 }
