@@ -17,6 +17,9 @@
 #   ARBITER_LOG_LEVEL the gateway's log level (default INFO: one access-log line per request, as in production)
 #   BENCH_LOG_DIR     where the servers' logs go (default: a fresh temporary directory)
 #   BENCH_PIN=1       pin gateway, mock and generator to cores with taskset (off by default: see README)
+#   BENCH_TRACED=1    also start a second gateway (port 18082) with OpenTelemetry tracing on, exporting every request's
+#                     spans over OTLP/HTTP to the slow mock-upstream's /v1/traces sink, for the gateway-chat-traced
+#                     scenario: bench/run.sh --scenarios gateway-chat,gateway-chat-traced compares tracing off and on
 #   BENCH_REFERENCE   nginx (the default when nginx is installed: apt-get install nginx-light) or none. nginx runs
 #                     as a reference reverse proxy on port 18081 in front of the same mock, so each pass-through
 #                     gateway scenario has a reference-* twin: what one more hop through a lean native proxy costs on
@@ -28,6 +31,8 @@ MOCK_PORT=19090
 SLOW_PORT=19091
 SLOW_LATENCY=50ms   # the latency bench/bench.yaml's comment and the catalog's *-chat-slow scenarios assume
 GATEWAY_PORT=18080
+TRACED_PORT=18082
+traced=${BENCH_TRACED:-0}
 REFERENCE_PORT=18081
 reference=${BENCH_REFERENCE:-$(command -v nginx >/dev/null 2>&1 && echo nginx || echo none)}
 case "$reference" in
@@ -57,6 +62,7 @@ mkdir -p "$logs"
 
 ports="$MOCK_PORT $SLOW_PORT $GATEWAY_PORT"
 [ "$reference" = nginx ] && ports="$ports $REFERENCE_PORT"
+[ "$traced" = 1 ] && ports="$ports $TRACED_PORT"
 for port in $ports; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "bench: port $port on 127.0.0.1 is already in use; stop what holds it first" >&2
@@ -91,6 +97,19 @@ pids+=($!)
 server "" $(pin 0) ./arbiter mock-upstream --host 127.0.0.1 --port $SLOW_PORT --latency $SLOW_LATENCY \
   >"$logs/mock-upstream-slow.log" 2>&1 &
 pids+=($!)
+
+# the traced gateway: bench.yaml plus an observe.otlp block; the slow mock is idle in gateway-chat phases, so it sinks spans
+traced_args=()
+watch_traced=""
+if [ "$traced" = 1 ]; then
+  { cat bench/bench.yaml; printf '\nobserve:\n  otlp: {endpoint: "http://127.0.0.1:%s", export-interval: 1s}\n' "$SLOW_PORT"; } \
+    >"$logs/bench-traced.yaml"
+  server "${GATEWAY_JAVA_OPTS:-}" $(pin 1) ./arbiter serve --config "$logs/bench-traced.yaml" --port $TRACED_PORT \
+    >"$logs/gateway-traced.log" 2>&1 &
+  pids+=($!)
+  traced_args=(--traced-gateway "http://127.0.0.1:$TRACED_PORT")
+  watch_traced=",gateway-traced=$!"
+fi
 
 # nginx as a plain reverse proxy, configured as one would for an LLM API: keep-alive connections to the upstream,
 # no buffering (streams pass through as they arrive), an access-log line per request, buffered like Arbiter's.
@@ -136,7 +155,8 @@ ready() { curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null; }
 for _ in $(seq 300); do
   if ready "http://127.0.0.1:$MOCK_PORT/v1/models" && ready "http://127.0.0.1:$SLOW_PORT/v1/models" \
       && ready "http://127.0.0.1:$GATEWAY_PORT/readyz" \
-      && { [ "$reference" = none ] || ready "http://127.0.0.1:$REFERENCE_PORT/v1/models"; }; then break; fi
+      && { [ "$reference" = none ] || ready "http://127.0.0.1:$REFERENCE_PORT/v1/models"; } \
+      && { [ "$traced" = 0 ] || ready "http://127.0.0.1:$TRACED_PORT/readyz"; }; then break; fi
   for pid in "${pids[@]}"; do
     kill -0 "$pid" 2>/dev/null || { echo "bench: a server exited early; logs in $logs" >&2; tail -20 "$logs"/*.log "$logs"/nginx/*.log >&2 2>/dev/null; exit 1; }
   done
@@ -150,9 +170,13 @@ echo "bench: SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS}; JVM flags: gateway [$(jvm_fla
 
 set +e
 ARBITER_JAVA_OPTS="$BENCH_JAVA_OPTS" timeout --signal=TERM --kill-after=10s 1800 $(pin 0) ./arbiter bench \
-  --watch "gateway=${pids[1]},upstream=${pids[0]},upstream-slow=${pids[2]}$watch_reference" \
+  --watch "gateway=${pids[1]},upstream=${pids[0]},upstream-slow=${pids[2]}$watch_reference$watch_traced" \
   --direct "http://127.0.0.1:$MOCK_PORT" --slow-direct "http://127.0.0.1:$SLOW_PORT" --gateway "http://127.0.0.1:$GATEWAY_PORT" \
-  ${reference_args[@]+"${reference_args[@]}"} ${defaults[@]+"${defaults[@]}"} "$@"
+  ${reference_args[@]+"${reference_args[@]}"} ${traced_args[@]+"${traced_args[@]}"} ${defaults[@]+"${defaults[@]}"} "$@"
 status=$?
+if [ "$traced" = 1 ]; then
+  echo "bench: OTLP sink (slow mock-upstream): $(curl -fsS --max-time 2 "http://127.0.0.1:$SLOW_PORT/mock/stats" | tr -d '\n' \
+    | sed -n 's/.*"otlp":\({[^}]*}\).*/\1/p')" >&2
+fi
 set -e
 exit $status

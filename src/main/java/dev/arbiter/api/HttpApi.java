@@ -75,7 +75,9 @@ public final class HttpApi {
             HeaderNames.create("x-arbiter-single-flight"),
             HeaderNames.create("x-arbiter-max-cost"), HeaderNames.create("x-arbiter-min-quality"),
             // read by the rate limits (the user tier) and priorities
-            HeaderNames.create("x-arbiter-user"), HeaderNames.create("x-arbiter-priority"));
+            HeaderNames.create("x-arbiter-user"), HeaderNames.create("x-arbiter-priority"),
+            // W3C trace context: the request's span continues the caller's, and upstream calls carry it on (observe/TraceStage)
+            HeaderNames.create("traceparent"), HeaderNames.create("tracestate"));
 
     private static final Set<String> KNOWN_PATHS = Set.of("/v1/chat/completions", "/chat/completions", "/v1/completions",
             "/completions", "/v1/embeddings", "/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/responses", "/v1/feedback", "/v1/models", "/models", "/healthz", "/readyz", "/metrics");

@@ -49,12 +49,18 @@ public final class Scenarios {
      * @param direct the upstream's base URL
      * @param slowDirect the slow upstream's base URL (the gateway reaches it as model {@code bench-chat-slow})
      * @param reference the reference proxy's base URL, or null when there is none
+     * @param traced a second gateway like the first but with OpenTelemetry tracing on (bench/run.sh: exporting to a
+     *     loopback OTLP sink), for the {@code gateway-chat-traced} scenario; null when there is none
      */
-    public record Endpoints(URI direct, URI slowDirect, URI gateway, URI reference) {
+    public record Endpoints(URI direct, URI slowDirect, URI gateway, URI reference, URI traced) {
         public Endpoints {
             java.util.Objects.requireNonNull(direct, "direct");
             java.util.Objects.requireNonNull(slowDirect, "slowDirect");
             java.util.Objects.requireNonNull(gateway, "gateway");
+        }
+
+        public Endpoints(URI direct, URI slowDirect, URI gateway, URI reference) {
+            this(direct, slowDirect, gateway, reference, null);
         }
     }
 
@@ -69,6 +75,10 @@ public final class Scenarios {
         String messages = messages(CLAUDE_MODEL, false), messagesStream = messages(CLAUDE_MODEL, true);
         s.add(direct("direct-chat", direct, CHAT, chat, OPENAI, false, "\"finish_reason\":\"stop\""));
         s.addAll(proxied("chat", gateway, reference, CHAT, chat, OPENAI, false, "\"finish_reason\":\"stop\"", "direct-chat"));
+        // gateway-chat through a gateway with tracing on: read beside gateway-chat, what spans and their export cost
+        if (at.traced() != null) {
+            s.add(gateway("gateway-chat-traced", at.traced(), CHAT, chat, OPENAI, false, "\"finish_reason\":\"stop\"", "direct-chat"));
+        }
         // an exact-cache hit answered end to end, compared with going to the mock (the bound: at most gateway-chat's
         // added p50, i.e. a hit is faster than the upstream call it replaces)
         s.add(gateway("gateway-chat-cached", gateway, CHAT, chat(CACHED_MODEL, false), OPENAI, false, "\"finish_reason\":\"stop\"", "direct-chat"));
@@ -134,6 +144,9 @@ public final class Scenarios {
             Scenario s = byName.get(n);
             if (s == null && at.reference() == null && n.startsWith("reference-")) {
                 throw new IllegalArgumentException("scenario '" + n + "' needs --reference (the URL of a reference proxy)");
+            }
+            if (s == null && at.traced() == null && n.equals("gateway-chat-traced")) {
+                throw new IllegalArgumentException("scenario '" + n + "' needs --traced-gateway (the URL of a gateway with tracing on)");
             }
             if (s == null) throw new IllegalArgumentException("unknown scenario '" + n + "' (expected: one of " + String.join(", ", byName.keySet()) + ")");
             rates.add(rate);

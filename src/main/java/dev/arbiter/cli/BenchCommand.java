@@ -55,6 +55,10 @@ final class BenchCommand implements Callable<Integer> {
             + "starts nginx when it is installed); adds a reference-* twin to each pass-through gateway scenario")
     URI reference;
 
+    @Option(names = "--traced-gateway", description = "Base URL of a second gateway with OpenTelemetry tracing on (bench/run.sh "
+            + "starts one with BENCH_TRACED=1); adds the gateway-chat-traced scenario")
+    URI tracedGateway;
+
     @Option(names = "--reference-name", defaultValue = "reference", description = "What the report calls the reference proxy (default: ${DEFAULT-VALUE})")
     String referenceName;
 
@@ -91,7 +95,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        var at = new Scenarios.Endpoints(direct, slowDirect, gateway, reference);
+        var at = new Scenarios.Endpoints(direct, slowDirect, gateway, reference, tracedGateway);
         if (list) {
             for (Scenario s : Scenarios.all(at)) {
                 System.out.printf("%-34s POST %s%s%s%n", s.name(), s.base(), s.path(), s.proxied() ? "  (vs " + s.baseline() + ")" : "");

@@ -36,6 +36,7 @@ import dev.arbiter.observe.AccessLog;
 import dev.arbiter.observe.Metrics;
 import dev.arbiter.observe.ObserveConfig;
 import dev.arbiter.observe.RequestLog;
+import dev.arbiter.observe.Tracing;
 import dev.arbiter.observe.UsageReport;
 import dev.arbiter.db.Postgres;
 import dev.arbiter.db.PostgresConfig;
@@ -118,6 +119,8 @@ public final class Gateway implements AutoCloseable {
     /** The stored Responses: in memory, and on the cache's Redis and PostgreSQL tiers when {@code cache.tiers} names them. */
     private final dev.arbiter.store.ResponseStore responseStore;
     private final DecideStage decide;
+    /** OpenTelemetry tracing, when {@code observe.otlp} is configured. */
+    private final Tracing tracing;
     private final HttpApi api;
     private final WebServer server;
 
@@ -205,7 +208,10 @@ public final class Gateway implements AutoCloseable {
                 metrics.registry(), InstantSource.system());
         var admit = new AdmitStage(admission);
         admit.registerMetrics(metrics.registry());
-        List<Stage> stages = List.of(
+        this.tracing = observeConfig.otlp().configured() ? Tracing.start(observeConfig.otlp(), registry::deployment, InstantSource.system()) : null;
+        var stages = new ArrayList<Stage>();
+        if (tracing != null) stages.add(tracing.stage());   // outermost: the request's span holds every stage's
+        stages.addAll(List.of(
                 new ObserveStage(registry, sinks, nanos, observeConfig.jsonLogs()),
                 new AuthenticateStage(auth.mode(), keys, auth.callerResolver()),
                 decide,
@@ -218,7 +224,7 @@ public final class Gateway implements AutoCloseable {
                 SingleFlightStage.of(config, name -> registry.find(name).map(ModelRegistry.Model::name), metrics.registry()),
                 new RouteStage(registry, Balancers.perModel(config, load, analyzer == null ? null : analyzer::weightFactor), fallbacks, health),
                 new AttemptStage(RetryPolicy.of(config, health::unavailableFor), reasoning, breakers, health.upstreams(), load,
-                        Hedger.of(config, health, load, metrics.registry())));
+                        Hedger.of(config, health, load, metrics.registry()))));
         var admin = new AdminRoutes.Builder()
                 .add(AdminRoute.get("latency", call -> metrics.latency()))
                 .addAll(breakers.adminRoutes())
@@ -326,6 +332,11 @@ public final class Gateway implements AutoCloseable {
         return java.util.Optional.ofNullable(analyzer);
     }
 
+    /** OpenTelemetry tracing, when {@code observe.otlp} is configured (tests flush it). */
+    public java.util.Optional<Tracing> tracing() {
+        return java.util.Optional.ofNullable(tracing);
+    }
+
     /** The gateway's upstream endpoints (for tests and the admin API to come). */
     public Upstreams upstreams() {
         return upstreams;
@@ -390,6 +401,7 @@ public final class Gateway implements AutoCloseable {
             }
         }
         if (decide != null) decide.close();   // writes the policies' state, while the pool is open
+        if (tracing != null) tracing.close();   // exports the spans still queued, bounded
         if (postgres != null) postgres.close();
         if (redis != null) redis.close();
     }

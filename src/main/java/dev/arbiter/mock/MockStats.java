@@ -36,6 +36,8 @@ final class MockStats {
     private final LongAdder completed = new LongAdder();
     private final LongAdder cancelled = new LongAdder();
     private volatile Last last = NONE;
+    private final LongAdder otlpExports = new LongAdder();
+    private final LongAdder otlpBytes = new LongAdder();
 
     MockStats() {
         for (String p : MockUpstream.PATHS) requests.put(p, new LongAdder());
@@ -52,6 +54,12 @@ final class MockStats {
         }
         String text = new String(body, 0, Math.min(body.length, MAX_BODY), StandardCharsets.UTF_8);
         last = new Last(path, Collections.unmodifiableMap(headers), text);
+    }
+
+    /** An OTLP trace export received, of {@code bytes}. */
+    void otlp(int bytes) {
+        otlpExports.increment();
+        otlpBytes.add(bytes);
     }
 
     void fault(Fault f) {
@@ -76,6 +84,8 @@ final class MockStats {
         started.reset();
         completed.reset();
         cancelled.reset();
+        otlpExports.reset();
+        otlpBytes.reset();
         last = NONE;
     }
 
@@ -102,6 +112,7 @@ final class MockStats {
                 .put("cancelled", s.streamsCancelled());
         ObjectNode fl = o.putObject("faults");
         s.faults().forEach(fl::put);
+        o.putObject("otlp").put("exports", otlpExports.sum()).put("bytes", otlpBytes.sum());
         ObjectNode lr = o.putObject("last_request").put("path", s.lastPath());
         ObjectNode h = lr.putObject("headers");
         s.lastHeaders().forEach((k, v) -> h.put(k, CREDENTIALS.contains(k) ? mask(v) : v));

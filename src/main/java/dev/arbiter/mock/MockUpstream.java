@@ -151,6 +151,12 @@ public final class MockUpstream {
                     stats.request(MODELS, req, NO_BODY);
                     res.header(HeaderValues.CONTENT_TYPE_JSON).send(MODEL_LIST);
                 })
+                // a sink for OTLP/HTTP traces (bench/run.sh's traced gateway exports its spans here): each export is
+                // read, counted and answered with an empty ExportTraceServiceResponse; it is not the "last request"
+                .post("/v1/traces", (req, res) -> {
+                    stats.otlp(req.content().inputStream().readAllBytes().length);
+                    res.header(HeaderNames.CONTENT_TYPE, "application/x-protobuf").send(NO_BODY);
+                })
                 .get("/mock/stats", (req, res) -> res.header(HeaderValues.CONTENT_TYPE_JSON).send(MockWire.bytes(stats.json()))))
                 .build();
     }

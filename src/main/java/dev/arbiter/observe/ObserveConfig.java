@@ -7,20 +7,27 @@ import java.time.Duration;
 /**
  * The top-level {@code observe:} block: whether every request's record goes to the PostgreSQL request log (needs
  * {@code postgres:}), how long rows are kept, how many records may wait in memory while PostgreSQL is slow or down,
- * and whether log lines are JSON objects (with the request id and the access line's fields) instead of text.
+ * whether log lines are JSON objects (with the request id and the access line's fields) instead of text, and where
+ * OpenTelemetry traces are exported ({@code otlp}, off unless set).
  */
-public record ObserveConfig(boolean requestLog, Duration retention, int bufferSize, boolean jsonLogs) {
-    public static final ObserveConfig DEFAULT = new ObserveConfig(false, Duration.ofDays(30), 100_000, false);
+public record ObserveConfig(boolean requestLog, Duration retention, int bufferSize, boolean jsonLogs, OtlpConfig otlp) {
+    public static final ObserveConfig DEFAULT = new ObserveConfig(false, Duration.ofDays(30), 100_000, false, OtlpConfig.OFF);
 
     public static final Section<ObserveConfig> SECTION = Section.top("observe", DEFAULT, n -> new ObserveConfig(
             n.bool("request-log", DEFAULT.requestLog()), n.duration("retention", DEFAULT.retention()),
-            n.integer("buffer-size", DEFAULT.bufferSize()), n.bool("json-logs", DEFAULT.jsonLogs())));
+            n.integer("buffer-size", DEFAULT.bufferSize()), n.bool("json-logs", DEFAULT.jsonLogs()),
+            OtlpConfig.bind(n.child("otlp"))));
 
     public ObserveConfig(boolean requestLog, Duration retention, int bufferSize) {
         this(requestLog, retention, bufferSize, false);
     }
 
+    public ObserveConfig(boolean requestLog, Duration retention, int bufferSize, boolean jsonLogs) {
+        this(requestLog, retention, bufferSize, jsonLogs, OtlpConfig.OFF);
+    }
+
     public ObserveConfig {
+        otlp = otlp == null ? OtlpConfig.OFF : otlp;
         ConfigException.require(retention != null && !retention.isNegative() && !retention.isZero(), "observe.retention",
                 retention, "a positive duration");
         ConfigException.require(bufferSize >= 100 && bufferSize <= 10_000_000, "observe.buffer-size", bufferSize, "100..10000000");

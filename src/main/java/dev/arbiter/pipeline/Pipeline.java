@@ -29,15 +29,19 @@ public final class Pipeline {
 
     /**
      * Runs stage {@code i} and records its own time in the trace: from its start to its return, less the time spent
-     * in the stages inside it (for a stream, up to the reply's return, not the stream's end).
+     * in the stages inside it (for a stream, up to the reply's return, not the stream's end). The same two clock
+     * readings mark the stage's span when the trace keeps spans.
      */
     private Reply at(int i, Exchange exchange) {
         if (i == stages.length) throw new ArbiterException.Internal("pipeline ran past its last stage");
-        var clock = exchange.trace().clock();
+        Trace trace = exchange.trace();
+        var clock = trace.clock();
         long start = clock.getAsLong();
+        int run = trace.stageStarted(names[i], start);
         long[] inner = new long[1];
+        boolean failed = true;
         try {
-            return stages[i].apply(exchange, ex -> {
+            Reply r = stages[i].apply(exchange, ex -> {
                 long t = clock.getAsLong();
                 try {
                     return at(i + 1, ex);
@@ -45,8 +49,11 @@ public final class Pipeline {
                     inner[0] += clock.getAsLong() - t;
                 }
             });
+            failed = false;
+            return r;
         } finally {
-            exchange.trace().stageTime(names[i], clock.getAsLong() - start - inner[0]);
+            long end = clock.getAsLong();
+            trace.stageEnded(run, names[i], end - start - inner[0], end, failed);
         }
     }
 }

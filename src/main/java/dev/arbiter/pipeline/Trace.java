@@ -17,6 +17,12 @@ import java.util.function.LongSupplier;
  * <p>Concurrency: a request's stages run on its own thread, but a stream's frames (and so an attempt's first byte
  * and end) may be read on another, and a hedge or a shared single-flight call may add attempts from a third. Every
  * method is synchronized on the trace; a request takes a handful of them, uncontended.
+ *
+ * <p>Spans: when tracing is on, the tracing stage sets the request's {@link TraceContext}. From then on, if the trace is
+ * sampled, each stage's run is kept with its start, end and the run it ran inside (from the clock readings the pipeline
+ * takes anyway for the stage times), and each attempt gets a span id of its own at its start, which its upstream call
+ * carries; the tracing stage turns {@link #spans()} into exported spans when the answer is complete. Without a context
+ * nothing of this is kept.
  */
 public final class Trace {
     private final LongSupplier nanos;
@@ -27,6 +33,11 @@ public final class Trace {
     private Decision decision;
     private String cache;
     private Caller caller;
+    private TraceContext context;
+    /** Stage runs in the order they started; null unless the trace is sampled. */
+    private volatile List<StageRun> runs;
+    /** The innermost stage run not yet ended, -1 when none. */
+    private int openRun = -1;
 
     public Trace(LongSupplier nanos) {
         this.nanos = nanos;
@@ -63,9 +74,54 @@ public final class Trace {
 
     /** Starts the record of one attempt at a deployment; the caller marks its first byte and its end. */
     public synchronized Attempt begin(String model, String deployment, String provider) {
-        var a = new Attempt(this, attempts.size() + 1, model, deployment, provider, nanos.getAsLong());
+        var a = new Attempt(this, attempts.size() + 1, model, deployment, provider, nanos.getAsLong(),
+                context == null ? null : context.child(), openRun);
         attempts.add(a);
         return a;
+    }
+
+    /** Sets the request's span context (tracing on): later stage runs and attempts are recorded as spans of it. */
+    public synchronized void context(TraceContext c) {
+        this.context = c;
+        if (c.sampled() && runs == null) runs = new ArrayList<>(12);
+    }
+
+    /** The request's span context, when tracing is on. */
+    public synchronized Optional<TraceContext> context() {
+        return Optional.ofNullable(context);
+    }
+
+    /** Marks a stage's start (the pipeline's clock reading); returns its run's number, -1 when no spans are kept. */
+    int stageStarted(String stage, long startNanos) {
+        if (runs == null) return -1;   // the common case, tracing off: one volatile read, no lock
+        synchronized (this) {
+            runs.add(new StageRun(stage, openRun, startNanos));
+            openRun = runs.size() - 1;
+            return openRun;
+        }
+    }
+
+    /**
+     * Marks a stage's end: adds {@code ownNanos} to its time and, when its run was kept, ends the run at {@code endNanos}
+     * ({@code failed} when an exception left the stage).
+     */
+    synchronized void stageEnded(int run, String stage, long ownNanos, long endNanos, boolean failed) {
+        stageNanos.merge(stage, ownNanos, Long::sum);
+        if (run < 0 || runs == null) return;
+        StageRun r = runs.get(run);
+        r.end = endNanos;
+        r.failed = failed;
+        openRun = r.parent;
+    }
+
+    /** The spans recorded so far: the context, each stage run and each attempt with its span id; empty without a context. */
+    public synchronized Optional<Spans> spans() {
+        if (context == null) return Optional.empty();
+        var stages = new ArrayList<StageSpan>(runs == null ? 0 : runs.size());
+        if (runs != null) for (StageRun r : runs) stages.add(new StageSpan(r.stage, r.parent, r.start, r.end, r.failed));
+        var out = new ArrayList<AttemptSpan>(attempts.size());
+        for (Attempt a : attempts) out.add(new AttemptSpan(a.record(), a.context, a.parentRun, a.responseModel));
+        return Optional.of(new Spans(context, stages, out));
     }
 
     /** A snapshot of the attempts so far, in the order they started. */
@@ -108,6 +164,45 @@ public final class Trace {
         return Map.copyOf(notes);
     }
 
+    /** A stage's run while it is recorded; {@code end} is -1 until it ends. */
+    private static final class StageRun {
+        final String stage;
+        final int parent;
+        final long start;
+        long end = -1;
+        boolean failed;
+
+        StageRun(String stage, int parent, long start) {
+            this.stage = stage;
+            this.parent = parent;
+            this.start = start;
+        }
+    }
+
+    /**
+     * A request's spans as they stood when read: its context, each stage run (outer to inner as they started) and each
+     * attempt.
+     */
+    public record Spans(TraceContext context, List<StageSpan> stages, List<AttemptSpan> attempts) {
+        public Spans {
+            stages = List.copyOf(stages);
+            attempts = List.copyOf(attempts);
+        }
+    }
+
+    /**
+     * One run of a stage: {@code parent} is the number of the run it ran inside (an index into {@link Spans#stages()}),
+     * -1 for the outermost; times on the trace's clock, {@code endNanos} -1 while it runs; {@code failed} when an
+     * exception left it.
+     */
+    public record StageSpan(String stage, int parent, long startNanos, long endNanos, boolean failed) {}
+
+    /**
+     * One attempt's span: its record, its context (the one its upstream call carried), the stage run it was made in
+     * (-1 when none was recorded) and the model the upstream said answered (null when it did not say).
+     */
+    public record AttemptSpan(AttemptRecord attempt, TraceContext context, int parentStage, String responseModel) {}
+
     /**
      * What routing decided for a request: the selector that ranked, the logical model, the candidate deployments
      * in the order they are to be tried, and any scores the selector gave them.
@@ -140,14 +235,46 @@ public final class Trace {
         private long end = -1;
         private int status;
         private String error;
+        private final TraceContext context;
+        private final int parentRun;
+        private String responseModel;
 
-        private Attempt(Trace trace, int number, String model, String deployment, String provider, long start) {
+        private Attempt(Trace trace, int number, String model, String deployment, String provider, long start,
+                        TraceContext context, int parentRun) {
             this.trace = trace;
             this.number = number;
             this.model = model;
             this.deployment = deployment;
             this.provider = provider;
             this.start = start;
+            this.context = context;
+            this.parentRun = parentRun;
+        }
+
+        /** The span context of this attempt's upstream call, when tracing is on. */
+        public Optional<TraceContext> context() {
+            return Optional.ofNullable(context);
+        }
+
+        /** The exchange as this attempt's provider gets it: carrying the attempt's span context when tracing is on. */
+        public Exchange propagate(Exchange exchange) {
+            return context == null ? exchange : exchange.with(TraceContext.UPSTREAM, context);
+        }
+
+        /** Whether the model that answered is still wanted for this attempt's span (sampled, and not yet known). */
+        public boolean wantsResponseModel() {
+            if (context == null || !context.sampled()) return false;
+            synchronized (trace) {
+                return responseModel == null;
+            }
+        }
+
+        /** Records the model the upstream said answered (for the attempt's span); the first one counts. */
+        public void responseModel(String m) {
+            if (context == null || m == null) return;
+            synchronized (trace) {
+                if (responseModel == null) responseModel = m;
+            }
         }
 
         /** Marks the first byte of the answer (the headers of a complete answer, the first frame of a stream). */

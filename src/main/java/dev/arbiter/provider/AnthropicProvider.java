@@ -152,6 +152,7 @@ public final class AnthropicProvider implements Provider {
                     .ifPresent(beta -> headers.put("anthropic-beta", beta));
         }
         headers.putAll(config.headers());
+        TraceHeaders.add(headers, exchange);
         return headers;
     }
 

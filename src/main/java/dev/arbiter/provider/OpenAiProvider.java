@@ -72,7 +72,7 @@ public final class OpenAiProvider implements Provider {
         };
         ObjectNode body = body(req, deployment.upstreamModel(req.model()));
         URI uri = uri(path, deployment.upstreamModel(req.model()));
-        Map<String, String> headers = headers();
+        Map<String, String> headers = headers(exchange);
         var served = new ServedBy(deployment.model(), deployment.name(), providerName);
         if (req.stream() && req.operation() != Operation.EMBEDDING) {
             var open = http.postStream(uri, headers, body, exchange.deadline(), config.timeout());
@@ -101,11 +101,11 @@ public final class OpenAiProvider implements Provider {
         URI uri = uri("/responses", model);
         var served = new ServedBy(deployment.model(), deployment.name(), providerName);
         if (req.stream()) {
-            var open = http.postStream(uri, headers(), body, exchange.deadline(), config.timeout());
+            var open = http.postStream(uri, headers(exchange), body, exchange.deadline(), config.timeout());
             return new Reply.Streaming(new SseFrameStream(open, new ResponsesStreamDecoder(), WireFormat.OPENAI_RESPONSES,
                     config.name()), served);
         }
-        return new Reply.Complete(ResponsesCodec.decodeResponse(http.postJson(uri, headers(), body, exchange.deadline(),
+        return new Reply.Complete(ResponsesCodec.decodeResponse(http.postJson(uri, headers(exchange), body, exchange.deadline(),
                 config.timeout())), served);
     }
 
@@ -146,8 +146,9 @@ public final class OpenAiProvider implements Provider {
         return URI.create(base + path);
     }
 
-    private Map<String, String> headers() {
+    private Map<String, String> headers(Exchange exchange) {
         var h = new HashMap<>(config.headers());
+        TraceHeaders.add(h, exchange);
         if (config.apiKey() != null && !config.apiKey().isEmpty()) {
             if (azure) h.put("api-key", config.apiKey().reveal());
             else h.put("authorization", "Bearer " + config.apiKey().reveal());

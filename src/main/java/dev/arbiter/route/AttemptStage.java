@@ -9,6 +9,7 @@ import dev.arbiter.llm.FrameStream;
 import dev.arbiter.llm.LlmRequest;
 import dev.arbiter.llm.LlmResponse;
 import dev.arbiter.llm.Operation;
+import dev.arbiter.llm.StreamEvent;
 import dev.arbiter.llm.Usage;
 import dev.arbiter.pipeline.ServedBy;
 import dev.arbiter.wire.Json;
@@ -247,7 +248,7 @@ public final class AttemptStage implements Stage {
             try {
                 LlmRequest req = exchange.request();
                 if (req.operation() == Operation.COUNT_TOKENS) {
-                    Reply counted = countTokens(exchange, d);
+                    Reply counted = countTokens(attempt.propagate(exchange), d);
                     if (permit != null) permit.close();
                     call.released();
                     tracker.end(false);
@@ -256,14 +257,15 @@ public final class AttemptStage implements Stage {
                 }
                 var seal = new ReasoningSeal(reasoning, d.nativeFormat(), d.upstreamModel(req.model()));
                 List<String> dropped = hostedTools(req, d);
-                Reply reply = d.provider().call(exchange.withRequest(forBackend(req, d, seal)), d);
+                Reply reply = d.provider().call(attempt.propagate(exchange.withRequest(forBackend(req, d, seal))), d);
                 if (!dropped.isEmpty()) reply = reply.withHeader("x-arbiter-dropped-tools", String.join(",", dropped));
                 reply = switch (reply) {
                     case Reply.Complete c -> c.withResponse(seal.seal(c.response()));
                     case Reply.Streaming s -> s.withStream(traced(permit == null ? seal.seal(s.stream())
                             : Streams.onClose(seal.seal(s.stream()), permit::close), attempt, call, tracker));
                 };
-                if (reply instanceof Reply.Complete) {
+                if (reply instanceof Reply.Complete c) {
+                    attempt.responseModel(c.response().model());
                     if (permit != null) permit.close();
                     call.firstByte();
                     call.succeeded();
@@ -320,6 +322,9 @@ public final class AttemptStage implements Stage {
                                       DeploymentLoad.Tracker tracker) {
         return Streams.observe(inner, f -> {
                     attempt.firstByte();
+                    if (attempt.wantsResponseModel()) {
+                        for (var e : f.events()) if (e instanceof StreamEvent.Started s) attempt.responseModel(s.model());
+                    }
                     call.firstByte();
                     tracker.firstByte();
                 },

@@ -48,4 +48,16 @@ class ScenariosTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("rate in 'gateway-chat@fast'");
         assertThatThrownBy(() -> Scenarios.select(List.of("gateway-chat@0"), AT)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void select_tracedScenario_goesToTheTracedGatewayWithGatewayChatsRequest() {
+        var at = new Scenarios.Endpoints(AT.direct(), AT.slowDirect(), AT.gateway(), null, URI.create("http://127.0.0.1:18082"));
+        var chosen = Scenarios.select(List.of("gateway-chat", "gateway-chat-traced"), at);
+        assertThat(chosen).extracting(Scenario::name).containsExactly("direct-chat", "gateway-chat", "gateway-chat-traced");
+        assertThat(chosen.get(2).uri()).isEqualTo(URI.create("http://127.0.0.1:18082/v1/chat/completions"));
+        assertThat(chosen.get(2).baseline()).isEqualTo("direct-chat");
+        assertThat(chosen.get(2).body()).isEqualTo(chosen.get(1).body());
+        assertThatThrownBy(() -> Scenarios.select(List.of("gateway-chat-traced"), AT))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs --traced-gateway");
+    }
 }
