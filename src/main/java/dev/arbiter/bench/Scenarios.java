@@ -26,6 +26,8 @@ public final class Scenarios {
     static final String SLOW_MODEL = "bench-chat-slow";
     /** bench-chat with the response cache on (bench/bench.yaml): after the first request, every one is a hit. */
     static final String CACHED_MODEL = "bench-chat-cached";
+    /** bench-chat with retries, the breaker and single-flight off (bench/bench.yaml): gateway-chat's resilience-off twin. */
+    static final String BARE_MODEL = "bench-chat-bare";
     /** The path prefix under which the reference proxy reaches the slow upstream. */
     static final String SLOW_PREFIX = "/slow";
     /** The scenarios run when none are named. */
@@ -82,6 +84,9 @@ public final class Scenarios {
         // an exact-cache hit answered end to end, compared with going to the mock (the bound: at most gateway-chat's
         // added p50, i.e. a hit is faster than the upstream call it replaces)
         s.add(gateway("gateway-chat-cached", gateway, CHAT, chat(CACHED_MODEL, false), OPENAI, false, "\"finish_reason\":\"stop\"", "direct-chat"));
+        // the resilience stages' cost on the happy path: gateway-chat (retries, breaker, single-flight on, the defaults)
+        // against this twin with them off, in the same run
+        s.add(gateway("gateway-chat-bare", gateway, CHAT, chat(BARE_MODEL, false), OPENAI, false, "\"finish_reason\":\"stop\"", "direct-chat"));
         s.add(direct("direct-chat-stream", direct, CHAT, chatStream, OPENAI, true, "[DONE]"));
         s.addAll(proxied("chat-stream", gateway, reference, CHAT, chatStream, OPENAI, true, "[DONE]", "direct-chat-stream"));
         s.add(direct("direct-messages", direct, MESSAGES, messages, ANTHROPIC, false, "end_turn"));
