@@ -62,6 +62,7 @@ import dev.arbiter.resilience.Fallbacks;
 import dev.arbiter.resilience.RetryPolicy;
 import dev.arbiter.route.AttemptStage;
 import dev.arbiter.route.Balancers;
+import dev.arbiter.route.DeploymentConcurrency;
 import dev.arbiter.route.DeploymentHealth;
 import dev.arbiter.route.DeploymentLoad;
 import dev.arbiter.route.Hedger;
@@ -164,7 +165,7 @@ public final class Gateway implements AutoCloseable {
         if (analyzer != null) sinks.add(analyzer);
         sinks.addAll(extraSinks);
         var limits = config.limits();
-        var admission = new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout());
+        var admission = new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeoutsByClass(), nanos);
         metrics.queueDepth(admission::waiting);
         this.breakers = Breakers.of(registry, nanos);
         breakers.bindTo(metrics.registry());
@@ -195,6 +196,8 @@ public final class Gateway implements AutoCloseable {
                         .reduce(PriceConfig.FREE, (a, b) -> new PriceConfig(Math.max(a.input(), b.input()), Math.max(a.output(), b.output()), null, null))),
                 (model, deployment) -> registry.deployment(model, deployment).map(d -> d.config().price()),
                 metrics.registry(), InstantSource.system());
+        var deploymentConcurrency = new DeploymentConcurrency(registry);
+        deploymentConcurrency.bindTo(metrics.registry());
         var admit = new AdmitStage(admission);
         admit.registerMetrics(metrics.registry());
         List<Stage> stages = List.of(
@@ -214,6 +217,7 @@ public final class Gateway implements AutoCloseable {
         var admin = new AdminRoutes.Builder()
                 .add(AdminRoute.get("latency", call -> metrics.latency()))
                 .addAll(breakers.adminRoutes())
+                .addAll(deploymentConcurrency.adminRoutes())
                 .addAll(analyzer == null ? List.of() : analyzer.adminRoutes())
                 .addAll(requestLog == null ? List.of() : new UsageReport(postgres.dataSource()).adminRoutes(InstantSource.system()))
                 .addAll(cacheStage.adminRoutes())

@@ -12,6 +12,7 @@ import dev.arbiter.decide.RoutesConfig;
 import dev.arbiter.auth.AuthConfig;
 import dev.arbiter.auth.StaticKeys;
 import dev.arbiter.budget.BudgetConfig;
+import dev.arbiter.limit.ConcurrencyConfig;
 import dev.arbiter.limit.RateLimitConfig;
 import dev.arbiter.db.RedisConfig;
 import dev.arbiter.observe.ObserveConfig;
@@ -50,6 +51,7 @@ public final class Sections {
             AuthConfig.SECTION,
             StaticKeys.SECTION,
             RateLimitConfig.SECTION,
+            ConcurrencyConfig.SECTION,
             BudgetConfig.SECTION,
             CacheConfig.SECTION,
             ModelCacheConfig.SECTION);

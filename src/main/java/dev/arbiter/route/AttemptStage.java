@@ -3,6 +3,8 @@ package dev.arbiter.route;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.error.ErrorKind;
+import dev.arbiter.auth.Priority;
+import dev.arbiter.limit.AdmitStage;
 import dev.arbiter.limit.ConcurrencyLimiter;
 import dev.arbiter.llm.Frame;
 import dev.arbiter.llm.FrameStream;
@@ -238,7 +240,8 @@ public final class AttemptStage implements Stage {
             call = breakers.enter(d);
             ConcurrencyLimiter.Permit permit;
             try {
-                permit = d.limiter() == null ? null : d.limiter().acquire(exchange.deadline().remaining());
+                permit = d.limiter() == null ? null : d.limiter().acquire(exchange.deadline().remaining(),
+                        exchange.attribute(AdmitStage.PRIORITY).orElse(Priority.NORMAL));
             } catch (RuntimeException e) {
                 call.released();   // this deployment's own queue is full: nothing was asked of the upstream
                 throw e;
@@ -261,10 +264,13 @@ public final class AttemptStage implements Stage {
                 reply = switch (reply) {
                     case Reply.Complete c -> c.withResponse(seal.seal(c.response()));
                     case Reply.Streaming s -> s.withStream(traced(permit == null ? seal.seal(s.stream())
-                            : Streams.onClose(seal.seal(s.stream()), permit::close), attempt, call, tracker));
+                            : Streams.onClose(seal.seal(s.stream()), permit::close), attempt, call, tracker, permit));
                 };
                 if (reply instanceof Reply.Complete) {
-                    if (permit != null) permit.close();
+                    if (permit != null) {
+                        permit.answered();
+                        permit.close();
+                    }
                     call.firstByte();
                     call.succeeded();
                     tracker.firstByte();
@@ -275,7 +281,10 @@ public final class AttemptStage implements Stage {
                 }
                 return reply;
             } catch (ArbiterException e) {
-                if (permit != null) permit.close();
+                if (permit != null) {
+                    if (refusedForLoad(e)) permit.dropped();
+                    permit.close();
+                }
                 if (lost.getAsBoolean()) {
                     call.released();
                     tracker.firstByte();   // at least this slow: the percentile a hedge delay may follow sees it
@@ -317,13 +326,15 @@ public final class AttemptStage implements Stage {
      * the breaker the same.
      */
     private static FrameStream traced(FrameStream inner, Trace.Attempt attempt, CircuitGate.Call call,
-                                      DeploymentLoad.Tracker tracker) {
+                                      DeploymentLoad.Tracker tracker, ConcurrencyLimiter.Permit permit) {
         return Streams.observe(inner, f -> {
                     attempt.firstByte();
                     call.firstByte();
                     tracker.firstByte();
+                    if (permit != null) permit.answered();
                 },
                 e -> {
+                    if (permit != null && refusedForLoad(e)) permit.dropped();
                     call.failed(e);
                     tracker.end(upstreamsFault(e));
                     attempt.end(ErrorKind.of(e).status(), e.code() == null ? ErrorKind.of(e).openAiType() : e.code());
@@ -339,6 +350,11 @@ public final class AttemptStage implements Stage {
     private static boolean upstreamsFault(ArbiterException e) {
         return e instanceof ArbiterException.Upstream u && u.status() != 429 && (u.status() == 0 || u.status() >= 500)
                 && !"cancelled".equals(u.code());
+    }
+
+    /** Whether the upstream refused for its load (429, 503, Anthropic's 529): the adaptive limit backs off. */
+    private static boolean refusedForLoad(ArbiterException e) {
+        return e instanceof ArbiterException.Upstream u && (u.status() == 429 || u.status() == 503 || u.status() == 529);
     }
 
     /** A 429 with a retry hint cools its endpoint down for every request and every model that uses it. */
