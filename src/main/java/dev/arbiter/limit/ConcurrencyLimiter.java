@@ -118,7 +118,7 @@ public final class ConcurrencyLimiter {
                 inFlight++;
                 return new Permit(this, inFlight);
             }
-            if (queued >= maxQueued && !displaceBelow(priority)) throw shed("queue full", priority);
+            if (queued >= maxQueued && !displaceBelow(priority)) throw shed("queue full");
             w = new Waiter(priority);
             int c = priority.ordinal();
             if (queues[c].isEmpty()) pass[c] = Math.max(pass[c], now);   // an idle class rejoins without saved credit
@@ -135,7 +135,7 @@ public final class ConcurrencyLimiter {
                 queues[c].remove(w);
                 queued--;
             }
-            throw shed(w.displaced ? "displaced by a request of higher priority" : "timed out waiting for a slot", priority);
+            throw shed(w.displaced ? "displaced by a request of higher priority" : "timed out waiting for a slot");
         } finally {
             lock.unlock();
         }
@@ -193,9 +193,9 @@ public final class ConcurrencyLimiter {
         }
     }
 
-    private ArbiterException.Overloaded shed(String why, Priority p) {
-        return new ArbiterException.Overloaded(name + " is at capacity (" + limit + " in flight, " + p.label() + " priority "
-                + why + "); retry later", Duration.ofSeconds(1), false);
+    private ArbiterException.Overloaded shed(String why) {
+        return new ArbiterException.Overloaded(name + " is at capacity (" + limit + " in flight, " + why + "); retry later",
+                Duration.ofSeconds(1), false);
     }
 
     /** The permits out now. */
