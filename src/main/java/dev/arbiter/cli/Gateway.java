@@ -64,6 +64,7 @@ import dev.arbiter.route.AttemptStage;
 import dev.arbiter.route.Balancers;
 import dev.arbiter.route.DeploymentConcurrency;
 import dev.arbiter.route.DeploymentHealth;
+import dev.arbiter.route.DeploymentQuotas;
 import dev.arbiter.route.DeploymentLoad;
 import dev.arbiter.route.Hedger;
 import dev.arbiter.route.MemoryUpstreamState;
@@ -199,13 +200,14 @@ public final class Gateway implements AutoCloseable {
         var deploymentConcurrency = new DeploymentConcurrency(registry);
         deploymentConcurrency.bindTo(metrics.registry());
         var admit = new AdmitStage(admission);
+        var rateLimits = new RateLimits(config.section(RateLimitConfig.SECTION), redis,
+                name -> registry.find(name).map(ModelRegistry.Model::name), metrics.registry(), nanos);
         admit.registerMetrics(metrics.registry());
         List<Stage> stages = List.of(
                 new ObserveStage(registry, sinks, nanos, observeConfig.jsonLogs()),
                 new AuthenticateStage(auth.mode(), keys, CallerResolver.random()),
                 decide,
-                new RateLimitStage(new RateLimits(config.section(RateLimitConfig.SECTION), redis,
-                        name -> registry.find(name).map(ModelRegistry.Model::name), metrics.registry(), nanos)),
+                new RateLimitStage(rateLimits),
                 budgets,
                 admit,
                 new ResponsesStage(responseStore, InstantSource.system()),
@@ -213,7 +215,7 @@ public final class Gateway implements AutoCloseable {
                 SingleFlightStage.of(config, name -> registry.find(name).map(ModelRegistry.Model::name), metrics.registry()),
                 new RouteStage(registry, Balancers.perModel(config, load, analyzer == null ? null : analyzer::weightFactor), fallbacks, health),
                 new AttemptStage(RetryPolicy.of(config, health::unavailableFor), reasoning, breakers, health.upstreams(), load,
-                        Hedger.of(config, health, load, metrics.registry())));
+                        Hedger.of(config, health, load, metrics.registry()), DeploymentQuotas.of(registry, rateLimits)));
         var admin = new AdminRoutes.Builder()
                 .add(AdminRoute.get("latency", call -> metrics.latency()))
                 .addAll(breakers.adminRoutes())

@@ -13,6 +13,7 @@ import dev.arbiter.auth.AuthConfig;
 import dev.arbiter.auth.StaticKeys;
 import dev.arbiter.budget.BudgetConfig;
 import dev.arbiter.limit.ConcurrencyConfig;
+import dev.arbiter.limit.LimitSpec;
 import dev.arbiter.limit.RateLimitConfig;
 import dev.arbiter.db.RedisConfig;
 import dev.arbiter.observe.ObserveConfig;
@@ -52,6 +53,7 @@ public final class Sections {
             StaticKeys.SECTION,
             RateLimitConfig.SECTION,
             ConcurrencyConfig.SECTION,
+            LimitSpec.DEPLOYMENT,
             BudgetConfig.SECTION,
             CacheConfig.SECTION,
             ModelCacheConfig.SECTION);

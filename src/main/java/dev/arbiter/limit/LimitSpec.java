@@ -2,6 +2,7 @@ package dev.arbiter.limit;
 
 import dev.arbiter.config.ConfigException;
 import dev.arbiter.config.ConfigNode;
+import dev.arbiter.config.Section;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +15,15 @@ import java.util.List;
  */
 public record LimitSpec(List<Rule> rules, long concurrency) {
     public static final LimitSpec NONE = new LimitSpec(List.of(), 0);
+
+    /**
+     * A deployment's own limits ({@code models[].deployments[].limits: {rpm, tpm, ...}}), e.g. 80% of the provider's
+     * quota for that deployment: a deployment at its limit is passed over for the plan's next one. Counted in Redis
+     * when {@code redis:} is configured (the quota is the provider's, shared by every gateway), else in memory;
+     * {@code store: memory} keeps it per gateway.
+     */
+    public static final Section<LimitSpec> DEPLOYMENT = Section.perDeployment("limits", NONE,
+            n -> bind(n, Rule.Algorithm.TOKEN_BUCKET, Rule.Store.REDIS));
 
     public LimitSpec {
         rules = List.copyOf(rules);

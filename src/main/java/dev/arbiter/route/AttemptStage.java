@@ -5,6 +5,8 @@ import dev.arbiter.error.ArbiterException;
 import dev.arbiter.error.ErrorKind;
 import dev.arbiter.auth.Priority;
 import dev.arbiter.limit.AdmitStage;
+import dev.arbiter.limit.Admission;
+import dev.arbiter.limit.StreamUsage;
 import dev.arbiter.limit.ConcurrencyLimiter;
 import dev.arbiter.llm.Frame;
 import dev.arbiter.llm.FrameStream;
@@ -48,6 +50,7 @@ public final class AttemptStage implements Stage {
     private final UpstreamState upstreams;
     private final DeploymentLoad load;
     private final Hedger hedger;
+    private final DeploymentQuotas quotas;
 
     /** @param reasoning the gateway's envelope, which seals reasoning out of a backend and opens it on the way back */
     public AttemptStage(AttemptPolicy policy, ReasoningEnvelope reasoning) {
@@ -69,6 +72,17 @@ public final class AttemptStage implements Stage {
      */
     public AttemptStage(AttemptPolicy policy, ReasoningEnvelope reasoning, CircuitGate breakers, UpstreamState upstreams,
                         DeploymentLoad load, Hedger hedger) {
+        this(policy, reasoning, breakers, upstreams, load, hedger, DeploymentQuotas.NONE);
+    }
+
+    /**
+     * @param quotas each deployment's own rate limits, taken before it is called: a deployment at its limit is passed
+     *     over (no attempt is made or counted) for the plan's next one not yet tried; with none left, the 429 goes to
+     *     the caller
+     */
+    public AttemptStage(AttemptPolicy policy, ReasoningEnvelope reasoning, CircuitGate breakers, UpstreamState upstreams,
+                        DeploymentLoad load, Hedger hedger, DeploymentQuotas quotas) {
+        this.quotas = quotas;
         this.policy = policy;
         this.reasoning = reasoning;
         this.breakers = breakers;
@@ -172,7 +186,9 @@ public final class AttemptStage implements Stage {
                 .orElseThrow(() -> new ArbiterException.Internal("no plan made before the attempt step"));
         Deployment d = plan.candidates().getFirst();
         boolean first = true;
+        List<Deployment> overQuota = null;
         while (true) {
+            int before = exchange.trace().attempts().size();
             try {
                 Reply reply;
                 String hedge = null;
@@ -192,6 +208,15 @@ public final class AttemptStage implements Stage {
                 return plan.isFallback(d) ? reply.withHeader("x-arbiter-fallback", d.model()) : reply;
             } catch (ArbiterException failure) {
                 var attempts = exchange.trace().attempts();
+                if (attempts.size() == before && failure instanceof ArbiterException.Overloaded o && o.rateLimited()) {
+                    // d's own rate limit refused before any call was made: pass it over, count no attempt
+                    if (overQuota == null) overQuota = new ArrayList<>(2);
+                    overQuota.add(d);
+                    exchange.trace().note("over-quota", d.name());
+                    d = nextUntried(plan, d, overQuota, attempts);
+                    if (d == null) throw answered(failure, attempts.size());
+                    continue;
+                }
                 Duration remaining = exchange.deadline().remaining();
                 switch (policy.afterFailure(plan, attempts, failure, remaining)) {
                     case AttemptPolicy.GiveUp g -> throw answered(failure, attempts.size());
@@ -206,6 +231,20 @@ public final class AttemptStage implements Stage {
     }
 
     private static final BooleanSupplier NOT_LOST = () -> false;
+
+    /** The plan's next candidate after {@code d} (wrapping round) neither tried nor over its quota; null when none. */
+    private static Deployment nextUntried(Plan plan, Deployment d, List<Deployment> overQuota, List<Trace.AttemptRecord> attempts) {
+        var cs = plan.candidates();
+        int at = cs.indexOf(d);
+        for (int step = 1; step <= cs.size(); step++) {
+            Deployment c = cs.get(Math.floorMod(at + step, cs.size()));
+            if (overQuota.contains(c)) continue;
+            boolean tried = false;
+            for (Trace.AttemptRecord a : attempts) tried |= a.model().equals(c.model()) && a.deployment().equals(c.name());
+            if (!tried) return c;
+        }
+        return null;
+    }
 
     /** The exchange as {@code d} is sent it: a fallback model's deployment gets that model's own name. */
     private static Exchange forDeployment(Exchange exchange, Plan plan, Deployment d) {
@@ -233,6 +272,29 @@ public final class AttemptStage implements Stage {
      * failure then says nothing of the upstream's health.
      */
     private Reply attempt(Exchange exchange, Deployment d, boolean hold, BooleanSupplier lost) {
+        // before the attempt is begun: a refusal here is no attempt, and the step passes d over
+        Admission quota = exchange.request().operation() == Operation.COUNT_TOKENS ? null : quotas.take(d, exchange).orElse(null);
+        try {
+            Reply reply = call(exchange, d, hold, lost);
+            if (quota == null) return reply;
+            return switch (reply) {
+                case Reply.Complete c -> {
+                    quota.settle(c.response().usage() != null ? c.response().usage() : Usage.NONE);
+                    yield c;
+                }
+                case Reply.Streaming s -> {
+                    var watch = new StreamUsage(exchange.request());
+                    yield s.withStream(Streams.observe(s.stream(), watch::frame, () -> quota.settle(watch.usage())));
+                }
+            };
+        } catch (RuntimeException e) {
+            if (quota != null) quota.giveBack();
+            throw e;
+        }
+    }
+
+    /** The attempt itself, recorded in the trace. */
+    private Reply call(Exchange exchange, Deployment d, boolean hold, BooleanSupplier lost) {
         Trace.Attempt attempt = exchange.trace().begin(d.model(), d.name(), d.providerName());
         CircuitGate.Call call = CircuitGate.Call.NONE;
         try {
