@@ -28,6 +28,7 @@ import dev.arbiter.budget.BudgetStage;
 import dev.arbiter.config.PriceConfig;
 import dev.arbiter.limit.AdmitStage;
 import dev.arbiter.limit.ConcurrencyLimiter;
+import dev.arbiter.limit.LimitSpec;
 import dev.arbiter.limit.RateLimitConfig;
 import dev.arbiter.limit.RateLimitStage;
 import dev.arbiter.limit.RateLimits;
@@ -200,7 +201,9 @@ public final class Gateway implements AutoCloseable {
         var deploymentConcurrency = new DeploymentConcurrency(registry);
         deploymentConcurrency.bindTo(metrics.registry());
         var admit = new AdmitStage(admission);
-        var rateLimits = new RateLimits(config.section(RateLimitConfig.SECTION), redis,
+        var modelLimits = new java.util.HashMap<String, LimitSpec>();
+        for (var m : config.models()) if (!m.section(LimitSpec.MODEL).none()) modelLimits.put(m.name(), m.section(LimitSpec.MODEL));
+        var rateLimits = new RateLimits(config.section(RateLimitConfig.SECTION).withModels(modelLimits), redis,
                 name -> registry.find(name).map(ModelRegistry.Model::name), metrics.registry(), nanos);
         admit.registerMetrics(metrics.registry());
         List<Stage> stages = List.of(

@@ -53,6 +53,7 @@ public final class Sections {
             StaticKeys.SECTION,
             RateLimitConfig.SECTION,
             ConcurrencyConfig.SECTION,
+            LimitSpec.MODEL,
             LimitSpec.DEPLOYMENT,
             BudgetConfig.SECTION,
             CacheConfig.SECTION,

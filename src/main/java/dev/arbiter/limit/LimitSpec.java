@@ -22,6 +22,12 @@ public record LimitSpec(List<Rule> rules, long concurrency) {
      * when {@code redis:} is configured (the quota is the provider's, shared by every gateway), else in memory;
      * {@code store: memory} keeps it per gateway.
      */
+    /**
+     * A model's limits ({@code models[].limits: {rpm, tpm, ...}}): the model tier, as {@code rate-limits.models} sets
+     * it (the model's own block wins when both name it), counted across every deployment of the model.
+     */
+    public static final Section<LimitSpec> MODEL = Section.perModel("limits", NONE, n -> bind(n, Rule.Algorithm.TOKEN_BUCKET, Rule.Store.REDIS));
+
     public static final Section<LimitSpec> DEPLOYMENT = Section.perDeployment("limits", NONE,
             n -> bind(n, Rule.Algorithm.TOKEN_BUCKET, Rule.Store.REDIS));
 

@@ -32,6 +32,9 @@ class DeploymentQuotaTest {
               - name: backed
                 fallbacks: [chat-openai]
                 deployments: [{name: primary, provider: openai, base-url: "{UPSTREAM}/v1", limits: {rpm: 1}}]
+              - name: capped
+                limits: {rpm: 1, store: memory}
+                deployments: [{name: c1, provider: openai, base-url: "{UPSTREAM}/v1"}, {name: c2, provider: openai, base-url: "{UPSTREAM}/v1"}]
             """;
 
     private static Outcome outcome(Fixture f, HttpResponse<String> r) {
@@ -78,6 +81,17 @@ class DeploymentQuotaTest {
             assertThat(refused.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("0");
             assertThat(refused.headers().firstValue("x-ratelimit-reset-requests")).isPresent();
             assertThat(f.upstream.stats().totalRequests()).isEqualTo(calls);   // the upstream was never asked
+        }
+    }
+
+    @Test
+    void modelsOwnLimits_holdAcrossItsDeployments() {
+        try (var f = new Fixture(MockConfig.DEFAULT, "", MODELS)) {
+            assertThat(f.post("/v1/chat/completions", CHAT.formatted("capped")).statusCode()).isEqualTo(200);
+            var refused = f.post("/v1/chat/completions", CHAT.formatted("capped"));
+            assertThat(refused.statusCode()).isEqualTo(429);
+            assertThat(refused.headers().firstValue("x-ratelimit-limit-requests")).hasValue("1");
+            assertThat(refused.headers().firstValue("retry-after")).isPresent();
         }
     }
 }
