@@ -63,6 +63,9 @@ public record LimitSpec(List<Rule> rules, long concurrency) {
             n.problem(n.path() + ".burst", burst, "a multiple of the limit >= 1");
             burst = 1;
         }
+        for (String k : List.of("rps", "rpm", "rpd", "tpm", "concurrency")) {
+            if (n.longValue(k, 0) < 0) n.problem(n.path() + "." + k, n.longValue(k, 0), ">= 0 (0 = no limit)");
+        }
         var rules = new ArrayList<>(of(n.longValue("rps", 0), n.longValue("rpm", 0), n.longValue("rpd", 0), n.longValue("tpm", 0), a, burst, s));
         for (ConfigNode c : n.list("custom")) {
             boolean tokens = c.has("tokens");
