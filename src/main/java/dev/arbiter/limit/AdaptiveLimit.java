@@ -18,16 +18,17 @@ import java.util.concurrent.TimeUnit;
  *       set a floor every longer one looks queued against, and the limit would collapse. Gradient2 uses averages
  *       and a tolerance for exactly such bursty, non-homogeneous calls. Samples are counted only while the
  *       deployment is busy (at least half the limit in flight), so an idle deployment keeps its limit.
- *   <li>Load refusals: AIMD ({@link AIMDLimit}): each 429 (or 503, 529) multiplies the limit by {@code backoff},
- *       each answered call adds one while the deployment is busy. Arbiter so backs off as soon as the provider
- *       starts refusing, before it has to refuse everything, and comes back one step at a time.
+ *   <li>Load refusals: AIMD ({@link AIMDLimit}): each 429 (or 503, 529, or an upstream timeout) multiplies the
+ *       limit by {@code backoff}, each answered call adds one while the deployment is busy. Arbiter so backs off
+ *       as soon as the provider starts refusing, before it has to refuse everything, and comes back one step at a
+ *       time.
  * </ul>
  *
  * Both run on every sample; the limit in force is the lower, within {@code [min, max]}. The Netflix classes are
  * synchronized per instance and call back on change, which sets the limiter's limit.
  */
 public final class AdaptiveLimit {
-    /** A drop is only what the upstream says; no latency counts as one (LLM answers may take minutes). */
+    /** A drop is what the attempt step reports; no latency alone counts as one here (LLM answers may take minutes). */
     private static final long NO_TIMEOUT_DAYS = 365;
 
     private final ConcurrencyConfig config;

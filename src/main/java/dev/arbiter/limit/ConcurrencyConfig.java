@@ -16,7 +16,7 @@ import dev.arbiter.config.Section;
  * @param initial the limit before the first sample
  * @param min the limit never goes below it
  * @param max the limit never goes above it (and {@code max-in-flight}, when that is set, caps it too)
- * @param backoff the factor the limit is multiplied by at each upstream 429 (or 503, 529): from 0.5 to 0.99
+ * @param backoff the factor the limit is multiplied by at each upstream 429 (or 503, 529, timeout): from 0.5 to 0.99
  * @param maxQueued how many requests may wait for this deployment at once (0: none wait; default {@code max})
  */
 public record ConcurrencyConfig(boolean adaptive, int initial, int min, int max, double backoff, int maxQueued) {

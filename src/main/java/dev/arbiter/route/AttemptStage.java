@@ -414,9 +414,13 @@ public final class AttemptStage implements Stage {
                 && !"cancelled".equals(u.code());
     }
 
-    /** Whether the upstream refused for its load (429, 503, Anthropic's 529): the adaptive limit backs off. */
+    /**
+     * Whether the upstream refused for its load (429, 503, Anthropic's 529) or did not answer within the deployment's
+     * {@code timeout} ({@code upstream_timeout}): the adaptive limit backs off.
+     */
     private static boolean refusedForLoad(ArbiterException e) {
-        return e instanceof ArbiterException.Upstream u && (u.status() == 429 || u.status() == 503 || u.status() == 529);
+        return e instanceof ArbiterException.Upstream u && (u.status() == 429 || u.status() == 503 || u.status() == 529
+                || "upstream_timeout".equals(u.code()));
     }
 
     /** A 429 with a retry hint cools its endpoint down for every request and every model that uses it. */
