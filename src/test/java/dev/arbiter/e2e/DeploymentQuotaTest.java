@@ -85,6 +85,37 @@ class DeploymentQuotaTest {
     }
 
     @Test
+    void deploymentQuotaInRedis_holdsAcrossTwoGateways() throws Exception {
+        try (var s = new java.net.Socket()) {
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", 6379), 500);
+        } catch (java.io.IOException e) {
+            org.junit.jupiter.api.Assumptions.abort("Redis not reachable on 127.0.0.1:6379");
+        }
+        String server = """
+                redis: {url: "redis://127.0.0.1:6379", timeout: 2s, connect-timeout: 3s}
+                rate-limits: {key-prefix: "arbiter-quota-test:%s:"}
+                """.formatted(java.util.UUID.randomUUID());
+        String models = """
+                  - name: shared
+                    retry: {max-attempts: 1}
+                    deployments:
+                      - {name: quota, provider: openai, base-url: "{UPSTREAM}/v1", weight: 1, limits: {rpm: 5}}
+                      - {name: spare, provider: openai, base-url: "{UPSTREAM}/v1", weight: 0}
+                """;
+        try (var a = new Fixture(MockConfig.DEFAULT, server, models); var b = new Fixture(MockConfig.DEFAULT, server, models)) {
+            int onQuota = 0;
+            for (int i = 0; i < 8; i++) {
+                for (Fixture g : List.of(a, b)) {
+                    var r = g.post("/v1/chat/completions", CHAT.formatted("shared"));
+                    assertThat(r.statusCode()).isEqualTo(200);
+                    if (outcome(g, r).trace().attempts().getLast().deployment().equals("quota")) onQuota++;
+                }
+            }
+            assertThat(onQuota).isEqualTo(5);   // 5 a minute for both gateways together, not 5 each
+        }
+    }
+
+    @Test
     void modelsOwnLimits_holdAcrossItsDeployments() {
         try (var f = new Fixture(MockConfig.DEFAULT, "", MODELS)) {
             assertThat(f.post("/v1/chat/completions", CHAT.formatted("capped")).statusCode()).isEqualTo(200);
