@@ -28,6 +28,7 @@ import dev.arbiter.budget.BudgetStage;
 import dev.arbiter.config.PriceConfig;
 import dev.arbiter.limit.AdmitStage;
 import dev.arbiter.limit.ConcurrencyLimiter;
+import dev.arbiter.limit.LimitSpec;
 import dev.arbiter.limit.RateLimitConfig;
 import dev.arbiter.limit.RateLimitStage;
 import dev.arbiter.limit.RateLimits;
@@ -64,7 +65,9 @@ import dev.arbiter.resilience.Fallbacks;
 import dev.arbiter.resilience.RetryPolicy;
 import dev.arbiter.route.AttemptStage;
 import dev.arbiter.route.Balancers;
+import dev.arbiter.route.DeploymentConcurrency;
 import dev.arbiter.route.DeploymentHealth;
+import dev.arbiter.route.DeploymentQuotas;
 import dev.arbiter.route.DeploymentLoad;
 import dev.arbiter.route.Hedger;
 import dev.arbiter.route.UpstreamState;
@@ -172,7 +175,7 @@ public final class Gateway implements AutoCloseable {
         if (analyzer != null) sinks.add(analyzer);
         sinks.addAll(extraSinks);
         var limits = config.limits();
-        var admission = new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeout());
+        var admission = new ConcurrencyLimiter("Arbiter", limits.maxInFlight(), limits.maxQueued(), limits.queueTimeoutsByClass(), nanos);
         metrics.queueDepth(admission::waiting);
         this.upstreamState = config.section(SharedStateConfig.SECTION).create(redis, registry, upstreams, nanos);
         this.breakers = Breakers.of(registry, nanos, upstreamState);
@@ -206,7 +209,13 @@ public final class Gateway implements AutoCloseable {
                         .reduce(PriceConfig.FREE, (a, b) -> new PriceConfig(Math.max(a.input(), b.input()), Math.max(a.output(), b.output()), null, null))),
                 (model, deployment) -> registry.deployment(model, deployment).map(d -> d.config().price()),
                 metrics.registry(), InstantSource.system());
+        var deploymentConcurrency = new DeploymentConcurrency(registry);
+        deploymentConcurrency.bindTo(metrics.registry());
         var admit = new AdmitStage(admission);
+        var modelLimits = new java.util.HashMap<String, LimitSpec>();
+        for (var m : config.models()) if (!m.section(LimitSpec.MODEL).none()) modelLimits.put(m.name(), m.section(LimitSpec.MODEL));
+        var rateLimits = new RateLimits(config.section(RateLimitConfig.SECTION).withModels(modelLimits), redis,
+                name -> registry.find(name).map(ModelRegistry.Model::name), metrics.registry(), nanos);
         admit.registerMetrics(metrics.registry());
         this.tracing = observeConfig.otlp().configured() ? Tracing.start(observeConfig.otlp(), registry::deployment, InstantSource.system()) : null;
         var stages = new ArrayList<Stage>();
@@ -215,8 +224,7 @@ public final class Gateway implements AutoCloseable {
                 new ObserveStage(registry, sinks, nanos, observeConfig.jsonLogs()),
                 new AuthenticateStage(auth.mode(), keys, auth.callerResolver()),
                 decide,
-                new RateLimitStage(new RateLimits(config.section(RateLimitConfig.SECTION), redis,
-                        name -> registry.find(name).map(ModelRegistry.Model::name), metrics.registry(), nanos)),
+                new RateLimitStage(rateLimits),
                 budgets,
                 admit,
                 new ResponsesStage(responseStore, InstantSource.system()),
@@ -224,10 +232,11 @@ public final class Gateway implements AutoCloseable {
                 SingleFlightStage.of(config, name -> registry.find(name).map(ModelRegistry.Model::name), metrics.registry()),
                 new RouteStage(registry, Balancers.perModel(config, load, analyzer == null ? null : analyzer::weightFactor), fallbacks, health),
                 new AttemptStage(RetryPolicy.of(config, health::unavailableFor), reasoning, breakers, health.upstreams(), load,
-                        Hedger.of(config, health, load, metrics.registry()))));
+                        Hedger.of(config, health, load, metrics.registry()), DeploymentQuotas.of(registry, rateLimits))));
         var admin = new AdminRoutes.Builder()
                 .add(AdminRoute.get("latency", call -> metrics.latency()))
                 .addAll(breakers.adminRoutes())
+                .addAll(deploymentConcurrency.adminRoutes())
                 .addAll(analyzer == null ? List.of() : analyzer.adminRoutes())
                 .addAll(requestLog == null ? List.of() : new UsageReport(postgres.dataSource()).adminRoutes(InstantSource.system()))
                 .addAll(cacheStage.adminRoutes())

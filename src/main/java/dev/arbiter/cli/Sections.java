@@ -12,6 +12,8 @@ import dev.arbiter.decide.RoutesConfig;
 import dev.arbiter.auth.AuthConfig;
 import dev.arbiter.auth.StaticKeys;
 import dev.arbiter.budget.BudgetConfig;
+import dev.arbiter.limit.ConcurrencyConfig;
+import dev.arbiter.limit.LimitSpec;
 import dev.arbiter.limit.RateLimitConfig;
 import dev.arbiter.db.RedisConfig;
 import dev.arbiter.observe.ObserveConfig;
@@ -52,6 +54,9 @@ public final class Sections {
             AuthConfig.SECTION,
             StaticKeys.SECTION,
             RateLimitConfig.SECTION,
+            ConcurrencyConfig.SECTION,
+            LimitSpec.MODEL,
+            LimitSpec.DEPLOYMENT,
             BudgetConfig.SECTION,
             CacheConfig.SECTION,
             ModelCacheConfig.SECTION);

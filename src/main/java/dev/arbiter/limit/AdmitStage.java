@@ -2,6 +2,7 @@ package dev.arbiter.limit;
 
 import dev.arbiter.auth.ApiKey;
 import dev.arbiter.auth.Priority;
+import dev.arbiter.pipeline.Attribute;
 import dev.arbiter.pipeline.Exchange;
 import dev.arbiter.pipeline.Reply;
 import dev.arbiter.pipeline.Stage;
@@ -15,6 +16,9 @@ import io.micrometer.core.instrument.MeterRegistry;
  * {@code max-priority}, else its key's {@code priority}; without a key, the header capped at normal.
  */
 public final class AdmitStage implements Stage {
+    /** The request's priority class, as admitted here; a deployment's own queue serves it by the same class. */
+    public static final Attribute<Priority> PRIORITY = Attribute.of("priority", Priority.class);
+
     private final ConcurrencyLimiter limiter;
 
     public AdmitStage(ConcurrencyLimiter limiter) {
@@ -34,7 +38,7 @@ public final class AdmitStage implements Stage {
         if (p != Priority.NORMAL) exchange.trace().note("priority", p.label());
         ConcurrencyLimiter.Permit permit = limiter.acquire(exchange.deadline().remaining(), p);
         try {
-            Reply reply = next.proceed(exchange);
+            Reply reply = next.proceed(exchange.with(PRIORITY, p));
             if (reply instanceof Reply.Streaming s) return s.withStream(Streams.onClose(s.stream(), permit::close));
             permit.close();
             return reply;

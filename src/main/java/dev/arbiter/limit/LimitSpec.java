@@ -2,6 +2,7 @@ package dev.arbiter.limit;
 
 import dev.arbiter.config.ConfigException;
 import dev.arbiter.config.ConfigNode;
+import dev.arbiter.config.Section;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +15,21 @@ import java.util.List;
  */
 public record LimitSpec(List<Rule> rules, long concurrency) {
     public static final LimitSpec NONE = new LimitSpec(List.of(), 0);
+
+    /**
+     * A deployment's own limits ({@code models[].deployments[].limits: {rpm, tpm, ...}}), e.g. 80% of the provider's
+     * quota for that deployment: a deployment at its limit is passed over for the plan's next one. Counted in Redis
+     * when {@code redis:} is configured (the quota is the provider's, shared by every gateway), else in memory;
+     * {@code store: memory} keeps it per gateway.
+     */
+    /**
+     * A model's limits ({@code models[].limits: {rpm, tpm, ...}}): the model tier, as {@code rate-limits.models} sets
+     * it (the model's own block wins when both name it), counted across every deployment of the model.
+     */
+    public static final Section<LimitSpec> MODEL = Section.perModel("limits", NONE, n -> bind(n, Rule.Algorithm.TOKEN_BUCKET, Rule.Store.REDIS));
+
+    public static final Section<LimitSpec> DEPLOYMENT = Section.perDeployment("limits", NONE,
+            n -> bind(n, Rule.Algorithm.TOKEN_BUCKET, Rule.Store.REDIS));
 
     public LimitSpec {
         rules = List.copyOf(rules);
@@ -46,6 +62,9 @@ public record LimitSpec(List<Rule> rules, long concurrency) {
         if (burst < 1) {
             n.problem(n.path() + ".burst", burst, "a multiple of the limit >= 1");
             burst = 1;
+        }
+        for (String k : List.of("rps", "rpm", "rpd", "tpm", "concurrency")) {
+            if (n.longValue(k, 0) < 0) n.problem(n.path() + "." + k, n.longValue(k, 0), ">= 0 (0 = no limit)");
         }
         var rules = new ArrayList<>(of(n.longValue("rps", 0), n.longValue("rpm", 0), n.longValue("rpd", 0), n.longValue("tpm", 0), a, burst, s));
         for (ConfigNode c : n.list("custom")) {

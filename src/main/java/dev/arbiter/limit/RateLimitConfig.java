@@ -78,6 +78,14 @@ public record RateLimitConfig(Rule.Algorithm algorithm, Rule.Store store, int no
         return dflt;
     }
 
+    /** This config with {@code own} (models' own {@code limits:} blocks, by model name) over {@code models}. */
+    public RateLimitConfig withModels(Map<String, LimitSpec> own) {
+        if (own.isEmpty()) return this;
+        var merged = new LinkedHashMap<>(models);
+        merged.putAll(own);
+        return new RateLimitConfig(algorithm, store, nodes, keyPrefix, global, team, teams, user, merged);
+    }
+
     /** Whether any tier is limited at all (keys aside). */
     public boolean any() {
         return !global.none() || !team.none() || !teams.isEmpty() || !user.none() || !models.isEmpty();

@@ -36,7 +36,7 @@ import java.util.regex.Pattern;
  */
 public final class RateLimits {
     /** The tier labels, as metrics show them. */
-    static final List<String> TIERS = List.of("global", "team", "key", "user", "model");
+    static final List<String> TIERS = List.of("global", "team", "key", "user", "model", "deployment");
     private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9@._+-]{1,64}");
 
     private final RateLimitConfig config;
@@ -120,7 +120,20 @@ public final class RateLimits {
      * x-ratelimit headers).
      */
     public Admission admit(Exchange ex) {
-        List<Tier> tiers = tiers(ex);
+        return admit(tiers(ex), ex.request());
+    }
+
+    /**
+     * Admits one call to a deployment under the deployment's own limits ({@code models[].deployments[].limits}, e.g.
+     * 80% of the provider's quota), counted under {@code deployment:<model>/<name>}; refuses with 429 as
+     * {@link #admit(Exchange)} does. Nothing is taken when {@code spec} is empty.
+     */
+    public Admission admitDeployment(String model, String deployment, LimitSpec spec, LlmRequest request) {
+        if (spec.none()) return new Admission(this);
+        return admit(List.of(new Tier("deployment", "deployment:" + plain(model) + "/" + plain(deployment), spec)), request);
+    }
+
+    private Admission admit(List<Tier> tiers, LlmRequest request) {
         var admission = new Admission(this);
         if (tiers.isEmpty()) return admission;
         long estimate = -1;
@@ -129,7 +142,7 @@ public final class RateLimits {
                 for (Rule r : t.spec().rules()) {
                     long cost = 1;
                     if (r.dimension() == Rule.Dimension.TOKENS) {
-                        if (estimate < 0) estimate = estimate(ex.request());
+                        if (estimate < 0) estimate = estimate(request);
                         cost = Math.max(1, Math.min(estimate, r.burst()));
                     }
                     RateLimiter.Decision d = limiter(r).acquire(t.key(), r, cost);

@@ -168,6 +168,11 @@ public final class MockEngine {
         return config;
     }
 
+    /** An engine of {@code other}'s config with this one's sleeper and clock. */
+    MockEngine with(MockConfig other) {
+        return new MockEngine(other, sleeper, clock);
+    }
+
     public Sleeper sleeper() {
         return sleeper;
     }

@@ -67,7 +67,7 @@ public final class MockUpstream {
     private static final long HANG_MINUTES = 5;
     private static final byte[] NO_BODY = new byte[0];
 
-    private final MockEngine engine;
+    private volatile MockEngine engine;
     private final MockStats stats = new MockStats();
     private final MockPromptCache cache = new MockPromptCache();
     private final CountDownLatch stopping = new CountDownLatch(1);
@@ -220,6 +220,14 @@ public final class MockUpstream {
     /** A snapshot of the counters and the last request. */
     public Stats stats() {
         return stats.snapshot();
+    }
+
+    /**
+     * From now on behaves as {@code config} says (latency, faults, ...), as if restarted with it but on the same port
+     * and connections: a test changes the upstream's weather mid-run (slow, then refusing, then well again).
+     */
+    public void reconfigure(MockConfig config) {
+        engine = engine.with(config);
     }
 
     /** Zeroes the counters, forgets the last request and empties the prompt cache. */

@@ -3,6 +3,10 @@ package dev.arbiter.route;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.error.ErrorKind;
+import dev.arbiter.auth.Priority;
+import dev.arbiter.limit.AdmitStage;
+import dev.arbiter.limit.Admission;
+import dev.arbiter.limit.StreamUsage;
 import dev.arbiter.limit.ConcurrencyLimiter;
 import dev.arbiter.llm.Frame;
 import dev.arbiter.llm.FrameStream;
@@ -47,6 +51,7 @@ public final class AttemptStage implements Stage {
     private final UpstreamState upstreams;
     private final DeploymentLoad load;
     private final Hedger hedger;
+    private final DeploymentQuotas quotas;
 
     /** @param reasoning the gateway's envelope, which seals reasoning out of a backend and opens it on the way back */
     public AttemptStage(AttemptPolicy policy, ReasoningEnvelope reasoning) {
@@ -68,6 +73,17 @@ public final class AttemptStage implements Stage {
      */
     public AttemptStage(AttemptPolicy policy, ReasoningEnvelope reasoning, CircuitGate breakers, UpstreamState upstreams,
                         DeploymentLoad load, Hedger hedger) {
+        this(policy, reasoning, breakers, upstreams, load, hedger, DeploymentQuotas.NONE);
+    }
+
+    /**
+     * @param quotas each deployment's own rate limits, taken before it is called: a deployment at its limit is passed
+     *     over (no attempt is made or counted) for the plan's next one not yet tried; with none left, the 429 goes to
+     *     the caller
+     */
+    public AttemptStage(AttemptPolicy policy, ReasoningEnvelope reasoning, CircuitGate breakers, UpstreamState upstreams,
+                        DeploymentLoad load, Hedger hedger, DeploymentQuotas quotas) {
+        this.quotas = quotas;
         this.policy = policy;
         this.reasoning = reasoning;
         this.breakers = breakers;
@@ -171,7 +187,9 @@ public final class AttemptStage implements Stage {
                 .orElseThrow(() -> new ArbiterException.Internal("no plan made before the attempt step"));
         Deployment d = plan.candidates().getFirst();
         boolean first = true;
+        List<Deployment> overQuota = null;
         while (true) {
+            int before = exchange.trace().attempts().size();
             try {
                 Reply reply;
                 String hedge = null;
@@ -191,6 +209,15 @@ public final class AttemptStage implements Stage {
                 return plan.isFallback(d) ? reply.withHeader("x-arbiter-fallback", d.model()) : reply;
             } catch (ArbiterException failure) {
                 var attempts = exchange.trace().attempts();
+                if (attempts.size() == before && failure instanceof ArbiterException.Overloaded o && o.rateLimited()) {
+                    // d's own rate limit refused before any call was made: pass it over, count no attempt
+                    if (overQuota == null) overQuota = new ArrayList<>(2);
+                    overQuota.add(d);
+                    exchange.trace().note("over-quota", d.name());
+                    d = nextUntried(plan, d, overQuota, attempts);
+                    if (d == null) throw answered(failure, attempts.size());
+                    continue;
+                }
                 Duration remaining = exchange.deadline().remaining();
                 switch (policy.afterFailure(plan, attempts, failure, remaining)) {
                     case AttemptPolicy.GiveUp g -> throw answered(failure, attempts.size());
@@ -205,6 +232,20 @@ public final class AttemptStage implements Stage {
     }
 
     private static final BooleanSupplier NOT_LOST = () -> false;
+
+    /** The plan's next candidate after {@code d} (wrapping round) neither tried nor over its quota; null when none. */
+    private static Deployment nextUntried(Plan plan, Deployment d, List<Deployment> overQuota, List<Trace.AttemptRecord> attempts) {
+        var cs = plan.candidates();
+        int at = cs.indexOf(d);
+        for (int step = 1; step <= cs.size(); step++) {
+            Deployment c = cs.get(Math.floorMod(at + step, cs.size()));
+            if (overQuota.contains(c)) continue;
+            boolean tried = false;
+            for (Trace.AttemptRecord a : attempts) tried |= a.model().equals(c.model()) && a.deployment().equals(c.name());
+            if (!tried) return c;
+        }
+        return null;
+    }
 
     /** The exchange as {@code d} is sent it: a fallback model's deployment gets that model's own name. */
     private static Exchange forDeployment(Exchange exchange, Plan plan, Deployment d) {
@@ -232,6 +273,29 @@ public final class AttemptStage implements Stage {
      * failure then says nothing of the upstream's health.
      */
     private Reply attempt(Exchange exchange, Deployment d, boolean hold, BooleanSupplier lost) {
+        // before the attempt is begun: a refusal here is no attempt, and the step passes d over
+        Admission quota = exchange.request().operation() == Operation.COUNT_TOKENS ? null : quotas.take(d, exchange).orElse(null);
+        try {
+            Reply reply = call(exchange, d, hold, lost);
+            if (quota == null) return reply;
+            return switch (reply) {
+                case Reply.Complete c -> {
+                    quota.settle(c.response().usage() != null ? c.response().usage() : Usage.NONE);
+                    yield c;
+                }
+                case Reply.Streaming s -> {
+                    var watch = new StreamUsage(exchange.request());
+                    yield s.withStream(Streams.observe(s.stream(), watch::frame, () -> quota.settle(watch.usage())));
+                }
+            };
+        } catch (RuntimeException e) {
+            if (quota != null) quota.giveBack();
+            throw e;
+        }
+    }
+
+    /** The attempt itself, recorded in the trace. */
+    private Reply call(Exchange exchange, Deployment d, boolean hold, BooleanSupplier lost) {
         Trace.Attempt attempt = exchange.trace().begin(d.model(), d.name(), d.providerName());
         CircuitGate.Call call = CircuitGate.Call.NONE;
         try {
@@ -239,7 +303,8 @@ public final class AttemptStage implements Stage {
             call = breakers.enter(d);
             ConcurrencyLimiter.Permit permit;
             try {
-                permit = d.limiter() == null ? null : d.limiter().acquire(exchange.deadline().remaining());
+                permit = d.limiter() == null ? null : d.limiter().acquire(exchange.deadline().remaining(),
+                        exchange.attribute(AdmitStage.PRIORITY).orElse(Priority.NORMAL));
             } catch (RuntimeException e) {
                 call.released();   // this deployment's own queue is full: nothing was asked of the upstream
                 throw e;
@@ -262,11 +327,14 @@ public final class AttemptStage implements Stage {
                 reply = switch (reply) {
                     case Reply.Complete c -> c.withResponse(seal.seal(c.response()));
                     case Reply.Streaming s -> s.withStream(traced(permit == null ? seal.seal(s.stream())
-                            : Streams.onClose(seal.seal(s.stream()), permit::close), attempt, call, tracker));
+                            : Streams.onClose(seal.seal(s.stream()), permit::close), attempt, call, tracker, permit));
                 };
                 if (reply instanceof Reply.Complete c) {
                     attempt.responseModel(c.response().model());
-                    if (permit != null) permit.close();
+                    if (permit != null) {
+                        permit.answered();
+                        permit.close();
+                    }
                     call.firstByte();
                     call.succeeded();
                     tracker.firstByte();
@@ -277,7 +345,10 @@ public final class AttemptStage implements Stage {
                 }
                 return reply;
             } catch (ArbiterException e) {
-                if (permit != null) permit.close();
+                if (permit != null) {
+                    if (refusedForLoad(e)) permit.dropped();
+                    permit.close();
+                }
                 if (lost.getAsBoolean()) {
                     call.released();
                     tracker.firstByte();   // at least this slow: the percentile a hedge delay may follow sees it
@@ -319,7 +390,7 @@ public final class AttemptStage implements Stage {
      * the breaker the same.
      */
     private static FrameStream traced(FrameStream inner, Trace.Attempt attempt, CircuitGate.Call call,
-                                      DeploymentLoad.Tracker tracker) {
+                                      DeploymentLoad.Tracker tracker, ConcurrencyLimiter.Permit permit) {
         return Streams.observe(inner, f -> {
                     attempt.firstByte();
                     if (attempt.wantsResponseModel()) {
@@ -327,8 +398,10 @@ public final class AttemptStage implements Stage {
                     }
                     call.firstByte();
                     tracker.firstByte();
+                    if (permit != null) permit.answered();
                 },
                 e -> {
+                    if (permit != null && refusedForLoad(e)) permit.dropped();
                     call.failed(e);
                     tracker.end(upstreamsFault(e));
                     attempt.end(ErrorKind.of(e).status(), e.code() == null ? ErrorKind.of(e).openAiType() : e.code());
@@ -344,6 +417,15 @@ public final class AttemptStage implements Stage {
     private static boolean upstreamsFault(ArbiterException e) {
         return e instanceof ArbiterException.Upstream u && u.status() != 429 && (u.status() == 0 || u.status() >= 500)
                 && !"cancelled".equals(u.code());
+    }
+
+    /**
+     * Whether the upstream refused for its load (429, 503, Anthropic's 529) or did not answer within the deployment's
+     * {@code timeout} ({@code upstream_timeout}): the adaptive limit backs off.
+     */
+    private static boolean refusedForLoad(ArbiterException e) {
+        return e instanceof ArbiterException.Upstream u && (u.status() == 429 || u.status() == 503 || u.status() == 529
+                || "upstream_timeout".equals(u.code()));
     }
 
     /** A 429 with a retry hint cools its endpoint down for every request and every model that uses it. */

@@ -33,24 +33,35 @@ public final class DeploymentHealth {
         return cooldown.compareTo(open) >= 0 ? cooldown : open;
     }
 
+    /** Whether every slot of {@code d}'s own in-flight limit (fixed or adaptive) is taken: a new attempt would wait. */
+    public static boolean saturated(Deployment d) {
+        return d.limiter() != null && d.limiter().full();
+    }
+
     /**
-     * {@code ranked} with the deployments that may be called now first, each group in its own order: a cooling or
-     * open deployment is tried only when nothing else is left (the same list when all are free, the common case).
+     * {@code ranked} with the deployments that may be called now first, then those at their in-flight limit (an
+     * attempt there waits in its queue), then those cooling down or open, each group in its own order: a busy
+     * deployment is waited for only when no free one is left, a cooling or open one tried only when nothing else is
+     * (the same list when all are free, the common case).
      */
     public List<Deployment> freeFirst(List<Deployment> ranked) {
-        List<Deployment> busy = null;
         List<Deployment> free = null;
+        List<Deployment> full = null;
+        List<Deployment> busy = null;
         for (int i = 0; i < ranked.size(); i++) {
             Deployment d = ranked.get(i);
             boolean ok = unavailableFor(d).isZero();
-            if (!ok && busy == null) {
-                busy = new ArrayList<>();
+            boolean waits = ok && saturated(d);
+            if ((!ok || waits) && free == null) {
                 free = new ArrayList<>(ranked.subList(0, i));
+                full = new ArrayList<>();
+                busy = new ArrayList<>();
             }
-            if (busy == null) continue;
-            (ok ? free : busy).add(d);
+            if (free == null) continue;
+            (!ok ? busy : waits ? full : free).add(d);
         }
-        if (busy == null) return ranked;
+        if (free == null) return ranked;
+        free.addAll(full);
         free.addAll(busy);
         return free;
     }

@@ -6,6 +6,8 @@ import dev.arbiter.config.DeploymentConfig;
 import dev.arbiter.config.ModelConfig;
 import dev.arbiter.error.ArbiterException;
 import dev.arbiter.error.Untrusted;
+import dev.arbiter.limit.AdaptiveLimit;
+import dev.arbiter.limit.ConcurrencyConfig;
 import dev.arbiter.limit.ConcurrencyLimiter;
 import dev.arbiter.llm.WireFormat;
 import dev.arbiter.provider.Provider;
@@ -53,10 +55,7 @@ public final class ModelRegistry implements AutoCloseable {
         for (ModelConfig mc : config.models()) {
             var deployments = new ArrayList<Deployment>();
             for (DeploymentConfig dc : mc.deployments()) {
-                ConcurrencyLimiter limiter = dc.maxInFlight() > 0
-                        ? new ConcurrencyLimiter("deployment " + dc.name() + " of model " + mc.name(), dc.maxInFlight(),
-                                dc.maxInFlight(), config.limits().queueTimeout())
-                        : null;
+                ConcurrencyLimiter limiter = limiter(mc, dc, config.limits());
                 deployments.add(new Deployment(mc.name(), dc, providers.apply(dc), limiter, formats.apply(dc)));
             }
             Model m = new Model(mc.name(), mc.embeddings(), List.copyOf(deployments), mc.aliases().contains("*"));
@@ -70,6 +69,19 @@ public final class ModelRegistry implements AutoCloseable {
         wildcards.sort(Comparator.comparingInt((Map.Entry<String, Model> e) -> e.getKey().length()).reversed());
         this.models = List.copyOf(list);
         this.catalog = new ModelCatalog(this, System::nanoTime);
+    }
+
+    /**
+     * A deployment's own in-flight limit: adaptive when its {@code concurrency} block says so (capped by its
+     * {@code max-in-flight} when set), else fixed at {@code max-in-flight}, else none. Waits are the gateway's
+     * per-class queue timeouts.
+     */
+    private static ConcurrencyLimiter limiter(ModelConfig mc, DeploymentConfig dc, dev.arbiter.config.LimitsConfig limits) {
+        String name = "deployment " + dc.name() + " of model " + mc.name();
+        ConcurrencyConfig cc = dc.section(ConcurrencyConfig.SECTION);
+        if (cc.adaptive()) return AdaptiveLimit.limiter(name, cc, dc.maxInFlight(), limits.queueTimeoutsByClass(), System::nanoTime);
+        if (dc.maxInFlight() <= 0) return null;
+        return new ConcurrencyLimiter(name, dc.maxInFlight(), dc.maxInFlight(), limits.queueTimeoutsByClass(), System::nanoTime);
     }
 
     public List<Model> models() {
