@@ -42,7 +42,10 @@ public final class Postgres implements AutoCloseable {
     public synchronized boolean migrated() {
         if (migrated) return true;
         try {
-            Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
+            // Features own version ranges (admission V10-19, cache V20-29, decide V30-39, observe V40-49) and land in any
+            // order, so a database already at V40 must still take a new V22: out-of-order applies it instead of
+            // failing validation (which left every PostgreSQL feature of an upgraded gateway off).
+            Flyway.configure().dataSource(pool).locations("classpath:db/migration").outOfOrder(true).load().migrate();
             migrated = true;
         } catch (RuntimeException e) {
             log.warn("PostgreSQL schema not migrated yet: {}", e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(""));
