@@ -127,6 +127,20 @@ public final class Gateway implements AutoCloseable {
     private final HttpApi api;
     private final WebServer server;
 
+    /**
+     * What start-up checks beyond the config's own records, without starting: every deployment's provider can be
+     * made (TLS files, URLs) and every fallback chain resolves ({@code arbiter validate}). A {@code ConfigException}
+     * names each problem; nothing is left running.
+     */
+    static void check(ArbiterConfig config) {
+        try (var watchdog = new Watchdog("arbiter-validate", System::nanoTime); var upstreams = new Upstreams(watchdog)) {
+            var providers = new ProviderKind.Context(SecretMask.of(config), upstreams);
+            try (var registry = new ModelRegistry(config, d -> PROVIDERS.create(d, providers), PROVIDERS::nativeFormat)) {
+                Fallbacks.chains(config, registry);
+            }
+        }
+    }
+
     private Gateway(ArbiterConfig config, List<OutcomeSink> extraSinks) {
         this.config = config;
         LongSupplier nanos = System::nanoTime;

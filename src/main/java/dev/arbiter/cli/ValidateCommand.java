@@ -22,12 +22,18 @@ final class ValidateCommand implements Callable<Integer> {
         var err = spec.commandLine().getErr();
         try {
             ArbiterConfig cfg = Sections.loader(System::getenv).load(config);
+            Gateway.check(cfg);
             out.println(config + ": OK (" + cfg.models().size() + " models, "
                     + cfg.models().stream().mapToInt(m -> m.deployments().size()).sum() + " deployments)");
             return 0;
         } catch (ConfigException e) {
             err.println(config + ": " + e.problems().size() + " problem(s)");
             e.problems().forEach(p -> err.println("  " + p));
+            return 2;
+        } catch (RuntimeException e) {
+            // what start-up would refuse beyond the config's records (a provider that cannot be made)
+            err.println(config + ": 1 problem(s)");
+            err.println("  " + dev.arbiter.error.Untrusted.text(String.valueOf(e.getMessage())));
             return 2;
         } finally {
             out.flush();

@@ -13,8 +13,9 @@ import java.util.Map;
 
 /**
  * A model's ordered fallback chain ({@code models[].fallbacks: [model, ...]}): the logical models whose deployments
- * are tried, in this order, after the model's own. Each name is a model's name or one of its aliases. The chain is
- * not followed further: a fallback's own fallbacks are not added.
+ * are tried, in this order, after the model's own. Each name is a model's name or one of its aliases. Chains are
+ * followed: after a model's own list come its fallbacks' fallbacks, breadth first (A: [B, C], B: [D] tries B, C,
+ * then D), each model once and never the model itself, so cycles end.
  */
 public record Fallbacks(List<String> models) {
     public static final Fallbacks NONE = new Fallbacks(List.of());
@@ -67,6 +68,26 @@ public record Fallbacks(List<String> models) {
             if (!chain.isEmpty()) out.put(mc.name(), List.copyOf(chain));
         }
         if (!problems.isEmpty()) throw new ConfigException(problems);
-        return Map.copyOf(out);
+        var followed = new HashMap<String, List<ModelRegistry.Model>>();
+        for (var e : out.entrySet()) followed.put(e.getKey(), followed(e.getKey(), out));
+        return Map.copyOf(followed);
+    }
+
+    /** {@code model}'s own chain, then its fallbacks' own chains, breadth first, each model once. */
+    private static List<ModelRegistry.Model> followed(String model, Map<String, List<ModelRegistry.Model>> own) {
+        var chain = new ArrayList<ModelRegistry.Model>();
+        var seen = new java.util.HashSet<String>();
+        seen.add(model);
+        var next = new java.util.ArrayDeque<String>();
+        next.add(model);
+        while (!next.isEmpty()) {
+            for (ModelRegistry.Model f : own.getOrDefault(next.poll(), List.of())) {
+                if (seen.add(f.name())) {
+                    chain.add(f);
+                    next.add(f.name());
+                }
+            }
+        }
+        return List.copyOf(chain);
     }
 }

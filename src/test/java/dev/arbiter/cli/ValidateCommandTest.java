@@ -57,6 +57,23 @@ class ValidateCommandTest {
     }
 
     @Test
+    void validate_checksFallbackNames_asStartUpDoes() throws Exception {
+        var run = validate("""
+                models:
+                  - name: m
+                    fallbacks: [nope]
+                    deployments: [{provider: mock}]
+                """);
+        assertThat(run.code()).isEqualTo(2);
+        assertThat(run.err()).contains("models[0].fallbacks[0]: nope").doesNotContain("Exception", "\tat ");
+        assertThat(validate("""
+                models:
+                  - {name: m, fallbacks: [n], deployments: [{provider: mock}]}
+                  - {name: n, deployments: [{provider: mock}]}
+                """).code()).isZero();
+    }
+
+    @Test
     void validate_mistypedKey_hidesItsValue() throws Exception {
         var run = validate("""
                 models:

@@ -90,6 +90,34 @@ class ResilienceConfigTest {
         }
     }
 
+    @Test
+    void fallbacks_chainsAreFollowed_breadthFirst_eachModelOnce_cyclesEnd() {
+        var cfg = parse("""
+                models:
+                  - name: a
+                    fallbacks: [b, c]
+                    deployments: [{name: d, provider: mock}]
+                  - name: b
+                    fallbacks: [d, a]
+                    deployments: [{name: d, provider: mock}]
+                  - name: c
+                    fallbacks: [b, e]
+                    deployments: [{name: d, provider: mock}]
+                  - name: d
+                    fallbacks: [c]
+                    deployments: [{name: d, provider: mock}]
+                  - name: e
+                    deployments: [{name: d, provider: mock}]
+                """);
+        try (var registry = registry(cfg)) {
+            var chains = Fallbacks.chains(cfg, registry);
+            assertThat(chains.get("a")).extracting(ModelRegistry.Model::name).containsExactly("b", "c", "d", "e");
+            assertThat(chains.get("b")).extracting(ModelRegistry.Model::name).containsExactly("d", "a", "c", "e");
+            assertThat(chains.get("d")).extracting(ModelRegistry.Model::name).containsExactly("c", "b", "e", "a");
+            assertThat(chains).doesNotContainKey("e");
+        }
+    }
+
     private static ModelRegistry registry(ArbiterConfig cfg) {
         return new ModelRegistry(cfg, d -> new MockProvider(d.section(MockConfig.SECTION)), d -> WireFormat.OPENAI_CHAT);
     }
