@@ -236,7 +236,9 @@ public final class Gateway implements AutoCloseable {
         if (tracing != null) stages.add(tracing.stage());   // outermost: the request's span holds every stage's
         stages.addAll(List.of(
                 new ObserveStage(registry, sinks, nanos, observeConfig.jsonLogs()),
-                new AuthenticateStage(auth.mode(), keys, auth.callerResolver()),
+                new AuthenticateStage(auth.mode(), keys, auth.callerResolver())));
+        if (observeConfig.logContent().enabled()) stages.add(new dev.arbiter.observe.ContentLogStage(observeConfig.logContent()));
+        stages.addAll(List.of(
                 decide,
                 new RateLimitStage(rateLimits),
                 budgets,
