@@ -204,7 +204,7 @@ public final class Gateway implements AutoCloseable {
         AuthConfig auth = config.section(AuthConfig.SECTION);
         Keys keys = new Keys(config.section(StaticKeys.SECTION), postgres != null ? new PostgresKeyStore(postgres) : new MemoryKeyStore(),
                 auth.keyCacheTtl(), InstantSource.system());
-        var budgets = new BudgetStage(config.section(BudgetConfig.SECTION), postgres,
+        var budgets = new BudgetStage(config.section(BudgetConfig.SECTION), postgres, redis,
                 name -> registry.find(name).map(m -> m.deployments().stream().map(d -> d.config().price())
                         .reduce(PriceConfig.FREE, (a, b) -> new PriceConfig(Math.max(a.input(), b.input()), Math.max(a.output(), b.output()), null, null))),
                 (model, deployment) -> registry.deployment(model, deployment).map(d -> d.config().price()),
