@@ -9,6 +9,7 @@ import dev.arbiter.api.HttpApi;
 import dev.arbiter.api.TransportErrors;
 import dev.arbiter.auth.AdminKeyAccess;
 import dev.arbiter.auth.AuthConfig;
+import dev.arbiter.auth.ModelAccess;
 import dev.arbiter.auth.AuthenticateStage;
 import dev.arbiter.cache.CacheConfig;
 import dev.arbiter.cache.CacheStage;
@@ -246,6 +247,7 @@ public final class Gateway implements AutoCloseable {
                 .build();
         this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog, metrics::scrape,
                 admin, AdminKeyAccess.of(auth));
+        api.modelAccess(new ModelAccess(auth.mode(), keys));
         metrics.inFlight(api::inFlight);
         this.server = WebServer.builder()
                 .host(config.server().host())
