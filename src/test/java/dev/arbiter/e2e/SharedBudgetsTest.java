@@ -3,6 +3,9 @@ package dev.arbiter.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.arbiter.db.TcpCut;
+import dev.arbiter.db.TestPostgres;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import dev.arbiter.mock.MockConfig;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -29,12 +32,16 @@ class SharedBudgetsTest {
     private static final String CHAT = "{\"model\":\"pricey\",\"max_tokens\":20,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}";
 
     private static Fixture gateway(int redisPort, String name, String secret, double dailyUsd) {
+        return gateway(redisPort, name, secret, dailyUsd, "");
+    }
+
+    private static Fixture gateway(int redisPort, String name, String secret, double dailyUsd, String extra) {
         return new Fixture(MockConfig.DEFAULT, """
                 redis: {url: "redis://127.0.0.1:%d", timeout: 500ms, connect-timeout: 3s}
                 auth: {mode: required, admin-key: "%s"}
                 keys:
                   - {name: %s, key: "%s", budget: {daily-usd: %s}}
-                """.formatted(redisPort, ApiKeysTest.ADMIN, name, secret, dailyUsd), PRICEY);
+                %s""".formatted(redisPort, ApiKeysTest.ADMIN, name, secret, dailyUsd, extra), PRICEY);
     }
 
     private static boolean sharedRedis() {
@@ -103,6 +110,7 @@ class SharedBudgetsTest {
             hammer(List.of(a, b), secret, load, 40, null, 0);
             assertThat(load.other().get()).isZero();
             // each request is estimated above its cost (max_tokens 20 > the mock's answer): no overshoot at all
+            System.out.printf("shared budget %.3f: spent %.4f in %d answers, %d refused%n", budget, load.spent().sum(), load.ok().get(), load.refused().get());
             assertThat(load.spent().sum()).isLessThanOrEqualTo(budget + 1e-9);
             // and the budget is used, less what one last request's estimate could not fit in (about 0.03)
             assertThat(load.spent().sum()).isGreaterThan(budget - 0.05);
@@ -128,10 +136,11 @@ class SharedBudgetsTest {
             hammer(List.of(a, b), secret, load, 40, () -> {
                 cut.cut();
                 spentAtCut.add(load.spent().sum());
-            }, 12);
+            }, 40);
             assertThat(load.other().get()).as("no request fails for Redis").isZero();
             assertThat(load.slow().get()).as("no request waits for Redis").isZero();
             double left = budget - spentAtCut.sum();
+            System.out.printf("budget %.3f cut at %.4f: spent %.4f in %d answers, %d refused%n", budget, spentAtCut.sum(), load.spent().sum(), load.ok().get(), load.refused().get());
             assertThat(left).isPositive();
             // after the cut each gateway goes on from the shared spend it last saw: together at most one more
             // (N-1 = 1) of what was left at the cut, plus what was in flight at the cut
@@ -142,6 +151,25 @@ class SharedBudgetsTest {
                 var r = g.post("/v1/chat/completions", CHAT, Map.of("authorization", "Bearer " + secret));
                 assertThat(r.statusCode()).isEqualTo(429);
             }
+        }
+    }
+
+    @Test
+    void sharedAccount_isSeededFromPostgres_whenRedisHasNone() throws Exception {
+        Assumptions.assumeTrue(sharedRedis(), "Redis not reachable on 127.0.0.1:6379");
+        Assumptions.assumeTrue(TestPostgres.reachable(), "PostgreSQL not reachable");
+        String name = "seed-" + UUID.randomUUID().toString().substring(0, 8);
+        String secret = "sk-" + name + "-0123456789";
+        try (Fixture a = gateway(6379, name, secret, 1.0, TestPostgres.yaml(2))) {
+            // another gateway spent 0.99 of the day's dollar before this one (or Redis) counted anything
+            try (var c = TestPostgres.connect(); var ps = c.prepareStatement("INSERT INTO arbiter_spend (scope, period, spent_usd) VALUES (?, ?, 0.99)")) {
+                ps.setString(1, "key:static:" + name);
+                ps.setString(2, "d" + LocalDate.now(ZoneOffset.UTC));
+                ps.executeUpdate();
+            }
+            var r = a.post("/v1/chat/completions", CHAT, Map.of("authorization", "Bearer " + secret));
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
+            assertThat(r.body()).contains("budget_exceeded");
         }
     }
 }
