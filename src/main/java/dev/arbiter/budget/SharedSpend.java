@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * <p>Redis unavailable (no connection, a rejected or timed-out command): {@link #reserve} and {@link #settle}
  * answer empty/false at once and {@link Spend} checks this gateway's own account instead; Redis is not asked again
  * for {@link #PAUSE_NANOS}. What could not be added to Redis is carried by the account and added with its next
- * successful command.
+ * successful command; a command that Redis ran but whose answer was lost (cut mid-way, timed out) is carried too, so
+ * the shared count errs high, never low, by at most the amounts in flight when Redis went away.
  */
 final class SharedSpend {
     private static final Logger log = LoggerFactory.getLogger(SharedSpend.class);
