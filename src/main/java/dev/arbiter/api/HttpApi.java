@@ -21,6 +21,7 @@ import dev.arbiter.observe.AccessLog;
 import dev.arbiter.llm.LlmRequest;
 import dev.arbiter.pipeline.Caller;
 import dev.arbiter.auth.Credential;
+import dev.arbiter.auth.ModelAccess;
 import dev.arbiter.store.InputItemsPage;
 import dev.arbiter.store.ResponsesStage;
 import dev.arbiter.pipeline.Deadline;
@@ -94,6 +95,7 @@ public final class HttpApi {
     /** The JSON admin API under {@code /admin/}: every feature's routes, and who may call them. */
     private final AdminRoutes admin;
     private final AdminAccess adminAccess;
+    private volatile ModelAccess modelAccess = ModelAccess.OPEN;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicBoolean draining = new AtomicBoolean();
     private volatile boolean ready;
@@ -430,10 +432,26 @@ public final class HttpApi {
         return new ArbiterException.PayloadTooLarge("The request body is larger than the limit of " + server.maxBodyBytes() + " bytes");
     }
 
+    /** Which models the caller sees in {@code /v1/models}: all of them until the gateway sets the keys' access. */
+    public void modelAccess(ModelAccess access) {
+        this.modelAccess = access;
+    }
+
+    private java.util.function.Predicate<String> visibleModels(ServerRequest req) {
+        return modelAccess.visible(req.headers().first(HeaderNames.AUTHORIZATION), req.headers().first(API_KEY));
+    }
+
     private void models(ServerRequest req, ServerResponse res) {
+        java.util.function.Predicate<String> visible;
+        try {
+            visible = visibleModels(req);
+        } catch (ArbiterException e) {
+            error(req.headers().contains(HeaderNames.create("anthropic-version")) ? Surface.MESSAGES : Surface.CHAT, e, res, rid(res));
+            return;
+        }
         ObjectNode o = Json.object().put("object", "list");
         ArrayNode data = o.putArray("data");
-        for (String id : registry.catalog().ids()) data.add(modelObject(id));
+        for (String id : registry.catalog().ids()) if (visible.test(id)) data.add(modelObject(id));
         o.put("has_more", false);
         InputItemsPage.firstAndLast(o, data);   // Anthropic's list names them
         res.header("content-type", "application/json");
@@ -453,6 +471,10 @@ public final class HttpApi {
         String id = path.substring(path.indexOf("/models/") + "/models/".length());
         Surface surface = req.headers().contains(HeaderNames.create("anthropic-version")) ? Surface.MESSAGES : Surface.CHAT;
         try {
+            if (!visibleModels(req).test(id)) {
+                throw new ArbiterException.NotFound("The model '" + Untrusted.text(id) + "' does not exist or you do not have access to it.",
+                        "model", "model_not_found");
+            }
             if (!registry.catalog().listsVirtual(id)) registry.resolve(id);   // 404 unless served; the answer names the id asked for, as OpenAI's does
             res.header("content-type", "application/json");
             res.send(Json.bytes(modelObject(id)));

@@ -4,6 +4,7 @@ import dev.arbiter.auth.ApiKey;
 import dev.arbiter.auth.KeyBudget;
 import dev.arbiter.config.PriceConfig;
 import dev.arbiter.db.Postgres;
+import dev.arbiter.db.Redis;
 import dev.arbiter.limit.StreamUsage;
 import dev.arbiter.llm.LlmRequest;
 import dev.arbiter.llm.Operation;
@@ -38,13 +39,15 @@ public final class BudgetStage implements Stage {
     private final BiFunction<String, String, Optional<PriceConfig>> deploymentPrice;
 
     /**
+     * @param redis           the shared Redis, or null: budgets are checked per gateway
      * @param modelPrice      a requested model's highest prices among its deployments
      * @param deploymentPrice a model's deployment's prices
      */
-    public BudgetStage(BudgetConfig config, Postgres postgres, Function<String, Optional<PriceConfig>> modelPrice,
+    public BudgetStage(BudgetConfig config, Postgres postgres, Redis redis, Function<String, Optional<PriceConfig>> modelPrice,
                        BiFunction<String, String, Optional<PriceConfig>> deploymentPrice, MeterRegistry metrics, InstantSource clock) {
         this.config = config;
-        this.spend = new Spend(postgres == null ? SpendStore.NONE : new PostgresSpendStore(postgres), config.alertAt(), clock, metrics);
+        this.spend = new Spend(postgres == null ? SpendStore.NONE : new PostgresSpendStore(postgres),
+                redis == null ? null : new SharedSpend(redis, "arbiter:budget:", System::nanoTime), config.alertAt(), clock, metrics);
         this.modelPrice = modelPrice;
         this.deploymentPrice = deploymentPrice;
     }

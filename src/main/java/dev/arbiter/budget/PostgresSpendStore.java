@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.OptionalDouble;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +38,22 @@ final class PostgresSpendStore implements SpendStore {
             log.warn("spend store: could not load {}: {}", period, e.getMessage());
         }
         return out;
+    }
+
+    @Override
+    public OptionalDouble spent(String scope, String period) {
+        if (!db.migrated()) return OptionalDouble.empty();
+        try (Connection c = db.dataSource().getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT spent_usd FROM arbiter_spend WHERE scope = ? AND period = ?")) {
+            ps.setString(1, scope);
+            ps.setString(2, period);
+            try (ResultSet rs = ps.executeQuery()) {
+                return OptionalDouble.of(rs.next() ? rs.getDouble(1) : 0);
+            }
+        } catch (SQLException e) {
+            log.warn("spend store: could not read {} {}: {}", scope, period, e.getMessage());
+            return OptionalDouble.empty();
+        }
     }
 
     @Override

@@ -33,8 +33,12 @@ import org.slf4j.LoggerFactory;
  * one refuses.
  *
  * <p>Settled spend is written to the {@link SpendStore} (PostgreSQL when configured) and read back per period on
- * first use, so it survives a restart. Accounting is this gateway's: gateways sharing a database add their spend to
- * the same rows, but each checks limits against what it loaded at start of the period plus its own spend since.
+ * first use, so it survives a restart. With Redis ({@link SharedSpend}) the check and the reservation are made on the
+ * account every gateway shares, so gateways see each other's spend and reservations live; each gateway's own account
+ * follows the shared spend it last saw. While Redis is unavailable each gateway checks its own account: the shared
+ * spend it last saw plus its own since, so together gateways may pass a limit by what the others spend during the
+ * outage (at most, with N gateways, N-1 times what was left of the budget when Redis went away). Without Redis every
+ * gateway checks what it loaded at the start of the period plus its own spend since.
  */
 public final class Spend {
     private static final Logger log = LoggerFactory.getLogger(Spend.class);
@@ -45,18 +49,35 @@ public final class Spend {
     private static final class Account {
         double spent;
         double reserved;
+        /** Spend settled while Redis was unavailable, to add to the shared account with its next command. */
+        double pending;
         boolean alerted;
+
+        synchronized double takePending() {
+            double p = pending;
+            pending = 0;
+            return p;
+        }
+
+        synchronized void addPending(double usd) {
+            pending += usd;
+        }
     }
 
     private final SpendStore store;
+    private final SharedSpend shared;
+    private final String node = Long.toHexString(new java.security.SecureRandom().nextLong());
+    private final java.util.concurrent.atomic.AtomicLong reservations = new java.util.concurrent.atomic.AtomicLong();
     private final double alertAt;
     private final InstantSource clock;
     private final Map<String, Account> accounts = new ConcurrentHashMap<>();
     private final Set<String> loaded = ConcurrentHashMap.newKeySet();
     private final MeterRegistry metrics;
 
-    Spend(SpendStore store, double alertAt, InstantSource clock, MeterRegistry metrics) {
+    /** @param shared the account shared through Redis, or null: this gateway's own only */
+    Spend(SpendStore store, SharedSpend shared, double alertAt, InstantSource clock, MeterRegistry metrics) {
         this.store = store;
+        this.shared = shared;
         this.alertAt = alertAt;
         this.clock = clock;
         this.metrics = metrics;
@@ -96,7 +117,8 @@ public final class Spend {
 
     /** A request's reservations, to settle once with its real cost. */
     public final class Reservation {
-        private record Held(Scope scope, String period, Account account) {}
+        /** A reservation on an account; {@code member}: its entry in the shared account, null when held here only. */
+        private record Held(Scope scope, String period, Account account, String member) {}
 
         private final List<Scope> scopes;
         private final String day;
@@ -120,12 +142,18 @@ public final class Spend {
                 synchronized (h.account()) {
                     h.account().reserved -= estimate;
                 }
+                if (h.member() != null && usd <= 0) shareSettle(h.scope().scope(), h.period(), h.account(), h.member(), 0);
             }
             if (usd <= 0) return;
             for (Scope s : scopes) {
                 for (String period : new String[] {day, month}) {
                     Account a = account(s.scope(), period);
                     double limit = period.startsWith("d") ? s.limit().dailyUsd() : s.limit().monthlyUsd();
+                    if (shared != null && limit > 0) {
+                        String member = null;
+                        for (Held h : held) if (h.account() == a) member = h.member();
+                        shareSettle(s.scope(), period, a, member, usd);
+                    }
                     boolean alert;
                     synchronized (a) {
                         a.spent += usd;
@@ -151,11 +179,29 @@ public final class Spend {
                 double limit = period.startsWith("d") ? s.limit().dailyUsd() : s.limit().monthlyUsd();
                 if (limit <= 0) continue;
                 Account a = account(s.scope(), period);
+                String member = null;
+                Boolean sharedOk = null;
+                if (shared != null) {
+                    member = SharedSpend.member(node + ":" + reservations.incrementAndGet(), estimate);
+                    double carry = a.takePending();
+                    var check = shared.reserve(s.scope(), period, limit, estimate, member, expireAt(period),
+                            () -> Math.max(store.spent(s.scope(), period).orElse(0), spentHere(a)), carry);
+                    if (check.isPresent()) {
+                        sharedOk = check.get().ok();
+                        synchronized (a) {
+                            a.spent = Math.max(a.spent, check.get().spent());
+                        }
+                    } else {
+                        a.addPending(carry);
+                        member = null;
+                    }
+                }
                 boolean ok;
                 synchronized (a) {
-                    ok = a.spent + a.reserved + estimate <= limit;
+                    ok = sharedOk != null ? sharedOk : a.spent + a.reserved + estimate <= limit;
                     if (ok) a.reserved += estimate;
                 }
+                if (!ok) member = null;
                 if (!ok) {
                     r.settle(0);
                     rejections(s.tier()).increment();
@@ -165,10 +211,28 @@ public final class Spend {
                             + " USD); it renews " + (daily ? "at 00:00 UTC" : "on the 1st of the month, 00:00 UTC"), untilRenewal(daily), true,
                             "budget_exceeded");
                 }
-                r.held.add(new Reservation.Held(s, period, a));
+                r.held.add(new Reservation.Held(s, period, a, member));
             }
         }
         return r;
+    }
+
+    private void shareSettle(String scope, String period, Account a, String member, double usd) {
+        double carry = a.takePending();
+        if (!shared.settle(scope, period, member, usd + carry) && usd + carry != 0) a.addPending(usd + carry);
+    }
+
+    private static double spentHere(Account a) {
+        synchronized (a) {
+            return a.spent;
+        }
+    }
+
+    /** When a period's shared keys expire: a day after it ends. */
+    private static long expireAt(String period) {
+        LocalDate end = period.startsWith("d") ? LocalDate.parse(period.substring(1)).plusDays(1)
+                : java.time.YearMonth.parse(period.substring(1)).plusMonths(1).atDay(1);
+        return end.plusDays(1).atStartOfDay().toInstant(ZoneOffset.UTC).toEpochMilli();
     }
 
     private Duration untilRenewal(boolean daily) {

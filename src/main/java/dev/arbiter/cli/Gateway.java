@@ -9,6 +9,7 @@ import dev.arbiter.api.HttpApi;
 import dev.arbiter.api.TransportErrors;
 import dev.arbiter.auth.AdminKeyAccess;
 import dev.arbiter.auth.AuthConfig;
+import dev.arbiter.auth.ModelAccess;
 import dev.arbiter.auth.AuthenticateStage;
 import dev.arbiter.cache.CacheConfig;
 import dev.arbiter.cache.CacheStage;
@@ -218,7 +219,7 @@ public final class Gateway implements AutoCloseable {
         AuthConfig auth = config.section(AuthConfig.SECTION);
         Keys keys = new Keys(config.section(StaticKeys.SECTION), postgres != null ? new PostgresKeyStore(postgres) : new MemoryKeyStore(),
                 auth.keyCacheTtl(), InstantSource.system());
-        var budgets = new BudgetStage(config.section(BudgetConfig.SECTION), postgres,
+        var budgets = new BudgetStage(config.section(BudgetConfig.SECTION), postgres, redis,
                 name -> registry.find(name).map(m -> m.deployments().stream().map(d -> d.config().price())
                         .reduce(PriceConfig.FREE, (a, b) -> new PriceConfig(Math.max(a.input(), b.input()), Math.max(a.output(), b.output()), null, null))),
                 (model, deployment) -> registry.deployment(model, deployment).map(d -> d.config().price()),
@@ -262,6 +263,7 @@ public final class Gateway implements AutoCloseable {
                 .build();
         this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog, metrics::scrape,
                 admin, AdminKeyAccess.of(auth));
+        api.modelAccess(new ModelAccess(auth.mode(), keys));
         metrics.inFlight(api::inFlight);
         this.server = WebServer.builder()
                 .host(config.server().host())

@@ -200,6 +200,27 @@ class CacheE2eTest {
     }
 
     @Test
+    void apiKeys_doNotShareAnswers_evenInOneTeam() {
+        String keyA = "sk-cache-a-0123456789abcdef", keyB = "sk-cache-b-0123456789abcdef";
+        try (Fixture g = new Fixture(MockConfig.DEFAULT, """
+                cache: {exact: {ttl: 1h}}
+                auth: {mode: required, admin-key: "%s"}
+                keys:
+                  - {name: cache-a, key: "%s", team: same}
+                  - {name: cache-b, key: "%s", team: same}
+                """.formatted(ApiKeysTest.ADMIN, keyA, keyB), "")) {
+            String body = chat("chat-openai", "per key", false);
+            var a1 = g.post("/v1/chat/completions", body, Map.of("authorization", "Bearer " + keyA));
+            var a2 = g.post("/v1/chat/completions", body, Map.of("x-api-key", keyA));
+            var b1 = g.post("/v1/chat/completions", body, Map.of("authorization", "Bearer " + keyB));
+            var b2 = g.post("/v1/chat/completions", body, Map.of("x-api-key", keyB));
+            assertThat(List.of(a1.statusCode(), a2.statusCode(), b1.statusCode(), b2.statusCode())).containsOnly(200);
+            assertThat(List.of(cache(a1), cache(a2), cache(b1), cache(b2))).containsExactly("miss", "hit", "miss", "hit");
+            assertThat(upstreamCalls(g)).isEqualTo(2);
+        }
+    }
+
+    @Test
     void namespaceHeader_narrowsTheScope() {
         String body = chat("chat-openai", "namespaced", false);
         f.post("/v1/chat/completions", body);
