@@ -38,6 +38,8 @@ public final class Scenarios {
     private static final String MESSAGES = "/v1/messages";
     private static final String RESPONSES = "/v1/responses";
     private static final Map<String, String> OPENAI = Map.of("authorization", "Bearer sk-bench-not-a-key");
+    /** The static key of bench/bench.yaml (with limits in memory): gateway-chat-keyed. */
+    private static final Map<String, String> KEYED = Map.of("authorization", "Bearer sk-bench-key-0123456789abcdef");
     private static final Map<String, String> ANTHROPIC = Map.of("x-api-key", "sk-ant-bench-not-a-key",
             "anthropic-version", "2023-06-01");
     private static final String SYSTEM = "You are a concise assistant that answers questions about distributed systems.";
@@ -87,6 +89,8 @@ public final class Scenarios {
         // the resilience stages' cost on the happy path: gateway-chat (retries, breaker, single-flight on, the defaults)
         // against this twin with them off, in the same run
         s.add(gateway("gateway-chat-bare", gateway, CHAT, chat(BARE_MODEL, false), OPENAI, false, "\"finish_reason\":\"stop\"", "direct-chat"));
+        // authentication with an API key and the key's rpm, tpm and concurrency limits in memory, beside gateway-chat
+        s.add(gateway("gateway-chat-keyed", gateway, CHAT, chat(false), KEYED, false, "\"finish_reason\":\"stop\"", "direct-chat"));
         s.add(direct("direct-chat-stream", direct, CHAT, chatStream, OPENAI, true, "[DONE]"));
         s.addAll(proxied("chat-stream", gateway, reference, CHAT, chatStream, OPENAI, true, "[DONE]", "direct-chat-stream"));
         s.add(direct("direct-messages", direct, MESSAGES, messages, ANTHROPIC, false, "end_turn"));
