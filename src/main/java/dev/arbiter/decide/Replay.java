@@ -119,14 +119,25 @@ public final class Replay {
 
     /** Runs {@code policy} online over every lambda and seed. */
     public Result evaluate(String policy) {
+        return evaluate(policy, 0, SEEDS);
+    }
+
+    /** Runs {@code policy} online over every lambda, averaging the seeds {@code first .. first + seeds - 1}. */
+    public Result evaluate(String policy, int first, int seeds) {
+        int dim = rows.getFirst().features().length;
+        return evaluate(policy, random -> Policies.create(policy, 2, dim, Double.NaN, random), first, seeds);
+    }
+
+    /** As {@link #evaluate(String, int, int)} for a policy made by {@code make} (experiments with settings). */
+    Result evaluate(String policy, java.util.function.Function<java.util.random.RandomGenerator, Policy> make, int first, int seeds) {
         var curve = new ArrayList<Point>();
         for (double lambda : lambdas()) {
             double share = 0;
             double acc = 0;
             double cost = 0;
-            for (int seed = 0; seed < SEEDS; seed++) {
+            for (int seed = first; seed < first + seeds; seed++) {
                 var random = new SplittableRandom(seed * 7919L + 1);
-                Policy p = Policies.create(policy, 2, rows.getFirst().features().length, Double.NaN, random.split());
+                Policy p = make.apply(random.split());
                 int[] order = shuffled(random);
                 for (int i : order) {
                     Row r = rows.get(i);
@@ -138,8 +149,8 @@ public final class Replay {
                     cost += prices.cost(r, strong);
                 }
             }
-            int n = SEEDS * rows.size();
-            curve.add(new Point(lambda, share / n, acc / n, cost / SEEDS));
+            int n = seeds * rows.size();
+            curve.add(new Point(lambda, share / n, acc / n, cost / seeds));
         }
         return result(policy, curve);
     }
