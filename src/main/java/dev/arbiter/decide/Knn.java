@@ -10,7 +10,9 @@ import java.util.List;
  *
  * <p>Estimate for arm {@code a}: {@code (sum w_i r_i + m mean_a) / (sum w_i + m)} over the remembered choices of
  * {@code a}, with {@code w_i = exp(-|x - x_i|^2 / h^2)}, the arm's overall mean as a prior of weight {@code m = 1},
- * and bonus {@code alpha / sqrt(sum w_i + m)} (a Bernoulli reward's deviation shrinks with the effective count). The
+ * and bonus {@code alpha sqrt(ln(2 + W) / (sum w_i + m))}, W the kernel weight of all arms near the context: UCB1's
+ * bonus with kernel-weighted counts (Valko et al., "Finite-Time Analysis of Kernelised Contextual Bandits", 2013), so
+ * an arm unlucky early near a context is tried again as evidence there grows. The
  * bandwidth {@code h^2} is {@link #BANDWIDTH} times the mean squared distance between the context and the memory, so
  * it suits any feature scale without tuning; it reads contexts only, never outcomes.
  *
@@ -18,7 +20,7 @@ import java.util.List;
  * and a decision is O(capacity x dimension), tens of microseconds for 2,048 x 24 (see the README's latency table).
  */
 final class Knn implements Policy {
-    static final double BANDWIDTH = 0.1;
+    static final double BANDWIDTH = 0.3;
     static final int DEFAULT_CAPACITY = 2048;
 
     private final int dim;
@@ -86,10 +88,12 @@ final class Knn implements Policy {
             w[arm[i]] += v;
             wr[arm[i]] += v * reward[i];
         }
+        double total = 0;
+        for (double v : w) total += v;
         double[] score = new double[k];
         for (int a = 0; a < k; a++) {
             double n = w[a] + 1;
-            score[a] = (wr[a] + counts.mean(a)) / n + alpha / Math.sqrt(n);
+            score[a] = (wr[a] + counts.mean(a)) / n + alpha * Math.sqrt(Math.log(2 + total) / n);
         }
         return ArmCounts.argmax(score, allowed);
     }

@@ -90,6 +90,16 @@ public final class Replay {
         return out;
     }
 
+    /**
+     * The rows with each prompt's embedding added to its features, as a route with {@code features: text+embedding}
+     * sees them ({@link Features#withEmbedding}).
+     */
+    public static List<Row> withEmbeddings(List<Row> rows, java.util.function.Function<String, float[]> embed) {
+        var out = new ArrayList<Row>(rows.size());
+        for (Row r : rows) out.add(new Row(r.prompt(), r.weak(), r.strong(), Features.withEmbedding(r.features(), embed.apply(r.prompt()))));
+        return out;
+    }
+
     private static boolean bool(String s) {
         return s.equalsIgnoreCase("true") || s.equals("1");
     }
