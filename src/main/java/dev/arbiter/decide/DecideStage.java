@@ -42,6 +42,7 @@ import java.util.random.RandomGenerator;
  */
 public final class DecideStage implements Stage, AutoCloseable {
     static final int REMEMBERED = 100_000;
+    static final int EMBEDDED_CHARS = 2_000;
 
     private final Map<String, Router> routers;
     private final Decisions decisions = new Decisions(REMEMBERED);
@@ -240,11 +241,15 @@ public final class DecideStage implements Stage, AutoCloseable {
         if (embedder != null) embedder.close();
     }
 
-    /** The prompt's embedding, or none when the embedder is busy or fails: the route then decides on the text alone. */
+    /**
+     * The prompt's embedding, or none when the embedder is busy or fails: the route then decides on the text alone.
+     * Only the first {@link #EMBEDDED_CHARS} characters are embedded (about the model's one window of 510 word pieces),
+     * so a long prompt costs one window, not many.
+     */
     private float[] embed(String prompt) {
         if (prompt.isBlank()) return new float[0];
         try {
-            return embedder.embed(prompt);
+            return embedder.embed(prompt.length() > EMBEDDED_CHARS ? prompt.substring(0, EMBEDDED_CHARS) : prompt);
         } catch (RuntimeException e) {
             return new float[0];
         }
