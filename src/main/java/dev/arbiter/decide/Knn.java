@@ -31,6 +31,9 @@ final class Knn implements Policy {
     private final int[] arm;
     private final double[] reward;
     private final ArmCounts counts;
+    /** Sums over the memory of the contexts and of their squared norms, for the mean squared distance in one pass. */
+    private final double[] sumX;
+    private double sumSquares;
     private int size;
     private int next;
 
@@ -51,6 +54,7 @@ final class Knn implements Policy {
         this.arm = new int[capacity];
         this.reward = new double[capacity];
         this.counts = new ArmCounts(arms);
+        this.sumX = new double[dim];
     }
 
     @Override
@@ -68,23 +72,25 @@ final class Knn implements Policy {
         check(x);
         int untried = counts.untried(allowed);
         if (untried >= 0) return untried;
-        double[] d2 = new double[size];
-        double mean = 0;
-        for (int i = 0; i < size; i++) {
-            double s = 0;
-            for (int j = 0, o = i * dim; j < dim; j++) {
-                double t = x[j] - xs[o + j];
-                s += t * t;
-            }
-            d2[i] = s;
-            mean += s;
+        // mean |x - x_i|^2 = |x|^2 - 2 x . mean(x_i) + mean(|x_i|^2)
+        double xx = 0;
+        double xm = 0;
+        for (int j = 0; j < dim; j++) {
+            xx += x[j] * x[j];
+            xm += x[j] * sumX[j];
         }
-        double h2 = Math.max(1e-12, bandwidth * mean / Math.max(1, size));
+        double mean = size == 0 ? 0 : xx - 2 * xm / size + sumSquares / size;
+        double inverse = 1 / Math.max(1e-12, bandwidth * mean);
         int k = counts.arms();
         double[] w = new double[k];
         double[] wr = new double[k];
         for (int i = 0; i < size; i++) {
-            double v = Math.exp(-d2[i] / h2);
+            double d2 = 0;
+            for (int j = 0, o = i * dim; j < dim; j++) {
+                double t = x[j] - xs[o + j];
+                d2 += t * t;
+            }
+            double v = Math.exp(-d2 * inverse);
             w[arm[i]] += v;
             wr[arm[i]] += v * reward[i];
         }
@@ -103,11 +109,21 @@ final class Knn implements Policy {
         check(x);
         double clamped = Reward.clamp(r);
         counts.add(a, clamped);
+        if (size == capacity) account(next, -1);
         System.arraycopy(x, 0, xs, next * dim, dim);
+        account(next, 1);
         arm[next] = a;
         reward[next] = clamped;
         next = (next + 1) % capacity;
         size = Math.min(size + 1, capacity);
+    }
+
+    /** Adds ({@code sign} 1) or removes (-1) remembered context {@code i} from the sums. */
+    private void account(int i, int sign) {
+        for (int j = 0, o = i * dim; j < dim; j++) {
+            sumX[j] += sign * xs[o + j];
+            sumSquares += sign * xs[o + j] * xs[o + j];
+        }
     }
 
     private void check(double[] x) {
@@ -145,17 +161,22 @@ final class Knn implements Policy {
             throw new IllegalArgumentException("state: " + s.length + " values (expected: " + (3 * k + 2)
                     + " + remembered choices x " + (dim + 2) + ", at most " + capacity + ")");
         }
+        for (int i = 0; i < n; i++) {
+            double a = s[3 * k + 2 + i * (dim + 2)];
+            if (!(a >= 0 && a < k && a == Math.rint(a))) throw new IllegalArgumentException("state: arm " + (int) a + " (expected: 0.." + (k - 1) + ")");
+        }
         counts.load(java.util.Arrays.copyOf(s, 3 * k));
         size = n;
         next = (int) s[3 * k + 1];
         int at = 3 * k + 2;
         for (int i = 0; i < n; i++) {
-            int a = (int) s[at++];
-            if (a < 0 || a >= k) throw new IllegalArgumentException("state: arm " + a + " (expected: 0.." + (k - 1) + ")");
-            arm[i] = a;
+            arm[i] = (int) s[at++];
             reward[i] = s[at++];
             System.arraycopy(s, at, xs, i * dim, dim);
             at += dim;
         }
+        java.util.Arrays.fill(sumX, 0);
+        sumSquares = 0;
+        for (int i = 0; i < n; i++) account(i, 1);
     }
 }
