@@ -1,7 +1,9 @@
 package dev.arbiter.cli;
 
+import dev.arbiter.cache.semantic.LocalEmbedder;
 import dev.arbiter.decide.Policies;
 import dev.arbiter.decide.Replay;
+import dev.arbiter.decide.RoutesConfig;
 import dev.arbiter.decide.Simulator;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -45,6 +47,10 @@ final class EvalCommand implements Runnable {
         @Option(names = "--json", description = "one JSON object per policy per line")
         boolean json;
 
+        @Option(names = "--features", defaultValue = "text",
+                description = "the contextual policies' features: text | text+embedding (the in-process all-MiniLM-L6-v2, int8)")
+        String features;
+
         @Override
         public Integer call() throws IOException {
             PrintWriter out = spec.commandLine().getOut();
@@ -52,16 +58,33 @@ final class EvalCommand implements Runnable {
                 spec.commandLine().getErr().println("--policy: " + policy + " (expected: " + String.join(" | ", Policies.NAMES) + ")");
                 return 2;
             }
-            var replay = new Replay(Replay.read(data), Replay.Prices.GSM8K);
+            if (!RoutesConfig.FEATURES.contains(features)) {
+                spec.commandLine().getErr().println("--features: " + features + " (expected: " + String.join(" | ", RoutesConfig.FEATURES) + ")");
+                return 2;
+            }
+            List<Replay.Row> rows = Replay.read(data);
+            if (features.equals("text+embedding")) {
+                try (var embedder = new LocalEmbedder(LocalEmbedder.Model.ALL_MINILM_L6_V2_Q)) {
+                    rows = Replay.withEmbeddings(rows, embedder::embed);
+                }
+            }
+            var replay = new Replay(rows, Replay.Prices.GSM8K);
             var results = new ArrayList<Replay.Result>();
             results.add(replay.random());
             results.add(replay.oracle());
-            for (String p : policy == null ? Policies.NAMES : List.of(policy)) results.add(replay.evaluate(p));
+            // the curve and operating point: seeds 0-4; the spread: strong_share_at_95 over two more groups of 5 orders
+            var groups = new java.util.HashMap<String, double[]>();
+            for (String p : policy == null ? Policies.NAMES : List.of(policy)) {
+                if (features.equals("text+embedding") && !Policies.contextual(p)) continue;
+                Replay.Result r = replay.evaluate(p);
+                results.add(r);
+                groups.put(p, new double[] {r.strongShareAt95(), replay.evaluate(p, 5, 5).strongShareAt95(), replay.evaluate(p, 10, 5).strongShareAt95()});
+            }
             if (!json) {
                 out.printf(Locale.ROOT, "%d prompts; weak %.1f%%, strong %.1f%% correct; target (95%% of strong) %.1f%%%n%n",
                         replay.size(), 100 * replay.weakAccuracy(), 100 * replay.strongAccuracy(), 100 * replay.target());
-                out.printf(Locale.ROOT, "%-20s %18s %10s %13s %10s %14s%n", "policy", "strong_share_at_95", "accuracy",
-                        "strong_share", "cost_usd", "regret@" + SIMULATOR_STEPS);
+                out.printf(Locale.ROOT, "%-20s %18s %17s %10s %13s %10s %14s%n", "policy", "strong_share_at_95", "3x5 orders",
+                        "accuracy", "strong_share", "cost_usd", "regret@" + SIMULATOR_STEPS);
             }
             for (Replay.Result r : results) {
                 double regret = regret(r.policy());
@@ -72,12 +95,20 @@ final class EvalCommand implements Runnable {
                         if (!curve.isEmpty()) curve.append(',');
                         curve.append(String.format(Locale.ROOT, "[%.4f,%.4f,%.4f]", p.strongShare(), p.accuracy(), p.cost()));
                     }
-                    out.printf(Locale.ROOT, "{\"policy\":\"%s\",\"accuracy\":%.4f,\"strong_share\":%.4f,\"strong_share_at_95\":%.4f,"
-                                    + "\"cost\":%.4f,\"weak_share\":%.4f,\"regret\":%s,\"curve\":[%s]}%n",
-                            r.policy(), o.accuracy(), o.strongShare(), r.strongShareAt95(), o.cost(), 1 - o.strongShare(),
+                    double[] g = groups.getOrDefault(r.policy(), new double[] {r.strongShareAt95()});
+                    var gs = new StringBuilder();
+                    for (double v : g) gs.append(gs.isEmpty() ? "" : ",").append(String.format(Locale.ROOT, "%.4f", v));
+                    out.printf(Locale.ROOT, "{\"policy\":\"%s\",\"features\":\"%s\",\"accuracy\":%.4f,\"strong_share\":%.4f,\"strong_share_at_95\":%.4f,"
+                                    + "\"strong_share_at_95_groups\":[%s],\"cost\":%.4f,\"weak_share\":%.4f,\"regret\":%s,\"curve\":[%s]}%n",
+                            r.policy(), Policies.contextual(r.policy()) ? features : "none", o.accuracy(), o.strongShare(), r.strongShareAt95(), gs,
+                            o.cost(), 1 - o.strongShare(),
                             Double.isNaN(regret) ? "null" : String.format(Locale.ROOT, "%.1f", regret), curve);
                 } else {
-                    out.printf(Locale.ROOT, "%-20s %17.2f%% %9.1f%% %12.1f%% %10.4f %14s%n", r.policy(), 100 * r.strongShareAt95(),
+                    double[] g = groups.getOrDefault(r.policy(), new double[] {r.strongShareAt95()});
+                    double mean = java.util.Arrays.stream(g).average().orElseThrow();
+                    String spread = g.length == 1 ? "-" : String.format(Locale.ROOT, "%.1f%% (%.1f-%.1f)", 100 * mean,
+                            100 * java.util.Arrays.stream(g).min().orElseThrow(), 100 * java.util.Arrays.stream(g).max().orElseThrow());
+                    out.printf(Locale.ROOT, "%-20s %17.2f%% %17s %9.1f%% %12.1f%% %10.4f %14s%n", r.policy(), 100 * r.strongShareAt95(), spread,
                             100 * o.accuracy(), 100 * o.strongShare(), o.cost(),
                             Double.isNaN(regret) ? "-" : String.format(Locale.ROOT, "%.1f", regret));
                 }
@@ -85,6 +116,7 @@ final class EvalCommand implements Runnable {
             if (!json) {
                 out.println();
                 out.println("strong_share_at_95: share of calls to the strong model needed to reach the target (lower is better);");
+                out.println("3x5 orders: its mean (and range) over three groups of 5 shuffled orders; features: " + features + ";");
                 out.println("accuracy, strong_share, cost: the policy's cheapest operating point that reaches it (or its best);");
                 out.println("regret: cumulative expected regret against the oracle after " + SIMULATOR_STEPS
                         + " steps of the three-task simulator (mean of 5 seeds).");

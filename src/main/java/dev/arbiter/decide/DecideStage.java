@@ -3,6 +3,8 @@ package dev.arbiter.decide;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.arbiter.admin.AdminRoute;
+import dev.arbiter.cache.semantic.Embedder;
+import dev.arbiter.cache.semantic.LocalEmbedder;
 import dev.arbiter.config.ArbiterConfig;
 import dev.arbiter.config.ConfigException;
 import dev.arbiter.config.DeploymentConfig;
@@ -40,6 +42,7 @@ import java.util.random.RandomGenerator;
  */
 public final class DecideStage implements Stage, AutoCloseable {
     static final int REMEMBERED = 100_000;
+    static final int EMBEDDED_CHARS = 2_000;
 
     private final Map<String, Router> routers;
     private final Decisions decisions = new Decisions(REMEMBERED);
@@ -48,9 +51,19 @@ public final class DecideStage implements Stage, AutoCloseable {
     private final PostgresDecideStore store;
 
     private final DecideMetrics metrics;
+    /**
+     * Embeds prompts for the routes with {@code features: text+embedding}; null when no route has them (the model is
+     * then never loaded).
+     */
+    private final Embedder embedder;
 
     DecideStage(Map<String, Router> routers, LongSupplier nanos, Postgres postgres, MeterRegistry registry) {
+        this(routers, nanos, postgres, registry, null);
+    }
+
+    DecideStage(Map<String, Router> routers, LongSupplier nanos, Postgres postgres, MeterRegistry registry, Embedder embedder) {
         this.routers = Map.copyOf(routers);
+        this.embedder = embedder;
         this.metrics = new DecideMetrics(registry, routers.values());
         this.nanos = nanos;
         this.store = postgres == null ? null : new PostgresDecideStore(postgres, InstantSource.system(), List.copyOf(routers.values()));
@@ -92,7 +105,10 @@ public final class DecideStage implements Stage, AutoCloseable {
             routers.put(r.name(), new Router(r, entries, random, available));
         }
         if (!problems.isEmpty()) throw new ConfigException(problems);
-        return new DecideStage(routers, nanos, postgres.orElse(null), metrics);
+        boolean embeds = routers.values().stream().anyMatch(Router::embeds);
+        // the shipped in-process model (int8 all-MiniLM-L6-v2), as the semantic cache's default
+        Embedder embedder = embeds ? new LocalEmbedder(LocalEmbedder.Model.ALL_MINILM_L6_V2_Q) : null;
+        return new DecideStage(routers, nanos, postgres.orElse(null), metrics, embedder);
     }
 
     private static Catalog.Entry entry(Catalog catalog, String name, ModelConfig m) {
@@ -123,6 +139,7 @@ public final class DecideStage implements Stage, AutoCloseable {
         if (router == null || req.operation() == Operation.EMBEDDING) return next.proceed(exchange);
         RequestContext ctx = RequestContext.of(req).limitedBy(limit(exchange, "x-arbiter-max-cost", Double.MAX_VALUE),
                 limit(exchange, "x-arbiter-min-quality", 1));
+        if (router.embeds()) ctx = ctx.withFeatures(Features.withEmbedding(ctx.features(), embed(RequestContext.prompt(req))));
         Router.Decision d;
         try {
             d = router.decide(ctx);
@@ -221,6 +238,21 @@ public final class DecideStage implements Stage, AutoCloseable {
     @Override
     public void close() {
         if (store != null) store.close();
+        if (embedder != null) embedder.close();
+    }
+
+    /**
+     * The prompt's embedding, or none when the embedder is busy or fails: the route then decides on the text alone.
+     * Only the first {@link #EMBEDDED_CHARS} characters are embedded (about the model's one window of 510 word pieces),
+     * so a long prompt costs one window, not many.
+     */
+    private float[] embed(String prompt) {
+        if (prompt.isBlank()) return new float[0];
+        try {
+            return embedder.embed(prompt.length() > EMBEDDED_CHARS ? prompt.substring(0, EMBEDDED_CHARS) : prompt);
+        } catch (RuntimeException e) {
+            return new float[0];
+        }
     }
 
     /** {@code GET /admin/decisions/{id}} (a request's decision) and {@code GET /admin/routes} (each route's statistics). */

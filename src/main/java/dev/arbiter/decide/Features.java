@@ -11,6 +11,11 @@ package dev.arbiter.decide;
  */
 public final class Features {
     public static final int DIM = 8;
+    /**
+     * Dimensions the prompt's sentence embedding adds with {@code features: text+embedding}: a fixed random projection
+     * of its 384 (see {@link Projection}); 8 to 24 measured the same on the GSM8K replay, 16 is the middle.
+     */
+    public static final int EMBEDDING_DIM = 16;
 
     private Features() {
     }
@@ -47,6 +52,16 @@ public final class Features {
                 Math.min(code, 40) / 10.0,
                 (tools ? 1 : 0) + (images ? 1 : 0) + (json ? 1 : 0)
         };
+    }
+
+    /**
+     * The text features followed by the projected embedding of the prompt; an empty {@code embedding} (the embedder
+     * was busy or failed) gives zeros there, which the linear policies read as "no evidence either way".
+     */
+    static double[] withEmbedding(double[] text, float[] embedding) {
+        double[] x = java.util.Arrays.copyOf(text, text.length + EMBEDDING_DIM);
+        if (embedding.length > 0) System.arraycopy(Projection.of(embedding, EMBEDDING_DIM), 0, x, text.length, EMBEDDING_DIM);
+        return x;
     }
 
     public static double[] of(CharSequence text) {

@@ -7,7 +7,10 @@ import java.util.random.RandomGenerator;
 public final class Policies {
     /** The names a route's {@code policy:} accepts. */
     public static final List<String> NAMES = List.of("weighted", "epsilon-greedy", "ucb1", "thompson", "thompson-gaussian",
-            "linucb", "contextual-thompson");
+            "linucb", "contextual-thompson", "knn");
+
+    /** The policies that learn over a request's features. */
+    public static final List<String> CONTEXTUAL = List.of("linucb", "contextual-thompson", "knn");
 
     private Policies() {
     }
@@ -30,6 +33,7 @@ public final class Policies {
             case "thompson-gaussian" -> new Bandits.ThompsonGaussian(arms, random);
             case "linucb" -> new Linear(Linear.Kind.UCB, arms, dim, or(exploration, 1), random);
             case "contextual-thompson" -> new Linear(Linear.Kind.THOMPSON, arms, dim, or(exploration, 0.5), random);
+            case "knn" -> new Knn(arms, dim, Knn.DEFAULT_CAPACITY, or(exploration, 0.5));
             default -> throw new IllegalArgumentException("policy: " + name + " (expected: " + String.join(" | ", NAMES) + ")");
         };
     }
@@ -40,7 +44,7 @@ public final class Policies {
     }
 
     public static boolean contextual(String name) {
-        return name.equals("linucb") || name.equals("contextual-thompson");
+        return CONTEXTUAL.contains(name);
     }
 
     private static double or(double v, double dflt) {

@@ -52,7 +52,7 @@ final class PostgresDecideStore implements AutoCloseable {
     }
 
     static String shape(Router r) {
-        return String.join(",", r.candidates().stream().map(Catalog.Entry::name).toList()) + "/" + Features.DIM;
+        return String.join(",", r.candidates().stream().map(Catalog.Entry::name).toList()) + "/" + r.dimension();
     }
 
     private synchronized void restore() {

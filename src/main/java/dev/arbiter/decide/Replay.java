@@ -90,6 +90,16 @@ public final class Replay {
         return out;
     }
 
+    /**
+     * The rows with each prompt's embedding added to its features, as a route with {@code features: text+embedding}
+     * sees them ({@link Features#withEmbedding}).
+     */
+    public static List<Row> withEmbeddings(List<Row> rows, java.util.function.Function<String, float[]> embed) {
+        var out = new ArrayList<Row>(rows.size());
+        for (Row r : rows) out.add(new Row(r.prompt(), r.weak(), r.strong(), Features.withEmbedding(r.features(), embed.apply(r.prompt()))));
+        return out;
+    }
+
     private static boolean bool(String s) {
         return s.equalsIgnoreCase("true") || s.equals("1");
     }
@@ -119,14 +129,25 @@ public final class Replay {
 
     /** Runs {@code policy} online over every lambda and seed. */
     public Result evaluate(String policy) {
+        return evaluate(policy, 0, SEEDS);
+    }
+
+    /** Runs {@code policy} online over every lambda, averaging the seeds {@code first .. first + seeds - 1}. */
+    public Result evaluate(String policy, int first, int seeds) {
+        int dim = rows.getFirst().features().length;
+        return evaluate(policy, random -> Policies.create(policy, 2, dim, Double.NaN, random), first, seeds);
+    }
+
+    /** As {@link #evaluate(String, int, int)} for a policy made by {@code make} (experiments with settings). */
+    Result evaluate(String policy, java.util.function.Function<java.util.random.RandomGenerator, Policy> make, int first, int seeds) {
         var curve = new ArrayList<Point>();
         for (double lambda : lambdas()) {
             double share = 0;
             double acc = 0;
             double cost = 0;
-            for (int seed = 0; seed < SEEDS; seed++) {
+            for (int seed = first; seed < first + seeds; seed++) {
                 var random = new SplittableRandom(seed * 7919L + 1);
-                Policy p = Policies.create(policy, 2, rows.getFirst().features().length, Double.NaN, random.split());
+                Policy p = make.apply(random.split());
                 int[] order = shuffled(random);
                 for (int i : order) {
                     Row r = rows.get(i);
@@ -138,8 +159,8 @@ public final class Replay {
                     cost += prices.cost(r, strong);
                 }
             }
-            int n = SEEDS * rows.size();
-            curve.add(new Point(lambda, share / n, acc / n, cost / SEEDS));
+            int n = seeds * rows.size();
+            curve.add(new Point(lambda, share / n, acc / n, cost / seeds));
         }
         return result(policy, curve);
     }

@@ -25,15 +25,15 @@ record RequestContext(long inputTokens, long outputTokens, Set<String> capabilit
         return new RequestContext(inputTokens, outputTokens, capabilities, taskType, features, maxCostUsd, minQualityPrior);
     }
 
-    static RequestContext of(LlmRequest req) {
-        var caps = new HashSet<String>();
-        if (!req.tools().isEmpty()) caps.add("tools");
-        if (req.responseFormat() != null && !req.responseFormat().path("type").asText("text").equals("text")) caps.add("json");
-        if (req.reasoningEffort() != null || req.thinkingBudget() != null) caps.add("reasoning");
-        if (req.stream()) caps.add("streaming");
+    /** This context with other features (the text features and the prompt's embedding). */
+    RequestContext withFeatures(double[] x) {
+        return new RequestContext(inputTokens, outputTokens, capabilities, taskType, x, maxCost, minQuality);
+    }
+
+    /** The text the features are read from: the last user turn, or a Responses request's plain-text input. */
+    static String prompt(LlmRequest req) {
         String last = "";
         for (Message m : req.messages()) {
-            for (Part p : m.parts()) if (p instanceof Part.Image) caps.add("vision");
             if (m.role() == Role.USER) {
                 var sb = new StringBuilder();
                 for (Part p : m.parts()) if (p instanceof Part.Text t) sb.append(t.text()).append('\n');
@@ -41,6 +41,19 @@ record RequestContext(long inputTokens, long outputTokens, Set<String> capabilit
             }
         }
         if (last.isEmpty() && req.input() != null && req.input().isTextual()) last = req.input().asText();
+        return last;
+    }
+
+    static RequestContext of(LlmRequest req) {
+        var caps = new HashSet<String>();
+        if (!req.tools().isEmpty()) caps.add("tools");
+        if (req.responseFormat() != null && !req.responseFormat().path("type").asText("text").equals("text")) caps.add("json");
+        if (req.reasoningEffort() != null || req.thinkingBudget() != null) caps.add("reasoning");
+        if (req.stream()) caps.add("streaming");
+        for (Message m : req.messages()) {
+            for (Part p : m.parts()) if (p instanceof Part.Image) caps.add("vision");
+        }
+        String last = prompt(req);
         long in = TokenCounter.countInput(req);
         long out = req.maxTokens() == null ? 0 : req.maxTokens();
         double[] x = Features.of(last, caps.contains("tools"), caps.contains("vision"), caps.contains("json"));

@@ -50,13 +50,23 @@ final class Router {
         this.config = config;
         this.candidates = List.copyOf(candidates);
         this.policy = config.policy().isEmpty() ? null
-                : Policies.create(config.policy(), candidates.size(), Features.DIM, config.exploration(), random);
+                : Policies.create(config.policy(), candidates.size(), dimension(), config.exploration(), random);
         this.latencies = new long[candidates.size()][LATENCY_WINDOW];
         this.latencyCount = new int[candidates.size()];
     }
 
     String name() {
         return config.name();
+    }
+
+    /** The length of this route's feature vectors: the text features, and the projected embedding when it has them. */
+    int dimension() {
+        return config.embeds() ? Features.DIM + Features.EMBEDDING_DIM : Features.DIM;
+    }
+
+    /** Whether this route's policy wants the prompt's embedding in the context ({@code features: text+embedding}). */
+    boolean embeds() {
+        return policy != null && config.embeds();
     }
 
     /** The policy's name, or {@code score} for the composite score alone. */

@@ -17,6 +17,7 @@ import java.util.List;
  *     policy: linucb            # or none: the composite score alone
  *     objective: balanced       # quality-first | cost-first | {quality: 0.6, cost: 0.3, latency: 0.1}
  *     exploration: 0.5          # optional: epsilon, or the bonus / posterior width
+ *     features: text            # contextual policies: text | text+embedding
  *     constraints: {max-cost: 0.01, max-p95-latency: 5s, min-quality: 0.7, capabilities: [tools]}
  * </pre>
  */
@@ -24,12 +25,20 @@ public record RoutesConfig(List<Route> routes) {
     public static final RoutesConfig NONE = new RoutesConfig(List.of());
     public static final Section<RoutesConfig> SECTION = Section.top("routes", NONE, RoutesConfig::bind);
 
+    /** What a route's {@code features:} accepts: the text cues alone, or with the prompt's sentence embedding. */
+    public static final List<String> FEATURES = List.of("text", "text+embedding");
+
     /**
      * One route. {@code policy} is empty for the composite score alone; {@code exploration} NaN for the policy's
-     * default; constraint limits are 0 when unset.
+     * default; constraint limits are 0 when unset; {@code features} one of {@link #FEATURES}.
      */
     public record Route(String name, List<String> candidates, String policy, Reward objective, double exploration,
-                        double maxCost, double maxP95LatencyMillis, double minQuality, List<String> capabilities) {
+                        double maxCost, double maxP95LatencyMillis, double minQuality, List<String> capabilities, String features) {
+        public Route(String name, List<String> candidates, String policy, Reward objective, double exploration,
+                     double maxCost, double maxP95LatencyMillis, double minQuality, List<String> capabilities) {
+            this(name, candidates, policy, objective, exploration, maxCost, maxP95LatencyMillis, minQuality, capabilities, "text");
+        }
+
         public Route {
             candidates = List.copyOf(candidates);
             capabilities = List.copyOf(capabilities);
@@ -43,7 +52,15 @@ public record RoutesConfig(List<Route> routes) {
                     String.join(" | ", Catalog.CAPABILITIES));
             checks.require(Double.isNaN(exploration) || exploration >= 0 && exploration <= (policy.equals("epsilon-greedy") ? 0.5 : 4),
                     "exploration", exploration, policy.equals("epsilon-greedy") ? "0..0.5" : "0..4");
+            checks.require(FEATURES.contains(features), "features", features, String.join(" | ", FEATURES));
+            checks.require(features.equals("text") || Policies.contextual(policy), "features", features,
+                    "text unless the policy is contextual (" + String.join(" | ", Policies.CONTEXTUAL) + ")");
             checks.throwIfAny();
+        }
+
+        /** Whether this route's policy reads the prompt's sentence embedding. */
+        public boolean embeds() {
+            return features.equals("text+embedding");
         }
     }
 
@@ -68,7 +85,8 @@ public record RoutesConfig(List<Route> routes) {
             double latency = c.has("max-p95-latency") ? c.duration("max-p95-latency", java.time.Duration.ZERO).toMillis() : 0;
             double minQuality = c.number("min-quality", 0);
             List<String> caps = c.strings("capabilities");
-            Route built = r.build(() -> new Route(name, candidates, policy, objective, exploration, maxCost, latency, minQuality, caps));
+            String features = r.string("features", "text");
+            Route built = r.build(() -> new Route(name, candidates, policy, objective, exploration, maxCost, latency, minQuality, caps, features));
             if (built != null) out.add(built);
         }
         return n.build(() -> new RoutesConfig(out));

@@ -30,7 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"-XX:+UseParallelGC", "-Xms256m", "-Xmx256m"})
 public class DecideBenchmark {
-    @Param({"", "ucb1", "thompson", "linucb", "contextual-thompson"})
+    /** A policy name; {@code +embedding}: the route has {@code features: text+embedding} (the embedding is computed in setup). */
+    @Param({"", "ucb1", "thompson", "linucb", "contextual-thompson", "knn", "linucb+embedding", "contextual-thompson+embedding",
+            "knn+embedding"})
     public String policy;
 
     private Router router;
@@ -47,9 +49,18 @@ public class DecideBenchmark {
                 new Catalog.Entry("b", "p", 128_000, all, 2.5, 10, 1.25, Map.of("math", 0.8)),
                 new Catalog.Entry("c", "p", 200_000, all, 3, 15, 0.3, Map.of("math", 0.85)),
                 new Catalog.Entry("d", "p", 1_000_000, all, 1.25, 10, 0.125, Map.of("math", 0.9)));
-        var route = new RoutesConfig.Route("bench", List.of("a", "b", "c", "d"), policy, Reward.BALANCED, Double.NaN, 0, 0, 0, List.of());
+        boolean embedding = policy.endsWith("+embedding");
+        String name = policy.replace("+embedding", "");
+        var route = new RoutesConfig.Route("bench", List.of("a", "b", "c", "d"), name, Reward.BALANCED, Double.NaN, 0, 0, 0, List.of(),
+                embedding ? "text+embedding" : "text");
         router = new Router(route, candidates, new SplittableRandom(1));
-        ctx = new RequestContext(80, 200, Set.of(), "math", Features.of(prompt));
+        double[] x = Features.of(prompt);
+        if (embedding) {
+            try (var embedder = new dev.arbiter.cache.semantic.LocalEmbedder(dev.arbiter.cache.semantic.LocalEmbedder.Model.ALL_MINILM_L6_V2_Q)) {
+                x = Features.withEmbedding(x, embedder.embed(prompt));
+            }
+        }
+        ctx = new RequestContext(80, 200, Set.of(), "math", x);
         var random = new SplittableRandom(2);
         for (int i = 0; i < 5000; i++) {
             var d = router.decide(ctx);

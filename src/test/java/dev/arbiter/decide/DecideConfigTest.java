@@ -48,6 +48,37 @@ class DecideConfigTest {
     }
 
     @Test
+    void parse_featuresTextPlusEmbedding_widensTheContext() {
+        var cfg = parse("""
+                routes:
+                  - {name: auto, candidates: [small, big], policy: knn, features: text+embedding}
+                  - {name: plain, candidates: [small, big], policy: linucb}
+                """);
+        var routes = cfg.section(RoutesConfig.SECTION).routes();
+        assertThat(routes.get(0).embeds()).isTrue();
+        assertThat(routes.get(1).features()).isEqualTo("text");
+        var auto = new Router(routes.get(0), List.of(entry("small"), entry("big")), new SplittableRandom(1));
+        var ctx = new RequestContext(10, 10, java.util.Set.of(), "math", Features.withEmbedding(Features.of("2 + 2?"), new float[384]));
+        assertThat(auto.embeds()).isTrue();
+        assertThat(auto.decide(ctx).features()).hasSize(Features.DIM + Features.EMBEDDING_DIM);
+    }
+
+    @Test
+    void parse_featuresOnNonContextualPolicy_refused() {
+        assertThatThrownBy(() -> parse("""
+                routes:
+                  - {name: auto, candidates: [small], policy: ucb1, features: text+embedding}
+                  - {name: other, candidates: [small], policy: linucb, features: words}
+                """)).isInstanceOfSatisfying(ConfigException.class, e -> assertThat(String.join("\n", e.problems()))
+                .contains("routes[0].features: text+embedding (expected: text unless the policy is contextual (linucb | contextual-thompson | knn))")
+                .contains("routes[1].features: words (expected: text | text+embedding)"));
+    }
+
+    private static Catalog.Entry entry(String name) {
+        return new Catalog.Entry(name, "x", 0, java.util.Set.copyOf(Catalog.CAPABILITIES), 0.1, 0.1, 0, java.util.Map.of());
+    }
+
+    @Test
     void parse_badValues_namedWithPathAndExpected() {
         assertThatThrownBy(() -> parse("""
                 routes:

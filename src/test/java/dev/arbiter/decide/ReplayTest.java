@@ -54,4 +54,36 @@ class ReplayTest {
         assertThat(lin.curve()).hasSize(Replay.lambdas().length);
         assertThat(lin.curve()).allSatisfy(p -> assertThat(p.cost()).isPositive());
     }
+
+    @Test
+    void evaluate_knnWithSignal_beatsRandom() throws Exception {
+        var replay = new Replay(rows(), Replay.Prices.GSM8K);
+        assertThat(replay.evaluate("knn").strongShareAt95()).isLessThan(replay.random().strongShareAt95());
+    }
+
+    /**
+     * Prompts whose text features are all alike (same length, same counts), where only the meaning tells the hard ones:
+     * the text features alone cannot route them, the same policy with the embedding features can.
+     */
+    @Test
+    void withEmbeddings_signalOnlyInMeaning_contextualPolicyLearnsIt() {
+        var rows = new ArrayList<Replay.Row>();
+        for (int i = 0; i < 200; i++) {
+            boolean hard = i % 3 == 0;
+            String prompt = (hard ? "hard" : "easy") + " item " + (100 + i);
+            rows.add(new Replay.Row(prompt, !hard, true, Features.of(prompt)));
+        }
+        float[] hardVector = new float[384];
+        float[] easyVector = new float[384];
+        hardVector[0] = 1;
+        easyVector[1] = 1;
+        var withEmbeddings = Replay.withEmbeddings(rows, p -> p.startsWith("hard") ? hardVector : easyVector);
+        assertThat(withEmbeddings.getFirst().features()).hasSize(Features.DIM + Features.EMBEDDING_DIM);
+        var text = new Replay(rows, Replay.Prices.GSM8K);
+        var both = new Replay(withEmbeddings, Replay.Prices.GSM8K);
+        double random = text.random().strongShareAt95();
+        assertThat(text.evaluate("linucb").strongShareAt95()).isGreaterThan(random - 0.05);
+        assertThat(both.evaluate("linucb").strongShareAt95()).isLessThan(random - 0.2);
+        assertThat(both.evaluate("knn").strongShareAt95()).isLessThan(random - 0.2);
+    }
 }

@@ -19,6 +19,7 @@ class DecideE2eTest {
               - {name: auto-quality, candidates: [chat-openai, chat-anthropic], objective: quality-first}
               - {name: auto-cheap, candidates: [chat-openai, chat-anthropic], objective: cost-first}
               - {name: auto-learn, candidates: [chat-openai, chat-anthropic], policy: thompson, objective: {quality: 1, cost: 0.1}}
+              - {name: auto-embed, candidates: [chat-openai, chat-anthropic], policy: knn, features: text+embedding}
             catalog:
               - {name: chat-anthropic, provider: anthropic, context-window: 200000, capabilities: [tools, json, streaming], quality: {chat: 0.9, code: 0.9}}
               - {name: chat-openai, provider: openai, context-window: 128000, capabilities: [tools, json, streaming], quality: {chat: 0.6, code: 0.6}}
@@ -68,6 +69,26 @@ class DecideE2eTest {
         var r = f.post("/v1/responses", "{\"model\":\"auto-quality\",\"stream\":" + stream + ",\"input\":\"Hello\"}");
         assertRouted(r, "auto-quality", "score", "chat-anthropic");
         assertThat(r.body()).contains(stream ? "response.completed" : "\"output\"");
+    }
+
+    /** features: text+embedding: the prompt is embedded in process and the policy's context carries it, every way in. */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void chat_routeWithEmbeddingFeatures_decidesOnTextAndEmbedding(boolean stream) {
+        String prompt = "Janet has 16 eggs and eats 3. How many are left?";
+        var r = f.post("/v1/chat/completions", "{\"model\":\"auto-embed\",\"stream\":" + stream
+                + ",\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}");
+        assertRouted(r, "auto-embed", "knn", r.headers().firstValue("x-arbiter-model").orElseThrow());
+        var features = Json.parse(f.get("/admin/decisions/" + r.headers().firstValue("x-request-id").orElseThrow()).body()).get("features");
+        assertThat(features.size()).isEqualTo(24);   // 8 text features, 16 of the projected embedding
+        double norm = 0;
+        for (int i = 8; i < 24; i++) norm += features.get(i).asDouble() * features.get(i).asDouble();
+        assertThat(norm).isBetween(0.3, 3.0);   // a unit embedding, projected: about unit length, never the zeros of a failure
+        var m = f.post("/v1/messages", "{\"model\":\"auto-embed\",\"max_tokens\":20,\"stream\":" + stream
+                + ",\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}", Map.of("anthropic-version", "2023-06-01"));
+        assertRouted(m, "auto-embed", "knn", m.headers().firstValue("x-arbiter-model").orElseThrow());
+        var resp = f.post("/v1/responses", "{\"model\":\"auto-embed\",\"stream\":" + stream + ",\"input\":\"" + prompt + "\"}");
+        assertRouted(resp, "auto-embed", "knn", resp.headers().firstValue("x-arbiter-model").orElseThrow());
     }
 
     @Test

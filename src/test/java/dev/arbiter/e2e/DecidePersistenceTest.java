@@ -67,4 +67,48 @@ class DecidePersistenceTest {
                     .isEqualTo(404);
         }
     }
+
+    /**
+     * A knn route over text and embedding keeps its memory across a restart; the same route restarted with other
+     * features (another context length) starts afresh instead of failing on the stored state.
+     */
+    @Test
+    void restart_knnWithEmbedding_restoredAndAChangedShapeIsNot() throws Exception {
+        assumeThat(TestPostgres.reachable()).as("PostgreSQL at " + TestPostgres.URL).isTrue();
+        try (var c = TestPostgres.connect(); var s = c.createStatement()) {
+            s.execute("DELETE FROM arbiter_decide_policy WHERE route IN ('persist-knn', 'persist-knn-next')");
+        } catch (java.sql.SQLException e) {
+            // the table does not exist yet: the first gateway migrates it
+        }
+        String embedding = TestPostgres.yaml(2) + """
+                routes:
+                  - {name: persist-knn, candidates: [chat-openai, chat-anthropic], policy: knn, features: text+embedding}
+                  - {name: persist-knn-next, candidates: [chat-openai, chat-anthropic], policy: ucb1}
+                """;
+        JsonNode before;
+        try (var f = new Fixture(MockConfig.DEFAULT, embedding, "")) {
+            for (int i = 0; i < 4; i++) {
+                var r = f.post("/v1/chat/completions", "{\"model\":\"persist-knn\",\"messages\":[{\"role\":\"user\",\"content\":\"What is " + i + " + 2?\"}]}");
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            }
+            assertThat(f.post("/v1/chat/completions", "{\"model\":\"persist-knn-next\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}")
+                    .statusCode()).isEqualTo(200);
+            before = knn(f, "persist-knn");
+            assertThat(pulls(before)).isEqualTo(4);
+        }
+        try (var f = new Fixture(MockConfig.DEFAULT, embedding, "")) {
+            assertThat(pulls(knn(f, "persist-knn"))).isEqualTo(4);
+        }
+        try (var f = new Fixture(MockConfig.DEFAULT, embedding.replace("text+embedding", "text"), "")) {
+            assertThat(pulls(knn(f, "persist-knn"))).isZero();
+            assertThat(pulls(knn(f, "persist-knn-next"))).isEqualTo(1);   // the route after it is still restored
+            var r = f.post("/v1/chat/completions", "{\"model\":\"persist-knn\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
+            assertThat(r.statusCode()).isEqualTo(200);
+        }
+    }
+
+    private static JsonNode knn(Fixture f, String name) {
+        for (JsonNode r : Json.parse(f.get("/admin/routes").body()).get("routes")) if (r.get("route").asText().equals(name)) return r;
+        throw new AssertionError("no route");
+    }
 }
