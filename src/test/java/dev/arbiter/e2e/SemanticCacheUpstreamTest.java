@@ -85,7 +85,7 @@ class SemanticCacheUpstreamTest {
             assertThat(s.at("/semantic/hits").asLong()).isEqualTo(1);
             assertThat(s.at("/semantic/misses").asLong()).isEqualTo(2);
             assertThat(s.at("/semantic_index/failures").asLong()).isZero();
-            assertThat(g.outcomes.stream().map(o -> o.trace().cache()).toList()).contains("semantic-hit");
+            assertThat(g.outcomes.stream().map(o -> o.trace().cache()).toList()).contains(java.util.Optional.of("semantic-hit"));
         }
     }
 
