@@ -34,8 +34,8 @@ final class ModelEmbeddings implements EmbeddingModels {
     @Override
     public Optional<String> problem(String model) {
         Optional<ModelRegistry.Model> m = registry.find(model);
-        if (m.isEmpty() || m.get().catchAll() && !m.get().name().equals(model)) return Optional.of("no model of that name is configured");
-        if (!m.get().embeddings()) return Optional.of("model " + m.get().name() + " has no embeddings: true");
+        if (m.isEmpty() || m.get().catchAll() && !m.get().name().equals(model)) return Optional.of("not a configured model");
+        if (!m.get().embeddings()) return Optional.of("a chat model: it has no embeddings: true");
         return Optional.empty();
     }
 

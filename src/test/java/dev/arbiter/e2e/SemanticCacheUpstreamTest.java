@@ -136,12 +136,12 @@ class SemanticCacheUpstreamTest {
     void upstreamThatIsNotAConfiguredEmbeddingsModel_isRefusedAtStart() {
         assertThatThrownBy(() -> new Fixture(MockConfig.DEFAULT, cacheYaml("{upstream: chat-openai}", ""), "").close())
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("cache.semantic.model.upstream: 'chat-openai'")
-                .hasMessageContaining("has no embeddings: true");
+                .hasMessageContaining("cache.semantic.model.upstream: chat-openai (expected: the name of a configured model with embeddings: true;"
+                        + " this is a chat model: it has no embeddings: true)");
         assertThatThrownBy(() -> new Fixture(MockConfig.DEFAULT, cacheYaml("{upstream: no-such-model}", ""), "").close())
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("cache.semantic.model.upstream: 'no-such-model'")
-                .hasMessageContaining("no model of that name");
+                .hasMessageContaining("cache.semantic.model.upstream: no-such-model")
+                .hasMessageContaining("this is not a configured model");
         assertThatThrownBy(() -> new Fixture(MockConfig.DEFAULT, cacheYaml("{dimensions: 3}", ""), "").close())
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("cache.semantic.model.upstream");

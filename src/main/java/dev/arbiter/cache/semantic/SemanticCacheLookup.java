@@ -136,7 +136,7 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
         if (up == null) return;
         Optional<String> problem = embeddings.problem(up.model());
         ConfigException.require(problem.isEmpty(), "cache.semantic.model.upstream", up.model(),
-                "the name of a configured model with embeddings: true" + problem.map(p -> "; " + p).orElse(""));
+                "the name of a configured model with embeddings: true" + problem.map(p -> "; this is " + p).orElse(""));
     }
 
     /**
