@@ -52,6 +52,13 @@ import org.slf4j.LoggerFactory;
  * writer thread (reusing the lookup's vector when there was one) and persisted to the shared tiers, all off the
  * request's path; a full write queue drops the entry (counted). One embedder and one index serve every model; a
  * model's own {@code semantic:} block changes only how its lookups judge candidates ({@link SemanticConfig.Override}).
+ *
+ * <p>The embedder is the in-process model, or with {@code model: {upstream: NAME}} an {@link UpstreamEmbedder} that
+ * asks the configured embeddings model through the gateway's providers ({@link EmbeddingModels}); one that does not
+ * answer at start is tried again until it does (lookups are not-ready misses meanwhile), one that fails later makes
+ * each failed lookup a miss. A lookup that ran (found nothing, failed, or was late) is a {@link Miss}; one for a
+ * request the cache does not look up by meaning (off for the model, no text final turn, a prompt too long, not
+ * ready) is {@link Skipped}, so that the stage counts semantic misses only where a semantic hit was possible.
  */
 public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SemanticCacheLookup.class);
