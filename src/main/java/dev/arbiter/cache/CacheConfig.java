@@ -55,9 +55,10 @@ public record CacheConfig(boolean enabled, Duration ttl, long maxBytes, long max
 
     /**
      * The {@code semantic:} block: the semantic cache's settings ({@link SemanticConfig}), whether it is on, and the
-     * time one lookup may take (embedding and search; {@code lookup-timeout}, default 100 ms) before it is a miss.
+     * time one lookup may take (embedding and search; {@code lookup-timeout}, default 100 ms) before it is a miss, and
+     * the upstream embeddings model when {@code model: {upstream: NAME}} names one (null: the in-process embedder).
      */
-    public record SemanticSettings(boolean enabled, SemanticConfig config, Duration lookupTimeout) {
+    public record SemanticSettings(boolean enabled, SemanticConfig config, Duration lookupTimeout, SemanticConfig.Upstream upstream) {
         public static final Duration DEFAULT_LOOKUP_TIMEOUT = Duration.ofMillis(100);
 
         public SemanticSettings {
@@ -120,9 +121,10 @@ public record CacheConfig(boolean enabled, Duration ttl, long maxBytes, long max
         if (!n.has("semantic")) return null;
         ConfigNode s = n.child("semantic");
         boolean enabled = s.bool("enabled", true);
-        SemanticConfig config = SemanticConfig.bind(s);
+        SemanticConfig.Upstream upstream = SemanticConfig.upstream(s);
+        SemanticConfig config = SemanticConfig.bind(s, upstream);
         Duration timeout = s.duration("lookup-timeout", SemanticSettings.DEFAULT_LOOKUP_TIMEOUT);
-        return s.build(() -> new SemanticSettings(enabled, config, timeout));   // config null: its problems are reported
+        return s.build(() -> new SemanticSettings(enabled, config, timeout, upstream));   // config null: its problems are reported
     }
 
     static NonDeterministic nonDeterministic(ConfigNode n, NonDeterministic dflt) {

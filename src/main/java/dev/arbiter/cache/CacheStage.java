@@ -174,11 +174,14 @@ public final class CacheStage implements Stage {
         if (!noCache) {
             Optional<CachedAnswer> hit = cache.get(key);
             if (hit.isPresent()) return serve(exchange, hit.get(), CacheStats.Kind.EXACT, "hit");
-            Optional<SemanticLookup.Hit> near = semantic.lookup(exchange, key);
-            if (near.isPresent()) {
-                stats.count(CacheStats.Kind.EXACT, CacheStats.Result.MISS);
-                return serve(exchange, near.get().answer(), CacheStats.Kind.SEMANTIC,
-                        String.format(Locale.ROOT, "semantic-hit; similarity=%.2f", near.get().similarity()));
+            switch (semantic.lookup(exchange, key)) {
+                case SemanticLookup.Hit near -> {
+                    stats.count(CacheStats.Kind.EXACT, CacheStats.Result.MISS);
+                    return serve(exchange, near.answer(), CacheStats.Kind.SEMANTIC,
+                            String.format(Locale.ROOT, "semantic-hit; similarity=%.2f", near.similarity()));
+                }
+                case SemanticLookup.Miss m -> stats.count(CacheStats.Kind.SEMANTIC, CacheStats.Result.MISS);
+                case SemanticLookup.Skipped s -> { }
             }
         }
         stats.count(CacheStats.Kind.EXACT, CacheStats.Result.MISS);

@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.DoubleAdder;
 
 /**
  * What the cache did, counted for {@code GET /admin/cache} and published on the gateway's metrics registry:
- * {@code arbiter_cache_requests_total} {kind: exact | semantic, result: hit | miss | bypass},
+ * {@code arbiter_cache_requests_total} {kind: exact | semantic, result: hit | miss | bypass} (a semantic miss is a
+ * semantic lookup that ran and found nothing, failed or was late; a request not looked up by meaning is not counted),
  * {@code arbiter_cache_saved_usd_total} and {@code arbiter_cache_saved_seconds_total} (what the hits would have cost
  * and taken), {@code arbiter_cache_bytes} and {@code arbiter_cache_entries} (the memory tier),
  * {@code arbiter_cache_evictions_total}, {@code arbiter_cache_writes_dropped_total}. Labels are fixed words.

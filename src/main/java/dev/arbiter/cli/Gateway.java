@@ -159,6 +159,7 @@ public final class Gateway implements AutoCloseable {
         Map<String, List<ModelRegistry.Model>> fallbacks;
         try {
             fallbacks = Fallbacks.chains(config, registry);
+            SemanticCacheLookup.check(config.section(CacheConfig.SECTION), new ModelEmbeddings(registry));
         } catch (RuntimeException e) {
             registry.close();
             upstreams.close();
@@ -203,7 +204,7 @@ public final class Gateway implements AutoCloseable {
                 .anyMatch(m -> Boolean.TRUE.equals(m.section(ModelCacheConfig.SECTION).enabled()));
         this.cache = cacheOn ? ExactCache.create(cacheConfig, redis, postgres, InstantSource.system()) : null;
         this.semantic = SemanticCacheLookup.create(cacheConfig, config.models().stream().map(m -> m.section(ModelCacheConfig.SECTION)).toList(),
-                modelCache(config), cache, redis, postgres, InstantSource.system());
+                modelCache(config), cache, redis, postgres, new ModelEmbeddings(registry), InstantSource.system());
         var cacheStage = cacheStage(config, cacheConfig);
         this.responseStore = responseStore(config.section(StoreConfig.SECTION), cacheConfig);
         try {

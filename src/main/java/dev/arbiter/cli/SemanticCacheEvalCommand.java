@@ -55,6 +55,12 @@ final class SemanticCacheEvalCommand {
         @Option(names = "--output-price", defaultValue = "10.00", description = "Dollars per million output tokens (default: ${DEFAULT-VALUE})")
         double outputPrice;
 
+        @Option(names = "--config", description = "A gateway config file: with --priced-model, the prices are that model's")
+        Path config;
+
+        @Option(names = "--priced-model", description = "The logical model of --config whose first deployment's price: is used")
+        String pricedModel;
+
         @Option(names = "--output-tokens", defaultValue = "350", description = "Output tokens of an answer, assumed (default: ${DEFAULT-VALUE})")
         int outputTokens;
 
@@ -70,7 +76,12 @@ final class SemanticCacheEvalCommand {
                 System.err.println("--model: " + model + " (expected: " + LocalEmbedder.Model.names() + ")");
                 return 2;
             }
-            var config = SemanticConfig.DEFAULT;
+            if ((config == null) != (pricedModel == null)) {
+                System.err.println("--config and --priced-model: give both (the prices of a configured model) or neither");
+                return 2;
+            }
+            if (config != null && !configuredPrices()) return 2;
+            var semantic = SemanticConfig.DEFAULT;
             if (parts.contains("pairs") || parts.contains("trace")) {
                 long rss0 = rssKb();
                 long t0 = System.nanoTime();
@@ -78,12 +89,34 @@ final class SemanticCacheEvalCommand {
                     embedder.embed("warm up");
                     System.out.printf(Locale.ROOT, "Model %s: loaded in %.1f s, resident memory +%d MB%n%n", model,
                             (System.nanoTime() - t0) / 1e9, (rssKb() - rss0) / 1024);
-                    if (parts.contains("pairs")) config = pairs(embedder, config);
+                    if (parts.contains("pairs")) semantic = pairs(embedder, semantic);
                 }
             }
-            if (parts.contains("trace")) trace(config.withThreshold(threshold != null ? threshold : config.threshold()));
+            if (parts.contains("trace")) trace(semantic.withThreshold(threshold != null ? threshold : semantic.threshold()));
             if (parts.contains("latency")) latency();
             return 0;
+        }
+
+        /** Takes {@code --input-price} and {@code --output-price} from the configured model; false (said why) if it has none. */
+        private boolean configuredPrices() {
+            dev.arbiter.config.ArbiterConfig cfg;
+            try {
+                cfg = Sections.loader(System::getenv).load(config);
+            } catch (dev.arbiter.config.ConfigException e) {
+                System.err.println(config + ": " + e.getMessage());
+                return false;
+            }
+            var model = cfg.models().stream().filter(m -> m.name().equals(pricedModel) || m.aliases().contains(pricedModel)).findFirst();
+            if (model.isEmpty() || model.get().deployments().isEmpty()) {
+                System.err.println("--priced-model: " + pricedModel + " (expected: a model of " + config + " with a deployment)");
+                return false;
+            }
+            var price = model.get().deployments().getFirst().price();
+            inputPrice = price.input();
+            outputPrice = price.output();
+            System.out.printf(Locale.ROOT, "Prices of %s (deployment %s in %s)%n%n", model.get().name(),
+                    model.get().deployments().getFirst().name(), config);
+            return true;
         }
 
         private SemanticConfig pairs(LocalEmbedder embedder, SemanticConfig config) {

@@ -55,6 +55,28 @@ class CacheConfigTest {
     }
 
     @Test
+    void semanticModel_asAMapping_namesAnUpstreamEmbeddingsModel() {
+        var c = parse("""
+                cache:
+                  semantic:
+                    model: {upstream: embeddings, dimensions: 512, timeout: 5s}
+                    lookup-timeout: 500ms
+                models:
+                  - name: embeddings
+                    embeddings: true
+                    deployments: [{name: oai, provider: openai, base-url: "http://127.0.0.1:9/v1", api-key: "k",
+                                   model: text-embedding-3-small}]
+                """).section(CacheConfig.SECTION);
+        assertThat(c.semantic().upstream()).isEqualTo(new dev.arbiter.cache.semantic.SemanticConfig.Upstream("embeddings", 512, Duration.ofSeconds(5)));
+        assertThat(c.semantic().config().model()).isEqualTo("upstream:embeddings");
+        assertThat(parse("cache: {semantic: {model: all-minilm-l6-v2}}\n" + MODEL).section(CacheConfig.SECTION).semantic().upstream()).isNull();
+        assertThatThrownBy(() -> parse("cache: {semantic: {model: {upstream: e, dimensions: -1, colour: red}}}\n" + MODEL))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("cache.semantic.model.dimensions: -1")
+                .hasMessageContaining("cache.semantic.model.colour");
+    }
+
+    @Test
     void invalidValues_areRejectedWithTheirPath() {
         assertThatThrownBy(() -> parse("""
                 cache:

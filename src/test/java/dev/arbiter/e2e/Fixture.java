@@ -71,9 +71,14 @@ public final class Fixture implements AutoCloseable {
                     deployments: [{name: mock, provider: mock}]
                 %s
                 """.formatted(serverKeys, extraServerYaml, base, OPENAI_KEY, base, ANTHROPIC_KEY, base, OPENAI_KEY, base, OPENAI_KEY, extraModelsYaml.replace("{UPSTREAM}", base));
-        ArbiterConfig cfg = Sections.loader(k -> null)
-                .parse(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)), "fixture.yaml");
-        this.gateway = Gateway.start(cfg, List.of(outcomes::add));
+        try {
+            ArbiterConfig cfg = Sections.loader(k -> null)
+                    .parse(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)), "fixture.yaml");
+            this.gateway = Gateway.start(cfg, List.of(outcomes::add));
+        } catch (RuntimeException e) {
+            upstream.stop();   // a config the gateway refuses leaves no fake upstream running
+            throw e;
+        }
     }
 
     public Fixture() {

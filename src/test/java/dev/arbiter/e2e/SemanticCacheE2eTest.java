@@ -122,6 +122,43 @@ class SemanticCacheE2eTest {
     }
 
     @Test
+    void adminCache_countsSemanticMisses_onlyForLookupsThatRan() {
+        String system = system();
+        JsonNode before = Json.parse(f.get("/admin/cache").body());
+        fill(f, chat("chat-openai", system, QUESTION, false), "key-M");                        // exact miss, semantic miss
+        assertThat(CacheE2eTest.cache(ask(f, chat("chat-openai", system, PARAPHRASE, false), "key-M")))   // semantic hit
+                .startsWith("semantic-hit");
+        assertThat(CacheE2eTest.cache(ask(f, chat("chat-openai", system, "How do volcanoes form?", false), "key-M")))
+                .isEqualTo("miss");                                                              // exact miss, semantic miss
+        assertThat(CacheE2eTest.cache(ask(f, chat("chat-openai", system, QUESTION, false), "key-M"))).isEqualTo("hit");
+        // a model whose own block turns the semantic cache off: an exact miss, and no semantic lookup at all
+        assertThat(CacheE2eTest.cache(ask(f, chat("chat-exact-only", system, QUESTION, false), "key-M"))).isEqualTo("miss");
+        // a final turn that is not text alone: cached exactly only, no semantic lookup
+        var image = (com.fasterxml.jackson.databind.node.ObjectNode) Json.parse(chat("chat-openai", system, "x", false));
+        var parts = ((com.fasterxml.jackson.databind.node.ObjectNode) image.path("messages").get(1)).putArray("content");
+        parts.addObject().put("type", "text").put("text", "What is in this picture?");
+        parts.addObject().put("type", "image_url").putObject("image_url").put("url", "data:image/png;base64,iVBORw0KGgo=");
+        assertThat(CacheE2eTest.cache(ask(f, Json.string(image), "key-M"))).isEqualTo("miss");
+        JsonNode after = Json.parse(f.get("/admin/cache").body());
+        assertThat(delta(before, after, "/semantic/hits")).as(after.toString()).isEqualTo(1);
+        assertThat(delta(before, after, "/semantic/misses")).as(after.toString()).isEqualTo(2);
+        assertThat(delta(before, after, "/semantic_index/misses")).isEqualTo(2);
+        assertThat(delta(before, after, "/exact/hits")).isEqualTo(1);
+        assertThat(delta(before, after, "/exact/misses")).isEqualTo(5);
+        assertThat(delta(before, after, "/hits")).as("exact and semantic").isEqualTo(2);
+        assertThat(delta(before, after, "/misses")).as("answered upstream").isEqualTo(4);
+        double rate = after.at("/semantic/hit_rate").asDouble();
+        long h = after.at("/semantic/hits").asLong();
+        long m = after.at("/semantic/misses").asLong();
+        assertThat(m).isPositive();
+        assertThat(rate).isEqualTo((double) h / (h + m));
+    }
+
+    static long delta(JsonNode before, JsonNode after, String pointer) {
+        return after.at(pointer).asLong() - before.at(pointer).asLong();
+    }
+
+    @Test
     void paraphrase_streamed_isServedFromTheSemanticHit() {
         String system = system();
         var first = fill(f, chat("chat-openai", system, QUESTION, false), "key-A");

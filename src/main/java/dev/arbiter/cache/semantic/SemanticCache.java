@@ -163,6 +163,11 @@ public final class SemanticCache implements AutoCloseable {
             this.hit = hit;
         }
 
+        /** Whether the prompt was embedded and searched for (false: too long, or the embedder was busy or failed). */
+        public boolean searched() {
+            return vector != null;
+        }
+
         /** The stored prompt that answers this one, if any. */
         public Optional<SemanticHit> hit() {
             return Optional.ofNullable(hit);

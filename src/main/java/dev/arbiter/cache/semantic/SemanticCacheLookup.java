@@ -11,6 +11,7 @@ import dev.arbiter.cache.ModelCacheConfig;
 import dev.arbiter.cache.Purge;
 import dev.arbiter.cache.SemanticLookup;
 import dev.arbiter.cache.WriteQueue;
+import dev.arbiter.config.ConfigException;
 import dev.arbiter.db.Postgres;
 import dev.arbiter.db.Redis;
 import dev.arbiter.llm.RequestKey;
@@ -51,6 +52,13 @@ import org.slf4j.LoggerFactory;
  * writer thread (reusing the lookup's vector when there was one) and persisted to the shared tiers, all off the
  * request's path; a full write queue drops the entry (counted). One embedder and one index serve every model; a
  * model's own {@code semantic:} block changes only how its lookups judge candidates ({@link SemanticConfig.Override}).
+ *
+ * <p>The embedder is the in-process model, or with {@code model: {upstream: NAME}} an {@link UpstreamEmbedder} that
+ * asks the configured embeddings model through the gateway's providers ({@link EmbeddingModels}); one that does not
+ * answer at start is tried again until it does (lookups are not-ready misses meanwhile), one that fails later makes
+ * each failed lookup a miss. A lookup that ran (found nothing, failed, or was late) is a {@link Miss}; one for a
+ * request the cache does not look up by meaning (off for the model, no text final turn, a prompt too long, not
+ * ready) is {@link Skipped}, so that the stage counts semantic misses only where a semantic hit was possible.
  */
 public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SemanticCacheLookup.class);
@@ -82,11 +90,14 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
     private final LongAdder timeouts = new LongAdder();
     private final LongAdder stale = new LongAdder();
     private final LongAdder failures = new LongAdder();
+    private final LongAdder loadFailures = new LongAdder();
+    private final Thread loader;
+    private final boolean upstream;
     private volatile long rebuilt;
     private volatile boolean closed;
 
     SemanticCacheLookup(CacheConfig config, Function<String, ModelCacheConfig> models, ExactCache exact, PersistedEntries persisted,
-                        Supplier<Embedder> embedder, InstantSource clock) {
+                        Supplier<Embedder> embedder, boolean upstream, InstantSource clock) {
         var top = config.semantic();
         this.shared = top != null ? top.config() : SemanticConfig.DEFAULT;
         this.onByDefault = top != null && top.enabled();
@@ -99,51 +110,93 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
         this.keys = Caffeine.newBuilder().maximumSize(shared.maxEntries()).executor(Runnable::run).build();
         // one thread: indexing runs the embedder, which has threads of its own, and keeps the order of writes
         this.writer = new WriteQueue("arbiter-semantic-writer", config.writeQueue());
-        Thread.ofPlatform().daemon().name("arbiter-semantic-load").start(() -> load(embedder));
+        this.upstream = upstream;
+        this.loader = Thread.ofPlatform().daemon().name("arbiter-semantic-load").start(() -> load(embedder, upstream));
     }
 
     /**
      * The semantic cache {@code config} asks for, on the exact cache {@code exact}, its entries persisted in the shared
      * tiers {@code cache.tiers} names (when their clients are configured: {@code redis} and {@code postgres} may be
-     * null); {@link SemanticLookup#NONE} when neither the top-level block nor a model's turns it on.
+     * null), embedding with the in-process model or, with {@code model: {upstream: NAME}}, through {@code embeddings};
+     * {@link SemanticLookup#NONE} when neither the top-level block nor a model's turns it on.
      */
     public static SemanticLookup create(CacheConfig config, List<ModelCacheConfig> modelBlocks, Function<String, ModelCacheConfig> models,
-                                        ExactCache exact, Redis redis, Postgres postgres, InstantSource clock) {
+                                        ExactCache exact, Redis redis, Postgres postgres, EmbeddingModels embeddings, InstantSource clock) {
         boolean anyModel = modelBlocks.stream().anyMatch(m -> m.semantic() != null && !Boolean.FALSE.equals(m.semantic().enabled()));
         boolean top = config.semantic() != null && config.semantic().enabled();
         if (exact == null || (!top && !anyModel)) return SemanticLookup.NONE;
         SemanticConfig shared = config.semantic() != null ? config.semantic().config() : SemanticConfig.DEFAULT;
+        SemanticConfig.Upstream up = config.semantic() != null ? config.semantic().upstream() : null;
+        Supplier<Embedder> embedder = up == null ? () -> new LocalEmbedder(LocalEmbedder.Model.named(shared.model()))
+                : () -> new UpstreamEmbedder(shared.model() + (up.dimensions() > 0 ? "/" + up.dimensions() : ""), up.model(),
+                        (body, t) -> embeddings.send(up.model(), body, t), up.dimensions(), up.timeout());
         return new SemanticCacheLookup(config, models, exact, PersistedEntries.of(config, redis, postgres, shared.maxEntries()),
-                () -> new LocalEmbedder(LocalEmbedder.Model.named(shared.model())), clock);
+                embedder, up != null, clock);
     }
 
-    private void load(Supplier<Embedder> factory) {
+    /**
+     * Checks, when the gateway starts, that {@code cache.semantic.model: {upstream: NAME}} names a configured model
+     * that serves embeddings; throws {@link ConfigException} naming the key otherwise.
+     */
+    public static void check(CacheConfig config, EmbeddingModels embeddings) {
+        SemanticConfig.Upstream up = config.semantic() != null ? config.semantic().upstream() : null;
+        if (up == null) return;
+        Optional<String> problem = embeddings.problem(up.model());
+        ConfigException.require(problem.isEmpty(), "cache.semantic.model.upstream", up.model(),
+                "the name of a configured model with embeddings: true" + problem.map(p -> "; this is " + p).orElse(""));
+    }
+
+    /**
+     * Loads the embedder and rebuilds the index, on a thread of its own. An upstream embeddings model that does not
+     * answer yet (down, or the gateway's network not up) is tried again, 1 s later and then twice as late each time
+     * up to a minute, until it answers or the gateway closes; lookups are plain misses meanwhile. A local model that
+     * fails to load fails for good (its files or native libraries are missing): the semantic cache is then off.
+     */
+    private void load(Supplier<Embedder> factory, boolean retry) {
         long start = System.nanoTime();
-        Embedder embedder = null;
-        try {
-            embedder = factory.get();
-            var index = new LuceneHnswIndex(embedder.dimension(), shared.maxEntries(), shared.refreshInterval(), clock);
-            // the first inferences and searches load and compile their code (most of a second): not on a request
-            for (int i = 0; i < 3; i++) index.search("warm-up", embedder.embed("warm up the embedder " + i), 1, 1f);
-            rebuilt = rebuild(index, embedder.name());
-            var loaded = new Loaded(embedder, index, (System.nanoTime() - start) / 1_000_000);
-            if (closed) {
-                index.close();
-                embedder.close();
+        long backoff = 1000;
+        while (!closed) {
+            Embedder embedder = null;
+            try {
+                embedder = factory.get();
+                var index = new LuceneHnswIndex(embedder.dimension(), shared.maxEntries(), shared.refreshInterval(), clock);
+                // the first inferences and searches load and compile their code (most of a second): not on a request
+                for (int i = 0; i < (retry ? 1 : 3); i++) index.search("warm-up", embedder.embed("warm up the embedder " + i), 1, 1f);
+                rebuilt = rebuild(index, embedder);
+                var loaded = new Loaded(embedder, index, (System.nanoTime() - start) / 1_000_000);
+                if (closed) {
+                    index.close();
+                    embedder.close();
+                    return;
+                }
+                ready.complete(loaded);
+                log.info("semantic cache ready: embedder {} loaded in {} ms, {} entries rebuilt", embedder.name(), loaded.loadMillis(), rebuilt);
                 return;
+            } catch (RuntimeException | LinkageError e) {
+                if (embedder != null) embedder.close();
+                if (!retry || closed) {
+                    ready.completeExceptionally(e);
+                    log.warn("semantic cache off: the embedder {} could not be loaded ({}); exact caching goes on", shared.model(), e.toString());
+                    return;
+                }
+                loadFailures.increment();
+                log.warn("semantic cache not ready: the embeddings model {} did not answer ({}); trying again in {} s", shared.model(),
+                        e.getMessage(), backoff / 1000);
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException stop) {
+                    return;
+                }
+                backoff = Math.min(backoff * 2, 60_000);
             }
-            ready.complete(loaded);
-            log.info("semantic cache ready: embedder {} loaded in {} ms, {} entries rebuilt", embedder.name(), loaded.loadMillis(), rebuilt);
-        } catch (RuntimeException | LinkageError e) {
-            if (embedder != null) embedder.close();
-            ready.completeExceptionally(e);
-            log.warn("semantic cache off: the embedder {} could not be loaded ({}); exact caching goes on", shared.model(), e.toString());
         }
     }
 
     /** Puts the newest entries of the shared tiers in {@code index}. */
-    private long rebuild(VectorIndex index, String embedder) {
-        List<PersistedEntry> entries = persisted.newest(embedder, clock.millis(), shared.maxEntries());
+    private long rebuild(VectorIndex index, Embedder embedder) {
+        // an upstream model may answer with vectors of another length than when an entry was made: those are left out
+        List<PersistedEntry> entries = persisted.newest(embedder.name(), clock.millis(), shared.maxEntries()).stream()
+                .filter(e -> e.entry().vector().length == embedder.dimension()).toList();
         entries.forEach(e -> keys.put(e.entry().id(), e.key()));
         return index.rebuild(entries.stream().map(PersistedEntry::entry));
     }
@@ -160,28 +213,33 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
     }
 
     @Override
-    public Optional<Hit> lookup(Exchange exchange, CacheKey key) {
+    public Outcome lookup(Exchange exchange, CacheKey key) {
         try {
             return find(exchange, key);
         } catch (RuntimeException e) {
             // a failure of the semantic cache is a miss: the exact cache and the upstream still answer
             failures.increment();
+            misses.increment();
             log.debug("semantic lookup failed: {}", e.toString());
-            return Optional.empty();
+            return Miss.INSTANCE;
         }
     }
 
-    private Optional<Hit> find(Exchange exchange, CacheKey key) {
+    private Outcome find(Exchange exchange, CacheKey key) {
         SemanticConfig config = configFor(key.model());
-        if (config == null) return Optional.empty();
+        if (config == null) return Skipped.INSTANCE;
         Loaded l = loaded();
         if (l == null) {
             notReady.increment();
-            return Optional.empty();
+            return Skipped.INSTANCE;
         }
         Optional<SemanticContext> context = SemanticContext.of(exchange.request(), key, keyOptions, l.embedder().name());
-        if (context.isEmpty()) return Optional.empty();
+        if (context.isEmpty()) return Skipped.INSTANCE;
         SemanticCache cache = cache(config, l);
+        if (context.get().prompt().length() > config.maxPromptChars()) {
+            cache.probe(context.get().partition(), context.get().prompt());   // counted there as skipped; embeds nothing
+            return Skipped.INSTANCE;
+        }
         Future<SemanticCache.Probe> f = lookups.submit(() -> cache.probe(context.get().partition(), context.get().prompt()));
         SemanticCache.Probe probe;
         try {
@@ -189,19 +247,22 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
         } catch (TimeoutException e) {
             f.cancel(true);
             timeouts.increment();
-            return Optional.empty();
+            misses.increment();
+            return Miss.INSTANCE;
         } catch (ExecutionException e) {
             failures.increment();
-            return Optional.empty();
+            misses.increment();
+            return Miss.INSTANCE;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return Optional.empty();
+            return Skipped.INSTANCE;
         }
         pending.put(exchange, new Pending(context.get(), probe));
+        if (!probe.searched()) failures.increment();   // the embedder was busy or failed (an upstream one: down or late)
         Optional<SemanticCache.SemanticHit> near = probe.hit();
         if (near.isEmpty()) {
             misses.increment();
-            return Optional.empty();
+            return Miss.INSTANCE;
         }
         String id = near.get().id();
         Optional<CachedAnswer> answer = exact.get(new CacheKey(key.scope(), key.model(), RequestKey.ofHex(id)))
@@ -212,10 +273,10 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
             keys.invalidate(id);
             stale.increment();
             misses.increment();
-            return Optional.empty();
+            return Miss.INSTANCE;
         }
         hits.increment();
-        return Optional.of(new Hit(answer.get(), Math.floor(near.get().similarity() * 100) / 100));
+        return new Hit(answer.get(), Math.floor(near.get().similarity() * 100) / 100);
     }
 
     @Override
@@ -295,7 +356,7 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
         ObjectNode out = Json.object();
         out.putObject("embedder").put("model", shared.model())
                 .put("state", l != null ? "ready" : ready.isCompletedExceptionally() ? "failed" : "loading")
-                .put("ready", l != null).put("load_ms", l != null ? l.loadMillis() : 0);
+                .put("ready", l != null).put("load_ms", l != null ? l.loadMillis() : 0).put("load_failures", loadFailures.sum());
         long skipped = 0;
         Map<Guard, Long> vetoes = new java.util.EnumMap<>(Guard.class);
         for (SemanticCache c : caches.values()) {
@@ -321,6 +382,7 @@ public final class SemanticCacheLookup implements SemanticLookup, AutoCloseable 
     @Override
     public void close() {
         closed = true;
+        if (upstream) loader.interrupt();   // a load waiting to try the embeddings model again (a local load is left be)
         writer.close();
         lookups.shutdownNow();
         Loaded l = loaded();

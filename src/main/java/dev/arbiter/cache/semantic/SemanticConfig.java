@@ -14,14 +14,15 @@ import java.util.Set;
  * cache:
  *   semantic:
  *     threshold: 0.96            # cosine similarity a hit needs, 0..1
- *     model: all-minilm-l6-v2-q  # the in-process embedder
+ *     model: all-minilm-l6-v2-q  # the in-process embedder, or {upstream: MODEL}: a configured embeddings model
  *     max-entries: 100000        # prompts indexed, the oldest dropped first
  *     guards: [numbers]                  # negations, entities: see the README
  *     max-prompt-chars: 2000     # longer prompts are cached exactly only
  * </pre>
  *
  * @param threshold the cosine similarity at or above which a stored prompt answers a new one
- * @param model the embedder, by name ({@link LocalEmbedder.Model})
+ * @param model the embedder, by name: a {@link LocalEmbedder.Model}, or {@code upstream:NAME} for the configured
+ *     logical model NAME that serves embeddings ({@link Upstream}, set as {@code model: {upstream: NAME}})
  * @param maxEntries the most prompts indexed; beyond it the oldest inserted are dropped
  * @param guards the second checks a candidate must pass ({@link Guard})
  * @param candidates how many nearest prompts are checked, most similar first, before the lookup is a miss
@@ -37,7 +38,8 @@ public record SemanticConfig(double threshold, String model, long maxEntries, Se
     public SemanticConfig {
         var checks = new ConfigException.Checks();
         checks.require(threshold > 0 && threshold <= 1, "semantic.threshold", threshold, "a number in (0, 1]");
-        checks.require(model != null && LocalEmbedder.Model.named(model) != null, "semantic.model", model, LocalEmbedder.Model.names());
+        checks.require(model != null && (LocalEmbedder.Model.named(model) != null || Upstream.named(model) != null), "semantic.model", model,
+                LocalEmbedder.Model.names() + ", or {upstream: MODEL}: a configured model with embeddings: true");
         checks.require(maxEntries >= 1 && maxEntries <= 100_000_000, "semantic.max-entries", maxEntries, "1..100000000");
         checks.require(guards != null, "semantic.guards", guards, "a list of numbers | negations | entities");
         checks.require(candidates >= 1 && candidates <= 100, "semantic.candidates", candidates, "1..100");
@@ -59,15 +61,63 @@ public record SemanticConfig(double threshold, String model, long maxEntries, Se
 
     /** Reads a {@code semantic:} block; what is absent keeps {@link #DEFAULT}'s value. */
     public static SemanticConfig bind(ConfigNode n) {
+        return bind(n, upstream(n));
+    }
+
+    /** Reads a {@code semantic:} block whose {@code model:} mapping, when it has one, was read as {@code upstream}. */
+    public static SemanticConfig bind(ConfigNode n, Upstream upstream) {
         var d = DEFAULT;
         double threshold = n.number("threshold", d.threshold());
-        String model = n.string("model", d.model());
+        boolean mapping = n.has("model") && n.raw().get("model").isObject();
+        String model = upstream != null ? Upstream.PREFIX + upstream.model() : mapping ? d.model() : n.string("model", d.model());
         long maxEntries = n.longValue("max-entries", d.maxEntries());
         Set<Guard> guards = guards(n, d.guards());
         int candidates = n.integer("candidates", d.candidates());
         int maxChars = n.integer("max-prompt-chars", d.maxPromptChars());
         Duration refresh = n.duration("refresh-interval", d.refreshInterval());
         return n.build(() -> new SemanticConfig(threshold, model, maxEntries, guards, candidates, maxChars, refresh));
+    }
+
+    /**
+     * An upstream embeddings model: {@code model: {upstream: NAME, dimensions: 512, timeout: 5s}}. NAME is a logical
+     * model of the same file with {@code embeddings: true} (checked when the gateway starts); the semantic cache sends
+     * it {@code POST /v1/embeddings} through the gateway's own provider clients, with the deployment's credentials.
+     *
+     * @param model the logical model's name
+     * @param dimensions asked of the model ({@code dimensions} in the request) when above 0; 0: the model's own length,
+     *     learned from its first answer
+     * @param timeout the longest one embeddings call may take (a lookup still waits at most {@code lookup-timeout})
+     */
+    public record Upstream(String model, int dimensions, Duration timeout) {
+        public static final String PREFIX = "upstream:";
+        public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+
+        public Upstream {
+            var checks = new ConfigException.Checks();
+            checks.require(model != null && !model.isBlank(), "semantic.model.upstream", model, "the name of a configured model with embeddings: true");
+            checks.require(dimensions >= 0 && dimensions <= 4096, "semantic.model.dimensions", dimensions, "1..4096 (or absent: the model's own)");
+            checks.require(timeout != null && timeout.isPositive() && timeout.toSeconds() <= 60, "semantic.model.timeout", timeout, "a duration in (0, 60s]");
+            checks.throwIfAny();
+        }
+
+        /** The logical model an embedder name {@code upstream:NAME} names; null for another name. */
+        static String named(String embedder) {
+            return embedder.startsWith(PREFIX) && embedder.length() > PREFIX.length() ? embedder.substring(PREFIX.length()) : null;
+        }
+    }
+
+    /** The {@code model:} key when it is a mapping ({@link Upstream}); null when it is a name (or absent). */
+    public static Upstream upstream(ConfigNode n) {
+        if (!n.has("model") || !n.raw().get("model").isObject()) return null;
+        ConfigNode m = n.child("model");
+        String name = m.string("upstream", null);
+        int dims = m.integer("dimensions", 0);
+        Duration timeout = m.duration("timeout", Upstream.DEFAULT_TIMEOUT);
+        if (name == null) {
+            m.problem(m.path() + ".upstream", null, "the name of a configured model with embeddings: true");
+            return null;
+        }
+        return m.build(() -> new Upstream(name, dims, timeout));
     }
 
     private static Set<Guard> guards(ConfigNode n, Set<Guard> dflt) {
