@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +27,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Watches every deployment for drift and anomalies and tells routing which are degraded. As an {@link OutcomeSink}
  * it only offers each outcome to a bounded queue (full: dropped and counted, never waited for); one thread of its own
- * reads the queue, feeds each attempt to its deployment's {@link DeploymentWatch}, and once a second evaluates the
+ * reads the queue every 100 ms, feeds each attempt to its deployment's {@link DeploymentWatch}, and once a second evaluates the
  * threshold rules. A detection is logged (logger {@code arbiter.detections}), counted
  * ({@code arbiter_detections_total{deployment,detector}}), kept in a list of the last 1,000 events
  * ({@code GET /admin/detections}) and sent to the webhooks. {@link #weightFactor} is what routing reads: the
@@ -37,6 +36,7 @@ import org.slf4j.LoggerFactory;
 public final class Analyzer implements OutcomeSink, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger("arbiter.detections");
     private static final int KEPT = 1000;
+    private static final long BATCH_MILLIS = 100;
     private static final List<String> DETECTORS = List.of("adwin", "page-hinkley", "cusum", "z-score", "iqr", "p95-latency",
             "error-rate", "spend-rate");
 
@@ -98,21 +98,37 @@ public final class Analyzer implements OutcomeSink, AutoCloseable {
         return w != null && w.degraded;
     }
 
+    /**
+     * Reads the queue in batches, every {@link #BATCH_MILLIS}: waiting on the queue instead woke this thread for
+     * nearly every request (0.9 wake-ups and 26-38 µs of CPU per request at 200 requests/s, bench/run.sh --threads),
+     * and a drift detector gains nothing from seeing an outcome 100 ms sooner.
+     */
     private void run() {
         long lastTick = clock.millis();
+        var batch = new ArrayList<Object>();
         while (!closed) {
             try {
-                Object next = queue.poll(250, TimeUnit.MILLISECONDS);
-                if (next != null) process(next);
-                long now = clock.millis();
-                if (now - lastTick >= 1000) {
-                    lastTick = now;
-                    tick();
-                }
+                Thread.sleep(BATCH_MILLIS);
             } catch (InterruptedException e) {
                 return;
-            } catch (RuntimeException e) {
-                log.warn("analyzer: {}", e.toString());
+            }
+            queue.drainTo(batch);
+            for (Object next : batch) {
+                try {
+                    process(next);
+                } catch (RuntimeException e) {
+                    log.warn("analyzer: {}", e.toString());
+                }
+            }
+            batch.clear();
+            long now = clock.millis();
+            if (now - lastTick >= 1000) {
+                lastTick = now;
+                try {
+                    tick();
+                } catch (RuntimeException e) {
+                    log.warn("analyzer: {}", e.toString());
+                }
             }
         }
     }

@@ -130,7 +130,7 @@ public final class Gateway implements AutoCloseable {
 
     /**
      * What start-up checks beyond the config's own records, without starting: every deployment's provider can be
-     * made (TLS files, URLs) and every fallback chain resolves ({@code arbiter validate}). A {@code ConfigException}
+     * made (TLS files, URLs) every fallback chain resolves and the semantic cache's upstream embeddings model exists ({@code arbiter validate}). A {@code ConfigException}
      * names each problem; nothing is left running.
      */
     static void check(ArbiterConfig config) {
@@ -138,6 +138,7 @@ public final class Gateway implements AutoCloseable {
             var providers = new ProviderKind.Context(SecretMask.of(config), upstreams);
             try (var registry = new ModelRegistry(config, d -> PROVIDERS.create(d, providers), PROVIDERS::nativeFormat)) {
                 Fallbacks.chains(config, registry);
+                SemanticCacheLookup.check(config.section(CacheConfig.SECTION), new ModelEmbeddings(registry));
             }
         }
     }
