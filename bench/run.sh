@@ -17,6 +17,8 @@
 #   ARBITER_LOG_LEVEL the gateway's log level (default INFO: one access-log line per request, as in production)
 #   BENCH_LOG_DIR     where the servers' logs go (default: a fresh temporary directory)
 #   BENCH_PIN=1       pin gateway, mock and generator to cores with taskset (off by default: see README)
+#   BENCH_LOGGED=1    also start a gateway (port 18083) with the PostgreSQL request log on (BENCH_PG_URL, default the
+#                     local database test), for the gateway-chat-logged scenario beside gateway-chat
 #   BENCH_TRACED=1    also start a second gateway (port 18082) with OpenTelemetry tracing on, exporting every request's
 #                     spans over OTLP/HTTP to the slow mock-upstream's /v1/traces sink, for the gateway-chat-traced
 #                     scenario: bench/run.sh --scenarios gateway-chat,gateway-chat-traced compares tracing off and on
@@ -33,6 +35,8 @@ SLOW_LATENCY=50ms   # the latency bench/bench.yaml's comment and the catalog's *
 GATEWAY_PORT=18080
 TRACED_PORT=18082
 traced=${BENCH_TRACED:-0}
+LOGGED_PORT=18083
+logged=${BENCH_LOGGED:-0}
 REFERENCE_PORT=18081
 reference=${BENCH_REFERENCE:-$(command -v nginx >/dev/null 2>&1 && echo nginx || echo none)}
 case "$reference" in
@@ -63,6 +67,7 @@ mkdir -p "$logs"
 ports="$MOCK_PORT $SLOW_PORT $GATEWAY_PORT"
 [ "$reference" = nginx ] && ports="$ports $REFERENCE_PORT"
 [ "$traced" = 1 ] && ports="$ports $TRACED_PORT"
+[ "$logged" = 1 ] && ports="$ports $LOGGED_PORT"
 for port in $ports; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "bench: port $port on 127.0.0.1 is already in use; stop what holds it first" >&2
@@ -111,6 +116,19 @@ if [ "$traced" = 1 ]; then
   watch_traced=",gateway-traced=$!"
 fi
 
+# the logged gateway: bench.yaml plus the PostgreSQL request log (BENCH_PG_URL, default the local test database)
+logged_args=()
+watch_logged=""
+if [ "$logged" = 1 ]; then
+  { cat bench/bench.yaml; printf '\npostgres: {url: "%s", user: postgres, max-pool-size: 4}\nobserve: {request-log: true}\n' \
+      "${BENCH_PG_URL:-jdbc:postgresql://127.0.0.1:5432/test}"; } >"$logs/bench-logged.yaml"
+  server "${GATEWAY_JAVA_OPTS:-}" $(pin 1) ./arbiter serve --config "$logs/bench-logged.yaml" --port $LOGGED_PORT \
+    >"$logs/gateway-logged.log" 2>&1 &
+  pids+=($!)
+  logged_args=(--logged-gateway "http://127.0.0.1:$LOGGED_PORT")
+  watch_logged=",gateway-logged=$!"
+fi
+
 # nginx as a plain reverse proxy, configured as one would for an LLM API: keep-alive connections to the upstream,
 # no buffering (streams pass through as they arrive), an access-log line per request, buffered like Arbiter's.
 # Two workers, one per core here, as worker_processes auto picks.
@@ -156,7 +174,8 @@ for _ in $(seq 300); do
   if ready "http://127.0.0.1:$MOCK_PORT/v1/models" && ready "http://127.0.0.1:$SLOW_PORT/v1/models" \
       && ready "http://127.0.0.1:$GATEWAY_PORT/readyz" \
       && { [ "$reference" = none ] || ready "http://127.0.0.1:$REFERENCE_PORT/v1/models"; } \
-      && { [ "$traced" = 0 ] || ready "http://127.0.0.1:$TRACED_PORT/readyz"; }; then break; fi
+      && { [ "$traced" = 0 ] || ready "http://127.0.0.1:$TRACED_PORT/readyz"; } \
+      && { [ "$logged" = 0 ] || ready "http://127.0.0.1:$LOGGED_PORT/readyz"; }; then break; fi
   for pid in "${pids[@]}"; do
     kill -0 "$pid" 2>/dev/null || { echo "bench: a server exited early; logs in $logs" >&2; tail -20 "$logs"/*.log "$logs"/nginx/*.log >&2 2>/dev/null; exit 1; }
   done
@@ -170,9 +189,9 @@ echo "bench: SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS}; JVM flags: gateway [$(jvm_fla
 
 set +e
 ARBITER_JAVA_OPTS="$BENCH_JAVA_OPTS" timeout --signal=TERM --kill-after=10s 1800 $(pin 0) ./arbiter bench \
-  --watch "gateway=${pids[1]},upstream=${pids[0]},upstream-slow=${pids[2]}$watch_reference$watch_traced" \
+  --watch "gateway=${pids[1]},upstream=${pids[0]},upstream-slow=${pids[2]}$watch_reference$watch_traced$watch_logged" \
   --direct "http://127.0.0.1:$MOCK_PORT" --slow-direct "http://127.0.0.1:$SLOW_PORT" --gateway "http://127.0.0.1:$GATEWAY_PORT" \
-  ${reference_args[@]+"${reference_args[@]}"} ${traced_args[@]+"${traced_args[@]}"} ${defaults[@]+"${defaults[@]}"} "$@"
+  ${reference_args[@]+"${reference_args[@]}"} ${traced_args[@]+"${traced_args[@]}"} ${logged_args[@]+"${logged_args[@]}"} ${defaults[@]+"${defaults[@]}"} "$@"
 status=$?
 if [ "$traced" = 1 ]; then
   echo "bench: OTLP sink (slow mock-upstream): $(curl -fsS --max-time 2 "http://127.0.0.1:$SLOW_PORT/mock/stats" | tr -d '\n' \

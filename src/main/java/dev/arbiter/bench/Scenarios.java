@@ -55,8 +55,10 @@ public final class Scenarios {
      * @param reference the reference proxy's base URL, or null when there is none
      * @param traced a second gateway like the first but with OpenTelemetry tracing on (bench/run.sh: exporting to a
      *     loopback OTLP sink), for the {@code gateway-chat-traced} scenario; null when there is none
+     * @param logged a gateway like the first but with the PostgreSQL request log on (bench/run.sh BENCH_LOGGED=1), for
+     *     the {@code gateway-chat-logged} scenario; null when there is none
      */
-    public record Endpoints(URI direct, URI slowDirect, URI gateway, URI reference, URI traced) {
+    public record Endpoints(URI direct, URI slowDirect, URI gateway, URI reference, URI traced, URI logged) {
         public Endpoints {
             java.util.Objects.requireNonNull(direct, "direct");
             java.util.Objects.requireNonNull(slowDirect, "slowDirect");
@@ -64,7 +66,11 @@ public final class Scenarios {
         }
 
         public Endpoints(URI direct, URI slowDirect, URI gateway, URI reference) {
-            this(direct, slowDirect, gateway, reference, null);
+            this(direct, slowDirect, gateway, reference, null, null);
+        }
+
+        public Endpoints(URI direct, URI slowDirect, URI gateway, URI reference, URI traced) {
+            this(direct, slowDirect, gateway, reference, traced, null);
         }
     }
 
@@ -82,6 +88,10 @@ public final class Scenarios {
         // gateway-chat through a gateway with tracing on: read beside gateway-chat, what spans and their export cost
         if (at.traced() != null) {
             s.add(gateway("gateway-chat-traced", at.traced(), CHAT, chat, OPENAI, false, "\"finish_reason\":\"stop\"", "direct-chat"));
+        }
+        // gateway-chat through a gateway that writes every request's record to PostgreSQL (observe.request-log)
+        if (at.logged() != null) {
+            s.add(gateway("gateway-chat-logged", at.logged(), CHAT, chat, OPENAI, false, "\"finish_reason\":\"stop\"", "direct-chat"));
         }
         // an exact-cache hit answered end to end, compared with going to the mock (the bound: at most gateway-chat's
         // added p50, i.e. a hit is faster than the upstream call it replaces)
@@ -156,6 +166,9 @@ public final class Scenarios {
             }
             if (s == null && at.traced() == null && n.equals("gateway-chat-traced")) {
                 throw new IllegalArgumentException("scenario '" + n + "' needs --traced-gateway (the URL of a gateway with tracing on)");
+            }
+            if (s == null && at.logged() == null && n.equals("gateway-chat-logged")) {
+                throw new IllegalArgumentException("scenario '" + n + "' needs --logged-gateway (the URL of a gateway with the request log on)");
             }
             if (s == null) throw new IllegalArgumentException("unknown scenario '" + n + "' (expected: one of " + String.join(", ", byName.keySet()) + ")");
             rates.add(rate);

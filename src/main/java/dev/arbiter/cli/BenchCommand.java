@@ -59,6 +59,10 @@ final class BenchCommand implements Callable<Integer> {
             + "starts one with BENCH_TRACED=1); adds the gateway-chat-traced scenario")
     URI tracedGateway;
 
+    @Option(names = "--logged-gateway", description = "Base URL of a gateway with the PostgreSQL request log on (bench/run.sh "
+            + "starts one with BENCH_LOGGED=1); adds the gateway-chat-logged scenario")
+    URI loggedGateway;
+
     @Option(names = "--reference-name", defaultValue = "reference", description = "What the report calls the reference proxy (default: ${DEFAULT-VALUE})")
     String referenceName;
 
@@ -95,7 +99,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        var at = new Scenarios.Endpoints(direct, slowDirect, gateway, reference, tracedGateway);
+        var at = new Scenarios.Endpoints(direct, slowDirect, gateway, reference, tracedGateway, loggedGateway);
         if (list) {
             for (Scenario s : Scenarios.all(at)) {
                 System.out.printf("%-34s POST %s%s%s%n", s.name(), s.base(), s.path(), s.proxied() ? "  (vs " + s.baseline() + ")" : "");

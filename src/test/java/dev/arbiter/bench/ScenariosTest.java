@@ -50,6 +50,16 @@ class ScenariosTest {
     }
 
     @Test
+    void select_loggedScenario_goesToTheLoggedGateway_orNeedsIt() {
+        var at = new Scenarios.Endpoints(AT.direct(), AT.slowDirect(), AT.gateway(), null, null, URI.create("http://127.0.0.1:18083"));
+        var chosen = Scenarios.select(List.of("gateway-chat", "gateway-chat-logged"), at);
+        assertThat(chosen).extracting(Scenario::name).containsExactly("direct-chat", "gateway-chat", "gateway-chat-logged");
+        assertThat(chosen.get(2).base()).isEqualTo(URI.create("http://127.0.0.1:18083"));
+        assertThatThrownBy(() -> Scenarios.select(List.of("gateway-chat-logged"), AT))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs --logged-gateway");
+    }
+
+    @Test
     void select_tracedScenario_goesToTheTracedGatewayWithGatewayChatsRequest() {
         var at = new Scenarios.Endpoints(AT.direct(), AT.slowDirect(), AT.gateway(), null, URI.create("http://127.0.0.1:18082"));
         var chosen = Scenarios.select(List.of("gateway-chat", "gateway-chat-traced"), at);
