@@ -10,7 +10,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The package map holds: no cycles between packages, the fake model and the load harness reached only from the CLI
+ * The package map holds: no cycles between packages (a subpackage counts as a package of its own), the fake model and the load harness reached only from the CLI
  * wiring, and the wire formats and the model below everything that uses them. Each rule's {@code check} fails the
  * test with every violating dependency listed.
  */
@@ -24,7 +24,7 @@ class ArchitectureTest {
 
     @Test
     void packages_haveNoCycles() {
-        slices().matching("dev.arbiter.(*)..").should().beFreeOfCycles().check(classes);
+        slices().matching("dev.arbiter.(**)").should().beFreeOfCycles().check(classes);
     }
 
     @Test

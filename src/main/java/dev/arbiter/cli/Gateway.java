@@ -16,7 +16,7 @@ import dev.arbiter.cache.CacheStage;
 import dev.arbiter.cache.ExactCache;
 import dev.arbiter.cache.ModelCacheConfig;
 import dev.arbiter.cache.SemanticLookup;
-import dev.arbiter.cache.semantic.SemanticCacheLookup;
+import dev.arbiter.cache.SemanticCacheLookup;
 import dev.arbiter.observe.Cost;
 import dev.arbiter.config.ArbiterConfig;
 import dev.arbiter.dedup.SingleFlightStage;

@@ -1,4 +1,4 @@
-package dev.arbiter.cache.semantic;
+package dev.arbiter.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,8 +1,6 @@
-package dev.arbiter.cache.semantic;
+package dev.arbiter.cache;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.arbiter.cache.CacheConfig;
-import dev.arbiter.cache.Purge;
 import dev.arbiter.db.Postgres;
 import dev.arbiter.db.Redis;
 import dev.arbiter.wire.Json;

@@ -1,6 +1,5 @@
-package dev.arbiter.cache.semantic;
+package dev.arbiter.cache;
 
-import dev.arbiter.cache.Purge;
 import java.util.List;
 
 /**

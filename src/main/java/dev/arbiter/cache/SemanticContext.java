@@ -1,6 +1,6 @@
-package dev.arbiter.cache.semantic;
+package dev.arbiter.cache;
 
-import dev.arbiter.cache.CacheKey;
+import dev.arbiter.cache.semantic.SemanticCache;
 import dev.arbiter.llm.LlmRequest;
 import dev.arbiter.llm.Message;
 import dev.arbiter.llm.Operation;

@@ -1,7 +1,6 @@
-package dev.arbiter.cache.semantic;
+package dev.arbiter.cache;
 
-import dev.arbiter.cache.CacheKey;
-import dev.arbiter.cache.Purge;
+import dev.arbiter.cache.semantic.IndexEntry;
 import dev.arbiter.llm.RequestKey;
 import java.util.Objects;
 

@@ -1,7 +1,7 @@
-package dev.arbiter.cache.semantic;
+package dev.arbiter.cache;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.arbiter.cache.Purge;
+import dev.arbiter.cache.semantic.IndexEntry;
 import dev.arbiter.db.Redis;
 import dev.arbiter.wire.Json;
 import io.lettuce.core.KeyValue;

@@ -1,6 +1,6 @@
-package dev.arbiter.cache.semantic;
+package dev.arbiter.cache;
 
-import dev.arbiter.cache.Purge;
+import dev.arbiter.cache.semantic.IndexEntry;
 import dev.arbiter.db.Postgres;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -1,16 +1,18 @@
-package dev.arbiter.cache.semantic;
+package dev.arbiter.cache;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import dev.arbiter.cache.CacheConfig;
-import dev.arbiter.cache.CacheKey;
-import dev.arbiter.cache.CachedAnswer;
-import dev.arbiter.cache.ExactCache;
-import dev.arbiter.cache.ModelCacheConfig;
-import dev.arbiter.cache.Purge;
-import dev.arbiter.cache.SemanticLookup;
-import dev.arbiter.cache.WriteQueue;
+import dev.arbiter.cache.semantic.Embedder;
+import dev.arbiter.cache.semantic.EmbeddingModels;
+import dev.arbiter.cache.semantic.Guard;
+import dev.arbiter.cache.semantic.IndexEntry;
+import dev.arbiter.cache.semantic.LocalEmbedder;
+import dev.arbiter.cache.semantic.LuceneHnswIndex;
+import dev.arbiter.cache.semantic.SemanticCache;
+import dev.arbiter.cache.semantic.SemanticConfig;
+import dev.arbiter.cache.semantic.UpstreamEmbedder;
+import dev.arbiter.cache.semantic.VectorIndex;
 import dev.arbiter.config.ConfigException;
 import dev.arbiter.db.Postgres;
 import dev.arbiter.db.Redis;
@@ -23,15 +25,12 @@ import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-
-
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
