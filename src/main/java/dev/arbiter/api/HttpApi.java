@@ -357,12 +357,12 @@ public final class HttpApi {
                     + "' (expected: application/json)");
         }
         var length = req.headers().contentLength();
-        if (length.isPresent() && length.getAsLong() > server.maxBodyBytes()) throw closing(res, tooLarge());
         byte[] bytes;
         try (InputStream in = req.content().inputStream()) {
+            if (length.isPresent() && length.getAsLong() > server.maxBodyBytes()) throw tooLarge(res, in);
             // one more than the limit, so a body without a length that exceeds it is caught
             bytes = Bodies.read(in, length.orElse(-1), (int) Math.min(Integer.MAX_VALUE - 8, server.maxBodyBytes() + 1));
-            if (bytes.length > server.maxBodyBytes()) throw closing(res, tooLarge());
+            if (bytes.length > server.maxBodyBytes()) throw tooLarge(res, in);
         } catch (IOException | RuntimeException e) {
             if (e instanceof ArbiterException.PayloadTooLarge p) throw p;
             // a body that could not be read leaves the connection's framing unknown: it is closed after the answer
@@ -427,6 +427,27 @@ public final class HttpApi {
         int nl = s.indexOf('\n');
         return nl < 0 ? s : s.substring(0, nl);
     }
+
+    /**
+     * A 413 that the client gets to read. Closing a socket whose unread input still holds the client's body makes the
+     * kernel send a reset, which discards the answer before a client still busy writing reads it (java.net.http then
+     * reports "header parser received no bytes"). So the rest of the body is read and dropped first, as nginx's
+     * lingering close does, up to {@link #DRAIN_LIMIT} bytes: a larger body is cut off and its client may see the reset.
+     */
+    private ArbiterException.PayloadTooLarge tooLarge(ServerResponse res, InputStream in) {
+        try {
+            long left = DRAIN_LIMIT;
+            byte[] sink = new byte[16 * 1024];
+            for (int n; left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) > 0; ) left -= n;
+        } catch (IOException | RuntimeException e) {
+            // the connection broke while its body was being dropped: it is closed anyway
+        }
+        res.header(HeaderNames.CONNECTION, "close");
+        return tooLarge();
+    }
+
+    /** How much of an oversized body is read and dropped before its 413 (see {@link #tooLarge(ServerResponse, InputStream)}). */
+    private static final long DRAIN_LIMIT = 16L * 1024 * 1024;
 
     private ArbiterException.PayloadTooLarge tooLarge() {
         return new ArbiterException.PayloadTooLarge("The request body is larger than the limit of " + server.maxBodyBytes() + " bytes");
