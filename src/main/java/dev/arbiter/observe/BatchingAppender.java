@@ -26,7 +26,7 @@ import java.util.concurrent.locks.LockSupport;
 public final class BatchingAppender extends UnsynchronizedAppenderBase<ILoggingEvent> implements AppenderAttachable<ILoggingEvent> {
     private final AppenderAttachableImpl<ILoggingEvent> appenders = new AppenderAttachableImpl<>();
     private int queueSize = 8192;
-    private long flushMillis = 20;
+    private long flushMillis = 100;
     private final java.util.concurrent.atomic.AtomicInteger appending = new java.util.concurrent.atomic.AtomicInteger();
     private ArrayBlockingQueue<ILoggingEvent> queue;
     private Thread writer;
