@@ -16,6 +16,8 @@
 #   GATEWAY_JAVA_OPTS extra flags for the gateway only, e.g. -XX:StartFlightRecording=filename=/tmp/gw.jfr
 #   ARBITER_LOG_LEVEL the gateway's log level (default INFO: one access-log line per request, as in production)
 #   BENCH_LOG_DIR     where the servers' logs go (default: a fresh temporary directory)
+#   BENCH_PORT_OFFSET added to every port above (default 0), so that two runs can share a machine (their figures
+#                     then disturb each other: only for profiles and counts, not for published latencies)
 #   BENCH_PIN=1       pin gateway, mock and generator to cores with taskset (off by default: see README)
 #   BENCH_LOGGED=1    also start a gateway (port 18083) with the PostgreSQL request log on (BENCH_PG_URL, default the
 #                     local database test), for the gateway-chat-logged scenario beside gateway-chat
@@ -29,15 +31,16 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
-MOCK_PORT=19090
-SLOW_PORT=19091
+off=${BENCH_PORT_OFFSET:-0}
+MOCK_PORT=$((19090 + off))
+SLOW_PORT=$((19091 + off))
 SLOW_LATENCY=50ms   # the latency bench/bench.yaml's comment and the catalog's *-chat-slow scenarios assume
-GATEWAY_PORT=18080
-TRACED_PORT=18082
+GATEWAY_PORT=$((18080 + off))
+TRACED_PORT=$((18082 + off))
 traced=${BENCH_TRACED:-0}
-LOGGED_PORT=18083
+LOGGED_PORT=$((18083 + off))
 logged=${BENCH_LOGGED:-0}
-REFERENCE_PORT=18081
+REFERENCE_PORT=$((18081 + off))
 reference=${BENCH_REFERENCE:-$(command -v nginx >/dev/null 2>&1 && echo nginx || echo none)}
 case "$reference" in
   nginx) command -v nginx >/dev/null 2>&1 || { echo "bench: BENCH_REFERENCE=nginx but nginx is not installed (apt-get install nginx-light)" >&2; exit 1; } ;;
@@ -76,6 +79,8 @@ for port in $ports; do
 done
 
 ./arbiter --version >/dev/null   # builds once, before three JVMs would race to
+# bench.yaml names the mocks' default ports; the servers read a copy with the ports of this run
+sed "s|127.0.0.1:19090|127.0.0.1:$MOCK_PORT|g; s|127.0.0.1:19091|127.0.0.1:$SLOW_PORT|g" bench/bench.yaml >"$logs/bench.yaml"
 
 pin() { if [ "${BENCH_PIN:-0}" = 1 ]; then echo "taskset -c $1"; fi; }
 pids=()
@@ -96,7 +101,7 @@ trap 'exit 130' INT TERM
 server "" $(pin 0) ./arbiter mock-upstream --host 127.0.0.1 --port $MOCK_PORT \
   >"$logs/mock-upstream.log" 2>&1 &
 pids+=($!)
-server "${GATEWAY_JAVA_OPTS:-}" $(pin 1) ./arbiter serve --config bench/bench.yaml --port $GATEWAY_PORT \
+server "${GATEWAY_JAVA_OPTS:-}" $(pin 1) ./arbiter serve --config "$logs/bench.yaml" --port $GATEWAY_PORT \
   >"$logs/gateway.log" 2>&1 &
 pids+=($!)
 server "" $(pin 0) ./arbiter mock-upstream --host 127.0.0.1 --port $SLOW_PORT --latency $SLOW_LATENCY \
@@ -107,7 +112,7 @@ pids+=($!)
 traced_args=()
 watch_traced=""
 if [ "$traced" = 1 ]; then
-  { cat bench/bench.yaml; printf '\nobserve:\n  otlp: {endpoint: "http://127.0.0.1:%s", export-interval: 1s}\n' "$SLOW_PORT"; } \
+  { cat "$logs/bench.yaml"; printf '\nobserve:\n  otlp: {endpoint: "http://127.0.0.1:%s", export-interval: 1s}\n' "$SLOW_PORT"; } \
     >"$logs/bench-traced.yaml"
   server "${GATEWAY_JAVA_OPTS:-}" $(pin 1) ./arbiter serve --config "$logs/bench-traced.yaml" --port $TRACED_PORT \
     >"$logs/gateway-traced.log" 2>&1 &
@@ -120,7 +125,7 @@ fi
 logged_args=()
 watch_logged=""
 if [ "$logged" = 1 ]; then
-  { cat bench/bench.yaml; printf '\npostgres: {url: "%s", user: postgres, max-pool-size: 4}\nobserve: {request-log: true}\n' \
+  { cat "$logs/bench.yaml"; printf '\npostgres: {url: "%s", user: postgres, max-pool-size: 4}\nobserve: {request-log: true}\n' \
       "${BENCH_PG_URL:-jdbc:postgresql://127.0.0.1:5432/test}"; } >"$logs/bench-logged.yaml"
   server "${GATEWAY_JAVA_OPTS:-}" $(pin 1) ./arbiter serve --config "$logs/bench-logged.yaml" --port $LOGGED_PORT \
     >"$logs/gateway-logged.log" 2>&1 &

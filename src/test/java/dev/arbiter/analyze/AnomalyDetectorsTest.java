@@ -37,6 +37,36 @@ class AnomalyDetectorsTest {
     }
 
     @Test
+    void iqr_incrementalWindow_flagsExactlyWhatSortingTheWindowFlags() {
+        // the window kept sorted value by value must give the fences of sorting the last `window` values afresh, with
+        // repeated values (rounded draws), heavy tails and a window that wraps many times
+        var rnd = new SplittableRandom(7);
+        int window = 50;
+        var iqr = new Iqr(window, 1.5, 10);
+        var last = new java.util.ArrayDeque<Double>();
+        for (int i = 0; i < 20_000; i++) {
+            double x = i % 97 == 0 ? rnd.nextDouble() * 1e6 : Math.rint(rnd.nextGaussian() * 4) / 2;
+            boolean expected = false;
+            if (last.size() >= 10) {
+                double[] w = last.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+                double q1 = quantile(w, 0.25);
+                double q3 = quantile(w, 0.75);
+                expected = x > q3 + 1.5 * (q3 - q1) || x < q1 - 1.5 * (q3 - q1);
+            }
+            assertThat(iqr.add(x)).as("value %d (%s)", i, x).isEqualTo(expected);
+            last.addLast(x);
+            if (last.size() > window) last.removeFirst();
+        }
+    }
+
+    private static double quantile(double[] sorted, double q) {
+        double pos = q * (sorted.length - 1);
+        int lo = (int) Math.floor(pos);
+        int hi = Math.min(lo + 1, sorted.length - 1);
+        return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+    }
+
+    @Test
     void plantedOutlier_flaggedByBoth() {
         for (Supplier<Detector> s : java.util.List.<Supplier<Detector>>of(() -> new ZScore(200, 4, 30), () -> new Iqr(200, 3, 30))) {
             var d = s.get();
