@@ -147,7 +147,7 @@ public final class Metrics implements OutcomeSink {
     public void record(Outcome o) {
         Trace trace = o.trace();
         var m = meters(new Series(model(o.model() != null ? o.model() : o.requestedModel()), orNone(o.deployment()),
-                orNone(o.provider()), o.api(), Integer.toString(o.status()), Boolean.toString(o.streamed()), trace.cache().orElse("none")));
+                orNone(o.provider()), o.api(), statusLabel(o.status()), Boolean.toString(o.streamed()), trace.cache().orElse("none")));
         m.requests().increment();
         m.duration().record(o.latencyNanos(), TimeUnit.NANOSECONDS);
         if (o.ttftNanos() >= 0) m.ttft().record(o.ttftNanos(), TimeUnit.NANOSECONDS);
@@ -163,8 +163,15 @@ public final class Metrics implements OutcomeSink {
                             .register(registry)).record(a.endNanos() - a.startNanos(), TimeUnit.NANOSECONDS);
         }
         if (o.status() == 503 && "overloaded".equals(o.error())) shed().increment();
-        trace.stageTimes().forEach((stage, nanos) -> stages.computeIfAbsent(stage, n -> DistributionSummary.builder("arbiter.stage.duration")
+        trace.forEachStageTime((stage, nanos) -> stages.computeIfAbsent(stage, n -> DistributionSummary.builder("arbiter.stage.duration")
                 .baseUnit("seconds").description("Each stage's own time").tags("stage", n).register(registry)).record(nanos / 1e9));
+    }
+
+    /** HTTP statuses as label values, made once: equal labels are then the same string, which the series lookup compares first. */
+    private static final String[] STATUS_LABELS = java.util.stream.IntStream.range(0, 600).mapToObj(Integer::toString).toArray(String[]::new);
+
+    private static String statusLabel(int status) {
+        return status >= 0 && status < STATUS_LABELS.length ? STATUS_LABELS[status] : Integer.toString(status);
     }
 
     /**

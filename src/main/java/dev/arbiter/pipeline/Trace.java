@@ -146,6 +146,11 @@ public final class Trace {
         return Map.copyOf(stageNanos);
     }
 
+    /** Hands each stage's own time to {@code each} without copying them (the metrics sink's per-request path). */
+    public synchronized void forEachStageTime(java.util.function.BiConsumer<String, Long> each) {
+        stageNanos.forEach(each);
+    }
+
     /** The cache outcome (e.g. {@code hit}, {@code miss}, {@code semantic-hit}), once a cache stage set it. */
     public synchronized void cache(String outcome) {
         this.cache = outcome;
