@@ -21,6 +21,8 @@
 #   BENCH_PIN=1       pin gateway, mock and generator to cores with taskset (off by default: see README)
 #   BENCH_LOGGED=1    also start a gateway (port 18083) with the PostgreSQL request log on (BENCH_PG_URL, default the
 #                     local database test), for the gateway-chat-logged scenario beside gateway-chat
+#   BENCH_REDIS=1     also start a gateway (port 18084) with redis: (BENCH_REDIS_URL, default redis://127.0.0.1:6379), where
+#                     the bench key's limits are counted, for the gateway-chat-keyed-redis scenario beside gateway-chat-keyed
 #   BENCH_TRACED=1    also start a second gateway (port 18082) with OpenTelemetry tracing on, exporting every request's
 #                     spans over OTLP/HTTP to the slow mock-upstream's /v1/traces sink, for the gateway-chat-traced
 #                     scenario: bench/run.sh --scenarios gateway-chat,gateway-chat-traced compares tracing off and on
@@ -40,6 +42,8 @@ TRACED_PORT=$((18082 + off))
 traced=${BENCH_TRACED:-0}
 LOGGED_PORT=$((18083 + off))
 logged=${BENCH_LOGGED:-0}
+REDIS_GW_PORT=$((18084 + off))
+redis=${BENCH_REDIS:-0}
 REFERENCE_PORT=$((18081 + off))
 reference=${BENCH_REFERENCE:-$(command -v nginx >/dev/null 2>&1 && echo nginx || echo none)}
 case "$reference" in
@@ -71,6 +75,7 @@ ports="$MOCK_PORT $SLOW_PORT $GATEWAY_PORT"
 [ "$reference" = nginx ] && ports="$ports $REFERENCE_PORT"
 [ "$traced" = 1 ] && ports="$ports $TRACED_PORT"
 [ "$logged" = 1 ] && ports="$ports $LOGGED_PORT"
+[ "$redis" = 1 ] && ports="$ports $REDIS_GW_PORT"
 for port in $ports; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "bench: port $port on 127.0.0.1 is already in use; stop what holds it first" >&2
@@ -134,6 +139,20 @@ if [ "$logged" = 1 ]; then
   watch_logged=",gateway-logged=$!"
 fi
 
+# the Redis gateway: bench.yaml plus redis:, so the bench key's limits (rate-limits' default store) are counted in Redis,
+# under a key prefix of this run's own so that no earlier run's counters are read
+redis_args=()
+watch_redis=""
+if [ "$redis" = 1 ]; then
+  { cat "$logs/bench.yaml"; printf '\nredis: {url: "%s"}\nrate-limits: {key-prefix: "arbiter:bench:%s:"}\n' \
+      "${BENCH_REDIS_URL:-redis://127.0.0.1:6379}" "$$"; } >"$logs/bench-redis.yaml"
+  server "${GATEWAY_JAVA_OPTS:-}" $(pin 1) ./arbiter serve --config "$logs/bench-redis.yaml" --port $REDIS_GW_PORT \
+    >"$logs/gateway-redis.log" 2>&1 &
+  pids+=($!)
+  redis_args=(--redis-gateway "http://127.0.0.1:$REDIS_GW_PORT")
+  watch_redis=",gateway-redis=$!"
+fi
+
 # nginx as a plain reverse proxy, configured as one would for an LLM API: keep-alive connections to the upstream,
 # no buffering (streams pass through as they arrive), an access-log line per request, buffered like Arbiter's.
 # Two workers, one per core here, as worker_processes auto picks.
@@ -180,7 +199,8 @@ for _ in $(seq 300); do
       && ready "http://127.0.0.1:$GATEWAY_PORT/readyz" \
       && { [ "$reference" = none ] || ready "http://127.0.0.1:$REFERENCE_PORT/v1/models"; } \
       && { [ "$traced" = 0 ] || ready "http://127.0.0.1:$TRACED_PORT/readyz"; } \
-      && { [ "$logged" = 0 ] || ready "http://127.0.0.1:$LOGGED_PORT/readyz"; }; then break; fi
+      && { [ "$logged" = 0 ] || ready "http://127.0.0.1:$LOGGED_PORT/readyz"; } \
+      && { [ "$redis" = 0 ] || ready "http://127.0.0.1:$REDIS_GW_PORT/readyz"; }; then break; fi
   for pid in "${pids[@]}"; do
     kill -0 "$pid" 2>/dev/null || { echo "bench: a server exited early; logs in $logs" >&2; tail -20 "$logs"/*.log "$logs"/nginx/*.log >&2 2>/dev/null; exit 1; }
   done
@@ -194,9 +214,9 @@ echo "bench: SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS}; JVM flags: gateway [$(jvm_fla
 
 set +e
 ARBITER_JAVA_OPTS="$BENCH_JAVA_OPTS" timeout --signal=TERM --kill-after=10s 1800 $(pin 0) ./arbiter bench \
-  --watch "gateway=${pids[1]},upstream=${pids[0]},upstream-slow=${pids[2]}$watch_reference$watch_traced$watch_logged" \
+  --watch "gateway=${pids[1]},upstream=${pids[0]},upstream-slow=${pids[2]}$watch_reference$watch_traced$watch_logged$watch_redis" \
   --direct "http://127.0.0.1:$MOCK_PORT" --slow-direct "http://127.0.0.1:$SLOW_PORT" --gateway "http://127.0.0.1:$GATEWAY_PORT" \
-  ${reference_args[@]+"${reference_args[@]}"} ${traced_args[@]+"${traced_args[@]}"} ${logged_args[@]+"${logged_args[@]}"} ${defaults[@]+"${defaults[@]}"} "$@"
+  ${reference_args[@]+"${reference_args[@]}"} ${traced_args[@]+"${traced_args[@]}"} ${logged_args[@]+"${logged_args[@]}"} ${redis_args[@]+"${redis_args[@]}"} ${defaults[@]+"${defaults[@]}"} "$@"
 status=$?
 if [ "$traced" = 1 ]; then
   echo "bench: OTLP sink (slow mock-upstream): $(curl -fsS --max-time 2 "http://127.0.0.1:$SLOW_PORT/mock/stats" | tr -d '\n' \

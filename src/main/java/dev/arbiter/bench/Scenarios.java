@@ -57,8 +57,10 @@ public final class Scenarios {
      *     loopback OTLP sink), for the {@code gateway-chat-traced} scenario; null when there is none
      * @param logged a gateway like the first but with the PostgreSQL request log on (bench/run.sh BENCH_LOGGED=1), for
      *     the {@code gateway-chat-logged} scenario; null when there is none
+     * @param redis a gateway like the first but with {@code redis:} configured, so that the bench key's limits are kept in
+     *     Redis (bench/run.sh BENCH_REDIS=1), for the {@code gateway-chat-keyed-redis} scenario; null when there is none
      */
-    public record Endpoints(URI direct, URI slowDirect, URI gateway, URI reference, URI traced, URI logged) {
+    public record Endpoints(URI direct, URI slowDirect, URI gateway, URI reference, URI traced, URI logged, URI redis) {
         public Endpoints {
             java.util.Objects.requireNonNull(direct, "direct");
             java.util.Objects.requireNonNull(slowDirect, "slowDirect");
@@ -66,11 +68,15 @@ public final class Scenarios {
         }
 
         public Endpoints(URI direct, URI slowDirect, URI gateway, URI reference) {
-            this(direct, slowDirect, gateway, reference, null, null);
+            this(direct, slowDirect, gateway, reference, null, null, null);
         }
 
         public Endpoints(URI direct, URI slowDirect, URI gateway, URI reference, URI traced) {
-            this(direct, slowDirect, gateway, reference, traced, null);
+            this(direct, slowDirect, gateway, reference, traced, null, null);
+        }
+
+        public Endpoints(URI direct, URI slowDirect, URI gateway, URI reference, URI traced, URI logged) {
+            this(direct, slowDirect, gateway, reference, traced, logged, null);
         }
     }
 
@@ -101,6 +107,10 @@ public final class Scenarios {
         s.add(gateway("gateway-chat-bare", gateway, CHAT, chat(BARE_MODEL, false), OPENAI, false, "\"finish_reason\":\"stop\"", "direct-chat"));
         // authentication with an API key and the key's rpm, tpm and concurrency limits in memory, beside gateway-chat
         s.add(gateway("gateway-chat-keyed", gateway, CHAT, chat(false), KEYED, false, "\"finish_reason\":\"stop\"", "direct-chat"));
+        // the same key with its limits counted in Redis (one round trip per request to a local Redis), beside gateway-chat-keyed
+        if (at.redis() != null) {
+            s.add(gateway("gateway-chat-keyed-redis", at.redis(), CHAT, chat(false), KEYED, false, "\"finish_reason\":\"stop\"", "direct-chat"));
+        }
         s.add(direct("direct-chat-stream", direct, CHAT, chatStream, OPENAI, true, "[DONE]"));
         s.addAll(proxied("chat-stream", gateway, reference, CHAT, chatStream, OPENAI, true, "[DONE]", "direct-chat-stream"));
         s.add(direct("direct-messages", direct, MESSAGES, messages, ANTHROPIC, false, "end_turn"));
@@ -169,6 +179,9 @@ public final class Scenarios {
             }
             if (s == null && at.logged() == null && n.equals("gateway-chat-logged")) {
                 throw new IllegalArgumentException("scenario '" + n + "' needs --logged-gateway (the URL of a gateway with the request log on)");
+            }
+            if (s == null && at.redis() == null && n.equals("gateway-chat-keyed-redis")) {
+                throw new IllegalArgumentException("scenario '" + n + "' needs --redis-gateway (the URL of a gateway with redis: configured)");
             }
             if (s == null) throw new IllegalArgumentException("unknown scenario '" + n + "' (expected: one of " + String.join(", ", byName.keySet()) + ")");
             rates.add(rate);

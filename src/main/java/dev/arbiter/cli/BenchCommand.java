@@ -63,6 +63,10 @@ final class BenchCommand implements Callable<Integer> {
             + "starts one with BENCH_LOGGED=1); adds the gateway-chat-logged scenario")
     URI loggedGateway;
 
+    @Option(names = "--redis-gateway", description = "Base URL of a gateway with redis: configured, which keeps the bench key's limits "
+            + "in Redis (bench/run.sh starts one with BENCH_REDIS=1); adds the gateway-chat-keyed-redis scenario")
+    URI redisGateway;
+
     @Option(names = "--reference-name", defaultValue = "reference", description = "What the report calls the reference proxy (default: ${DEFAULT-VALUE})")
     String referenceName;
 
@@ -99,7 +103,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        var at = new Scenarios.Endpoints(direct, slowDirect, gateway, reference, tracedGateway, loggedGateway);
+        var at = new Scenarios.Endpoints(direct, slowDirect, gateway, reference, tracedGateway, loggedGateway, redisGateway);
         if (list) {
             for (Scenario s : Scenarios.all(at)) {
                 System.out.printf("%-34s POST %s%s%s%n", s.name(), s.base(), s.path(), s.proxied() ? "  (vs " + s.baseline() + ")" : "");

@@ -60,6 +60,17 @@ class ScenariosTest {
     }
 
     @Test
+    void select_redisKeyedScenario_goesToTheRedisGatewayWithTheKey_orNeedsIt() {
+        var at = new Scenarios.Endpoints(AT.direct(), AT.slowDirect(), AT.gateway(), null, null, null, URI.create("http://127.0.0.1:18084"));
+        var chosen = Scenarios.select(List.of("gateway-chat-keyed", "gateway-chat-keyed-redis"), at);
+        assertThat(chosen).extracting(Scenario::name).containsExactly("direct-chat", "gateway-chat-keyed", "gateway-chat-keyed-redis");
+        assertThat(chosen.get(2).base()).isEqualTo(URI.create("http://127.0.0.1:18084"));
+        assertThat(chosen.get(2).headers()).isEqualTo(chosen.get(1).headers());
+        assertThatThrownBy(() -> Scenarios.select(List.of("gateway-chat-keyed-redis"), AT))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs --redis-gateway");
+    }
+
+    @Test
     void select_tracedScenario_goesToTheTracedGatewayWithGatewayChatsRequest() {
         var at = new Scenarios.Endpoints(AT.direct(), AT.slowDirect(), AT.gateway(), null, URI.create("http://127.0.0.1:18082"));
         var chosen = Scenarios.select(List.of("gateway-chat", "gateway-chat-traced"), at);
