@@ -37,7 +37,8 @@ public sealed interface Reply {
     }
 
     private static Map<String, String> plus(Map<String, String> headers, Map<String, String> more) {
-        var h = new HashMap<>(headers);
+        var h = HashMap.<String, String>newHashMap(headers.size() + more.size());
+        h.putAll(headers);
         h.putAll(more);
         return h;
     }
