@@ -18,6 +18,8 @@ public final class KeyHash {
     /** How many characters of a key are shown: the scheme and five more. */
     static final int PREFIX_CHARS = SCHEME.length() + 5;
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Cloned for each hash: cheaper than {@link MessageDigest#getInstance}'s provider lookup on every request. */
+    private static final MessageDigest SHA_256 = sha256();
 
     private KeyHash() {
     }
@@ -41,8 +43,18 @@ public final class KeyHash {
     }
 
     static byte[] digest(String secret) {
+        MessageDigest md;
         try {
-            return MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8));
+            md = (MessageDigest) SHA_256.clone();
+        } catch (CloneNotSupportedException e) {
+            md = sha256();   // a provider whose digest cannot be cloned (the JDK's own can)
+        }
+        return md.digest(secret.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every JDK", e);
         }

@@ -5,6 +5,7 @@ import dev.arbiter.auth.KeyBudget;
 import dev.arbiter.config.PriceConfig;
 import dev.arbiter.db.Postgres;
 import dev.arbiter.db.Redis;
+import dev.arbiter.limit.InputTokens;
 import dev.arbiter.limit.StreamUsage;
 import dev.arbiter.llm.LlmRequest;
 import dev.arbiter.llm.Operation;
@@ -15,7 +16,6 @@ import dev.arbiter.pipeline.Reply;
 import dev.arbiter.pipeline.ServedBy;
 import dev.arbiter.pipeline.Stage;
 import dev.arbiter.pipeline.Streams;
-import dev.arbiter.wire.TokenCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -61,7 +61,8 @@ public final class BudgetStage implements Stage {
         Optional<ApiKey> key = ex.attribute(ApiKey.KEY);
         if (key.isPresent()) {
             KeyBudget b = key.get().spec().budget();
-            out.add(new Spend.Scope("key", "key:" + key.get().id(), new BudgetConfig.Limit(b.dailyUsd(), b.monthlyUsd())));
+            var limit = b.dailyUsd() == 0 && b.monthlyUsd() == 0 ? BudgetConfig.Limit.NONE : new BudgetConfig.Limit(b.dailyUsd(), b.monthlyUsd());
+            out.add(new Spend.Scope("key", "key:" + key.get().id(), limit));
         }
         String team = ex.caller().team();
         if (!team.isEmpty()) out.add(new Spend.Scope("team", "team:" + team, config.teams().getOrDefault(team, config.team())));
@@ -76,7 +77,8 @@ public final class BudgetStage implements Stage {
         if (op == Operation.STORED_RESPONSE || op == Operation.COUNT_TOKENS) return next.proceed(exchange);
         List<Spend.Scope> scopes = scopes(exchange);
         if (scopes.isEmpty()) return next.proceed(exchange);
-        Spend.Reservation r = spend.reserve(scopes, estimate(exchange.request()));
+        // only a limited budget reserves the estimate; spend without a limit is still recorded when settled
+        Spend.Reservation r = spend.reserve(scopes, limited(scopes) ? estimate(exchange) : 0);
         Reply reply;
         try {
             reply = next.proceed(exchange);
@@ -104,11 +106,17 @@ public final class BudgetStage implements Stage {
         return Cost.usd(u, deploymentPrice.apply(by.model(), by.deployment()).orElse(PriceConfig.FREE));
     }
 
-    double estimate(LlmRequest req) {
+    private static boolean limited(List<Spend.Scope> scopes) {
+        for (Spend.Scope s : scopes) if (!s.limit().none()) return true;
+        return false;
+    }
+
+    double estimate(Exchange exchange) {
+        LlmRequest req = exchange.request();
         PriceConfig p = req.model() == null ? PriceConfig.FREE : modelPrice.apply(req.model()).orElse(PriceConfig.FREE);
         long out = req.maxTokens() != null ? Math.max(0, req.maxTokens())
                 : req.operation() == Operation.EMBEDDING ? 0 : config.assumedOutputTokens();
-        return Cost.usd(Usage.of(TokenCounter.countInput(req), out), p);
+        return Cost.usd(Usage.of(InputTokens.of(exchange), out), p);
     }
 
 }

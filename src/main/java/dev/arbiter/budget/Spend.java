@@ -100,12 +100,28 @@ public final class Spend {
         return Counter.builder("arbiter.budget.rejections").description("Requests refused by a spent budget").tag("tier", tier).register(metrics);
     }
 
+    /** The UTC day's and month's period names ({@code d2026-12-06}, {@code m2026-12}), made once a day, not per request. */
+    private record Periods(long epochDay, String day, String month) {}
+
+    private volatile Periods periods = new Periods(Long.MIN_VALUE, "", "");
+
+    private Periods periods() {
+        long today = Math.floorDiv(clock.instant().getEpochSecond(), 86_400);
+        Periods p = periods;
+        if (p.epochDay() != today) {
+            String date = LocalDate.ofEpochDay(today).toString();
+            p = new Periods(today, "d" + date, "m" + date.substring(0, 7));
+            periods = p;
+        }
+        return p;
+    }
+
     private String day() {
-        return "d" + LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
+        return periods().day();
     }
 
     private String month() {
-        return "m" + LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC).toString().substring(0, 7);
+        return periods().month();
     }
 
     private Account account(String scope, String period) {
@@ -130,8 +146,9 @@ public final class Spend {
         private Reservation(List<Scope> scopes, double estimate) {
             this.scopes = scopes;
             this.estimate = estimate;
-            this.day = day();
-            this.month = month();
+            Periods p = periods();
+            this.day = p.day();
+            this.month = p.month();
         }
 
         /** Replaces the reservations with the real cost (zero when no model answered). */

@@ -25,6 +25,7 @@ public final class Admission {
     private RateLimiter.Decision requestsSeen;
     private Rule tokens;
     private RateLimiter.Decision tokensSeen;
+    private InputTokens counted;
 
     Admission(RateLimits limits) {
         this.limits = limits;
@@ -40,6 +41,15 @@ public final class Admission {
             tokens = r;
             tokensSeen = d;
         }
+    }
+
+    void counted(InputTokens input) {
+        counted = input;
+    }
+
+    /** The input tokens counted for a token rule's estimate, to hand on to the stages after this one; null when none. */
+    InputTokens counted() {
+        return counted;
     }
 
     void took(String key, Rule r, long cost) {

@@ -13,8 +13,14 @@ import java.util.function.LongSupplier;
  */
 final class MemoryRateLimiter implements RateLimiter {
     private final LongSupplier nanos;
-    private final Cache<String, Object> states = Caffeine.newBuilder().maximumSize(200_000)
+    private final Cache<State, Object> states = Caffeine.newBuilder().maximumSize(200_000)
             .expireAfterAccess(Duration.ofDays(1).plusMinutes(1)).build();
+
+    /**
+     * What a state is kept under: the key and what names the rule's counter (as the Redis key does: dimension, window,
+     * algorithm). A record rather than a joined string, so a lookup builds and hashes no string per request.
+     */
+    private record State(String key, Rule.Dimension dimension, long perMillis, Rule.Algorithm algorithm) {}
 
     MemoryRateLimiter(LongSupplier nanos) {
         this.nanos = nanos;
@@ -32,10 +38,14 @@ final class MemoryRateLimiter implements RateLimiter {
 
     private Decision apply(String key, Rule rule, long cost, boolean force) {
         long now = nanos.getAsLong() / 1_000_000;   // milliseconds, as the Redis scripts count
-        String id = key + "|" + rule.dimension().label() + "|" + rule.window() + "|" + rule.algorithm().label();
+        var id = new State(key, rule.dimension(), rule.per().toMillis(), rule.algorithm());
+        Object state = states.getIfPresent(id);
+        if (state == null) {
+            state = states.get(id, k -> rule.algorithm() == Rule.Algorithm.TOKEN_BUCKET ? new Bucket(rule.burst(), now) : new Window());
+        }
         return switch (rule.algorithm()) {
-            case TOKEN_BUCKET -> ((Bucket) states.get(id, k -> new Bucket(rule.burst(), now))).take(rule, cost, force, now);
-            case SLIDING_WINDOW -> ((Window) states.get(id, k -> new Window())).take(rule, cost, force, now);
+            case TOKEN_BUCKET -> ((Bucket) state).take(rule, cost, force, now);
+            case SLIDING_WINDOW -> ((Window) state).take(rule, cost, force, now);
         };
     }
 

@@ -27,11 +27,13 @@ public final class RateLimitStage implements Stage {
         Operation op = exchange.request().operation();
         if (op == Operation.STORED_RESPONSE || op == Operation.COUNT_TOKENS) return next.proceed(exchange);
         Admission a = limits.admit(exchange);
-        if (a.none()) return next.proceed(exchange);
+        // the budgets' estimate, after this stage, reuses the count of input tokens the token rules' estimate made
+        Exchange onward = a.counted() == null ? exchange : exchange.with(InputTokens.KEY, a.counted());
+        if (a.none()) return next.proceed(onward);
         Map<String, String> headers = a.headers();
         Reply reply;
         try {
-            reply = next.proceed(exchange);
+            reply = next.proceed(onward);
         } catch (ArbiterException e) {
             a.giveBack();
             headers.forEach((k, v) -> { if (!e.headers().containsKey(k)) e.withHeader(k, v); });
@@ -40,7 +42,7 @@ public final class RateLimitStage implements Stage {
             a.giveBack();
             throw e;
         }
-        for (var h : headers.entrySet()) reply = reply.withHeader(h.getKey(), h.getValue());
+        reply = reply.withHeaders(headers);
         return switch (reply) {
             case Reply.Complete c -> {
                 a.settle(c.response().usage() != null ? c.response().usage() : Usage.NONE);

@@ -1,5 +1,7 @@
 package dev.arbiter.limit;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.arbiter.auth.ApiKey;
 import dev.arbiter.auth.KeyLimits;
 import dev.arbiter.db.Redis;
@@ -47,6 +49,8 @@ public final class RateLimits {
     private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
     private final Map<String, Counter> rejections = new ConcurrentHashMap<>();
     private final MeterRegistry metrics;
+    /** The rules of each key's limits, made once rather than per request (keys with the same limits share them). */
+    private final Cache<KeyLimits, LimitSpec> keySpecs = Caffeine.newBuilder().maximumSize(10_000).build();
 
     /**
      * @param redis          the gateway's Redis client, or null (every rule then counts in memory, whole)
@@ -84,9 +88,7 @@ public final class RateLimits {
         }
         Optional<ApiKey> key = ex.attribute(ApiKey.KEY);
         if (key.isPresent() && !key.get().spec().limits().none()) {
-            KeyLimits l = key.get().spec().limits();
-            out.add(new Tier("key", "key:" + key.get().id(), new LimitSpec(
-                    LimitSpec.of(l.rps(), l.rpm(), l.rpd(), l.tpm(), keyAlgorithm, 1, config.store()), l.concurrency())));
+            out.add(new Tier("key", "key:" + key.get().id(), keySpecs.get(key.get().spec().limits(), this::keySpec)));
         }
         if (!config.user().none()) {
             String user = !ex.caller().user().isEmpty() ? ex.caller().user()
@@ -99,6 +101,10 @@ public final class RateLimits {
             if (s != null) out.add(new Tier("model", "model:" + plain(m), s));
         }
         return out;
+    }
+
+    private LimitSpec keySpec(KeyLimits l) {
+        return new LimitSpec(LimitSpec.of(l.rps(), l.rpm(), l.rpd(), l.tpm(), keyAlgorithm, 1, config.store()), l.concurrency());
     }
 
     /** A caller-supplied name as part of a counter's key: as it is when plain, else its hash. */
@@ -120,7 +126,7 @@ public final class RateLimits {
      * x-ratelimit headers).
      */
     public Admission admit(Exchange ex) {
-        return admit(tiers(ex), ex.request());
+        return admit(tiers(ex), ex);
     }
 
     /**
@@ -128,12 +134,12 @@ public final class RateLimits {
      * 80% of the provider's quota), counted under {@code deployment:<model>/<name>}; refuses with 429 as
      * {@link #admit(Exchange)} does. Nothing is taken when {@code spec} is empty.
      */
-    public Admission admitDeployment(String model, String deployment, LimitSpec spec, LlmRequest request) {
+    public Admission admitDeployment(String model, String deployment, LimitSpec spec, Exchange exchange) {
         if (spec.none()) return new Admission(this);
-        return admit(List.of(new Tier("deployment", "deployment:" + plain(model) + "/" + plain(deployment), spec)), request);
+        return admit(List.of(new Tier("deployment", "deployment:" + plain(model) + "/" + plain(deployment), spec)), exchange);
     }
 
-    private Admission admit(List<Tier> tiers, LlmRequest request) {
+    private Admission admit(List<Tier> tiers, Exchange exchange) {
         var admission = new Admission(this);
         if (tiers.isEmpty()) return admission;
         long estimate = -1;
@@ -142,7 +148,11 @@ public final class RateLimits {
                 for (Rule r : t.spec().rules()) {
                     long cost = 1;
                     if (r.dimension() == Rule.Dimension.TOKENS) {
-                        if (estimate < 0) estimate = estimate(request);
+                        if (estimate < 0) {
+                            long input = InputTokens.of(exchange);
+                            admission.counted(new InputTokens(exchange.request(), input));
+                            estimate = estimate(input, exchange.request());
+                        }
                         cost = Math.max(1, Math.min(estimate, r.burst()));
                     }
                     RateLimiter.Decision d = limiter(r).acquire(t.key(), r, cost);
@@ -179,9 +189,8 @@ public final class RateLimits {
                 Duration.ofMillis(wait), true));
     }
 
-    static long estimate(LlmRequest req) {
-        long in = dev.arbiter.wire.TokenCounter.countInput(req);
-        return in + (req.maxTokens() == null ? 0 : Math.max(0, req.maxTokens()));
+    private static long estimate(long input, LlmRequest req) {
+        return input + (req.maxTokens() == null ? 0 : Math.max(0, req.maxTokens()));
     }
 
     void adjust(String key, Rule r, long delta) {

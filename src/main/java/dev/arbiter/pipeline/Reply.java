@@ -20,6 +20,9 @@ public sealed interface Reply {
 
     Reply withHeader(String name, String value);
 
+    /** This reply with every one of {@code more} as a header too (replacing one of the same name): one copy for all. */
+    Reply withHeaders(Map<String, String> more);
+
     <T> Reply withAttribute(Attribute<T> key, T value);
 
     default <T> Optional<T> attribute(Attribute<T> key) {
@@ -30,6 +33,13 @@ public sealed interface Reply {
     private static Map<String, String> plus(Map<String, String> headers, String name, String value) {
         var h = new HashMap<>(headers);
         h.put(name, value);
+        return h;
+    }
+
+    private static Map<String, String> plus(Map<String, String> headers, Map<String, String> more) {
+        var h = HashMap.<String, String>newHashMap(headers.size() + more.size());
+        h.putAll(headers);
+        h.putAll(more);
         return h;
     }
 
@@ -57,6 +67,11 @@ public sealed interface Reply {
         @Override
         public Reply withHeader(String name, String value) {
             return new Complete(response, servedBy, plus(headers, name, value), attributes);
+        }
+
+        @Override
+        public Reply withHeaders(Map<String, String> more) {
+            return more.isEmpty() ? this : new Complete(response, servedBy, plus(headers, more), attributes);
         }
 
         @Override
@@ -88,6 +103,11 @@ public sealed interface Reply {
         @Override
         public Reply withHeader(String name, String value) {
             return new Streaming(stream, servedBy, plus(headers, name, value), attributes);
+        }
+
+        @Override
+        public Reply withHeaders(Map<String, String> more) {
+            return more.isEmpty() ? this : new Streaming(stream, servedBy, plus(headers, more), attributes);
         }
 
         @Override

@@ -47,6 +47,6 @@ public final class DeploymentQuotas {
     Optional<Admission> take(Deployment d, Exchange exchange) {
         LimitSpec spec = byDeployment.get(d.model() + "/" + d.name());
         if (spec == null) return Optional.empty();
-        return Optional.of(limits.admitDeployment(d.model(), d.name(), spec, exchange.request()));
+        return Optional.of(limits.admitDeployment(d.model(), d.name(), spec, exchange));
     }
 }

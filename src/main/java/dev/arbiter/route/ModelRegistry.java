@@ -109,7 +109,8 @@ public final class ModelRegistry implements AutoCloseable {
     public Optional<Deployment> deployment(String model, String deployment) {
         Model m = byName.get(model);
         if (m == null) return Optional.empty();
-        return m.deployments().stream().filter(d -> d.name().equals(deployment)).findFirst();
+        for (Deployment d : m.deployments()) if (d.name().equals(deployment)) return Optional.of(d);   // per request: no stream
+        return Optional.empty();
     }
 
     @Override
