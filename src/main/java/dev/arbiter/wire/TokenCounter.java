@@ -18,12 +18,11 @@ import dev.arbiter.llm.Tool;
  *
  * <p>Counting is the costliest step of admitting a request under a token limit or a budget (about half a
  * microsecond a token on a 2-core test machine), and most of what a request sends was sent before: a system prompt,
- * tool schemas, and in a conversation every earlier message, resent with each turn. So counts are remembered by
- * text, up to {@value #MEMO_CHARS} characters of texts in all (least recently used go first); a text seen again
- * costs a hash and a comparison instead of a tokenization. The memo caches a pure function, shared by every gateway
- * in the JVM like the encoding itself: it changes no count. It is in memory only and never shown; what it does let
- * a caller observe is timing: a text that someone sent recently is counted faster, by microseconds per hundred
- * characters, which a caller who already knows the exact text could measure (as providers' prompt caches allow).
+ * tool schemas, and in a conversation every earlier message, resent with each turn. So {@link #countInput(LlmRequest,
+ * String)} remembers counts by text, up to {@value #MEMO_CHARS} characters of texts in all (least recently used go
+ * first); a text seen again costs a hash and a comparison instead of a tokenization. It changes no count. Each entry
+ * belongs to one scope (the caller's id): a caller's counts are never another caller's hits, so no caller can time
+ * whether someone else sent a text recently, as with the exact and semantic caches, which are per caller too.
  */
 public final class TokenCounter {
     /** The total length of the texts whose counts are remembered: under 10 MB of heap. */
@@ -33,20 +32,36 @@ public final class TokenCounter {
 
     private static final class Holder {
         static final Encoding ENCODING = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.O200K_BASE);
-        static final Cache<String, Integer> MEMO = Caffeine.newBuilder().maximumWeight(MEMO_CHARS)
-                .weigher((String text, Integer n) -> text.length()).build();
+        static final Cache<Memo, Integer> MEMO = Caffeine.newBuilder().maximumWeight(MEMO_CHARS)
+                .weigher((Memo m, Integer n) -> m.text.length() + m.scope.length()).build();
     }
+
+    /** A remembered text and whose it is. */
+    private record Memo(String scope, String text) {}
 
     private TokenCounter() {}
 
+    /** The tokenizer's count of {@code text} (0 for null or empty). */
     public static int count(String text) {
         if (text == null || text.isEmpty()) return 0;
-        if (text.length() > MEMO_MAX_TEXT) return tokenize(text);
-        Integer known = Holder.MEMO.getIfPresent(text);
+        return tokenize(text);
+    }
+
+    /** {@link #count(String)}, remembered for {@code scope} (null: not remembered). */
+    static int count(String scope, String text) {
+        if (text == null || text.isEmpty()) return 0;
+        if (scope == null || text.length() > MEMO_MAX_TEXT) return tokenize(text);
+        var key = new Memo(scope, text);
+        Integer known = Holder.MEMO.getIfPresent(key);
         if (known != null) return known;
         int n = tokenize(text);
-        Holder.MEMO.put(text, n);
+        Holder.MEMO.put(key, n);
         return n;
+    }
+
+    /** Whether {@code text}'s count is remembered for {@code scope} (for tests). */
+    static boolean remembered(String scope, String text) {
+        return Holder.MEMO.getIfPresent(new Memo(scope, text)) != null;
     }
 
     /** The tokenizer's count, never remembered. */
@@ -56,27 +71,32 @@ public final class TokenCounter {
 
     /** Input tokens of a request: messages (with OpenAI's per-message overhead), tool calls and tool schemas. */
     public static long countInput(LlmRequest req) {
+        return countInput(req, null);
+    }
+
+    /** {@link #countInput(LlmRequest)}, with the texts' counts remembered for {@code scope} (a caller's id). */
+    public static long countInput(LlmRequest req, String scope) {
         long n = 3;
         for (Message m : req.messages()) {
             n += 4;
             for (Part p : m.parts()) {
                 n += switch (p) {
-                    case Part.Text t -> count(t.text());
-                    case Part.ToolCall c -> count(c.name()) + count(c.arguments());
-                    case Part.CustomToolCall c -> count(c.name()) + count(c.input());
-                    case Part.ToolResult r -> count(r.text());
-                    case Part.Reasoning r -> count(r.text());
+                    case Part.Text t -> count(scope, t.text());
+                    case Part.ToolCall c -> count(scope, c.name()) + count(scope, c.arguments());
+                    case Part.CustomToolCall c -> count(scope, c.name()) + count(scope, c.input());
+                    case Part.ToolResult r -> count(scope, r.text());
+                    case Part.Reasoning r -> count(scope, r.text());
                     case Part.Image i -> 85;
-                    case Part.File f -> count(f.text());
+                    case Part.File f -> count(scope, f.text());
                     case Part.Opaque o -> 0;
                 };
             }
         }
         for (Tool t : req.tools()) {
-            n += count(t.name()) + count(t.description()) + (t.parameters() == null ? 0 : count(Json.string(t.parameters())));
+            n += count(scope, t.name()) + count(scope, t.description()) + (t.parameters() == null ? 0 : count(scope, Json.string(t.parameters())));
         }
         if (req.messages().isEmpty() && req.input() != null) {
-            n += req.input().isTextual() ? count(req.input().asText()) : count(Json.string(req.input()));
+            n += req.input().isTextual() ? count(scope, req.input().asText()) : count(scope, Json.string(req.input()));
         }
         return n;
     }

@@ -10,10 +10,18 @@ import java.sql.SQLException;
  * do not migrate one database to each other's schemas).
  */
 public final class TestPostgres {
-    public static final String DATABASE = System.getenv().getOrDefault("ARBITER_TEST_DB", "test");
+    public static final String DATABASE = database(System.getenv().getOrDefault("ARBITER_TEST_DB", "test"));
     public static final String URL = "jdbc:postgresql://127.0.0.1:5432/" + DATABASE;
 
     private TestPostgres() {
+    }
+
+    /** A database name, not a URL: a URL here made every PostgreSQL test skip itself as "unreachable". */
+    private static String database(String name) {
+        if (!name.matches("[A-Za-z0-9_]+")) {
+            throw new IllegalStateException("ARBITER_TEST_DB must be a database name, e.g. arbiter_mybranch, not '" + name + "'");
+        }
+        return name;
     }
 
     /** Whether the database answers (tests that need it assume this, with .ci/run's promise to start it). */
