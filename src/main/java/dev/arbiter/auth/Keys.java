@@ -22,8 +22,10 @@ import java.util.stream.Stream;
  * <p>Authentication hashes the presented secret (SHA-256) and looks the hash up: static keys in a map, virtual keys
  * through a Caffeine cache in front of the store, so a repeat caller costs a hash and a map lookup, never a query.
  * The cache keeps what it found (misses too) for {@code ttl}: a key created or revoked on this gateway takes effect at
- * once (the entry is replaced), one created or revoked on another gateway sharing the database within {@code ttl}.
- * Expiry is checked against the clock on every request, not cached.
+ * once (the entry is replaced), one created or revoked on another gateway sharing the database within {@code ttl} plus
+ * one lookup (the first request after {@code ttl} is still answered from the cache while the lookup runs in the
+ * background; while the database cannot answer, the entry is kept until {@code 4 * ttl}). Expiry is checked against
+ * the clock on every request, not cached.
  */
 public final class Keys {
     /** What a presented secret turned out to be. */
@@ -47,6 +49,8 @@ public final class Keys {
 
     private static final Lookup UNKNOWN = new Lookup.Unknown();
     private static final int MAX_SECRET_CHARS = 256;
+    /** How many ttls an entry that is not read again may live (see the constructor). */
+    private static final int STALE_FACTOR = 4;
 
     private final Map<String, ApiKey> statics;
     private final KeyStore store;
@@ -64,7 +68,18 @@ public final class Keys {
                     "config", now, KeySpec.NEVER));
         }
         this.statics = Map.copyOf(m);
-        this.cache = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(ttl).build(store::byHash);
+        // Past ttl an entry is reloaded in the background while the stale one still answers: with expireAfterWrite
+        // alone, every request presenting that credential waited for the reload (Caffeine loads a key once and makes
+        // its other readers wait), and a slow database stalled a busy credential's traffic every ttl (seen in
+        // bench/run.sh with the request log sharing the pool: thousands of requests blocked in authenticate). An
+        // entry nobody reads is still dropped at STALE_FACTOR * ttl; a zero ttl keeps every lookup a query.
+        var builder = Caffeine.newBuilder().maximumSize(100_000);
+        if (ttl.isZero()) {
+            builder.expireAfterWrite(ttl);
+        } else {
+            builder.refreshAfterWrite(ttl).expireAfterWrite(ttl.multipliedBy(STALE_FACTOR));
+        }
+        this.cache = builder.build(store::byHash);
     }
 
     /** What this secret is. Costs a SHA-256 and a map lookup when the key is cached or static. */
