@@ -75,6 +75,11 @@ public final class Metrics implements OutcomeSink {
     /** {@code arbiter_cache_savings_usd_total}: what cache hits would have cost upstream. */
     public static final String CACHE_SAVINGS = "arbiter.cache.savings.usd";
     /**
+     * {@code arbiter_spans_dropped_total{reason}}: finished spans never exported, {@code queue_full} (more were waiting
+     * than {@code otlp.queue-size}) or {@code export_failed} (the exporter failed or timed out with them).
+     */
+    public static final String SPANS_DROPPED = "arbiter.spans.dropped";
+    /**
      * {@code arbiter_jvm_allocated_bytes_total}: heap bytes allocated by every thread of this JVM since it started
      * (bench/run.sh reads it before and after a run to report each gateway's bytes per request).
      */
