@@ -1,7 +1,6 @@
 package dev.arbiter.observe;
 
 import dev.arbiter.db.Postgres;
-import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -142,9 +141,9 @@ public final class RequestLog implements OutcomeSink, AutoCloseable {
                 c.setAutoCommit(true);
             }
             retention(c);
-        } catch (SQLException | IOException e) {
+        } catch (SQLException e) {
             // a partition dropped behind this writer's back (by hand, or another gateway's retention): check them all again
-            if (e instanceof SQLException q && "23514".equals(q.getSQLState())) partitions.forget();
+            if ("23514".equals(e.getSQLState())) partitions.forget();
             log.warn("request log: PostgreSQL unavailable ({} records waiting, {} dropped so far): {}", pending.size(), dropped.get(),
                     e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(""));
         }
@@ -161,7 +160,7 @@ public final class RequestLog implements OutcomeSink, AutoCloseable {
     }
 
     /** One COPY of up to BATCH pending rows in one transaction; the rows leave {@code pending} only once it committed. */
-    private void writeBatch(Connection c) throws SQLException, IOException {
+    private void writeBatch(Connection c) throws SQLException {
         int n = Math.min(BATCH, pending.size());
         copy.begin();
         int i = 0;
