@@ -36,8 +36,17 @@ final class BinaryCopy {
 
     BinaryCopy text(String s) {
         if (s == null) return nul();
+        // ASCII without NUL (ids, names, codes: nearly every value) is written as is, without an array per value
+        int n = s.length();
+        int i = 0;
+        while (i < n && s.charAt(i) > 0 && s.charAt(i) < 0x80) i++;
+        if (i == n) {
+            out.int32(n);
+            out.ascii(s);
+            return this;
+        }
         // PostgreSQL's text cannot hold NUL; a caller's model name could carry one, and one such row must not fail a batch
-        byte[] b = (s.indexOf('\0') >= 0 ? s.replace('\0', '\uFFFD') : s).getBytes(StandardCharsets.UTF_8);
+        byte[] b = s.replace('\0', '\uFFFD').getBytes(StandardCharsets.UTF_8);
         out.int32(b.length);
         out.write(b, 0, b.length);
         return this;
@@ -116,6 +125,13 @@ final class BinaryCopy {
             room(len);
             System.arraycopy(b, off, buf, size, len);
             size += len;
+        }
+
+        /** Writes a string known to be ASCII, a byte per char. */
+        void ascii(String s) {
+            int n = s.length();
+            room(n);
+            for (int i = 0; i < n; i++) buf[size++] = (byte) s.charAt(i);
         }
 
         void write(int b) {
