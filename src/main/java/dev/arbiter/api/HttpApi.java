@@ -99,6 +99,23 @@ public final class HttpApi {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicBoolean draining = new AtomicBoolean();
     private volatile boolean ready;
+    private volatile Refusals refusals = Refusals.NONE;
+
+    /**
+     * Told of each request this edge refuses before the pipeline runs (body too large or not a valid request, an invalid
+     * header, draining), which the pipeline's stages never see: tracing gives such a request its span.
+     */
+    @FunctionalInterface
+    public interface Refusals {
+        Refusals NONE = (requestId, headers, method, path, status, error, nanos) -> { };
+
+        void refused(String requestId, Map<String, String> headers, String method, String path, int status, String error, long nanos);
+    }
+
+    /** Sets who is told of requests refused before the pipeline (none by default). */
+    public void refusals(Refusals refusals) {
+        this.refusals = refusals;
+    }
 
     /**
      * @param reasoning and {@code watchdog}: the gateway's own, for Responses answers and stream keep-alives
@@ -240,8 +257,10 @@ public final class HttpApi {
         } catch (ArbiterException e) {
             if (!piped) {
                 ErrorKind kind = ErrorKind.of(e);
-                AccessLog.rejected(rid, req.path().path(), kind.status(), e.code() != null ? e.code() : kind.openAiType(),
-                        System.nanoTime() - start);
+                String code = e.code() != null ? e.code() : kind.openAiType();
+                long took = System.nanoTime() - start;
+                AccessLog.rejected(rid, req.path().path(), kind.status(), code, took);
+                refusals.refused(rid, forwardedHeaders(req), req.prologue().method().text(), req.path().path(), kind.status(), code, took);
             }
             error(surface, e, res, rid);
         } catch (RuntimeException e) {

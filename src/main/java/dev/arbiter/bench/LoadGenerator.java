@@ -77,10 +77,14 @@ public final class LoadGenerator {
                 + " s phases at " + Scenario.rateLabel(plan.rate()) + " req/s unless a scenario names its own");
         var stats = new ArrayList<ScenarioStats>();
         for (Scenario s : scenarios) stats.add(new ScenarioStats(s, cpu.names().size()));
+        var alloc = new AllocWatch(scenarios);
+        var allocBefore = alloc.read();
+        long measuring = System.nanoTime();
         rounds(calls, stats, plan.duration(), false);
         int left = drain(stats);
         if (left > 0) progress.accept("warning: " + left + " requests still in flight after " + DRAIN.toSeconds() + " s");
-        return new Report(plan, client.describe(), cpu, stats, Duration.ofNanos(System.nanoTime() - started));
+        var allocation = alloc.between(allocBefore, alloc.read(), stats, Duration.ofNanos(System.nanoTime() - measuring));
+        return new Report(plan, client.describe(), cpu, stats, Duration.ofNanos(System.nanoTime() - started)).allocation(allocation);
     }
 
     /**

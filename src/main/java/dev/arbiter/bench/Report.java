@@ -26,23 +26,31 @@ public final class Report {
     private final List<ScenarioStats> stats;
     private final Duration elapsed;
     private final String referenceName;
+    private final List<AllocWatch.Gateway> allocation;
 
     Report(LoadGenerator.Plan plan, String client, CpuWatch cpu, List<ScenarioStats> stats, Duration elapsed) {
-        this(plan, client, cpu, stats, elapsed, "reference");
+        this(plan, client, cpu, stats, elapsed, "reference", List.of());
     }
 
-    private Report(LoadGenerator.Plan plan, String client, CpuWatch cpu, List<ScenarioStats> stats, Duration elapsed, String referenceName) {
+    private Report(LoadGenerator.Plan plan, String client, CpuWatch cpu, List<ScenarioStats> stats, Duration elapsed, String referenceName,
+                   List<AllocWatch.Gateway> allocation) {
         this.plan = plan;
         this.client = client;
         this.cpu = cpu;
         this.stats = List.copyOf(stats);
         this.elapsed = elapsed;
         this.referenceName = referenceName;
+        this.allocation = List.copyOf(allocation);
     }
 
     /** This report, calling the reference proxy {@code name} (e.g. {@code nginx}). */
     public Report referenceName(String name) {
-        return new Report(plan, client, cpu, stats, elapsed, name);
+        return new Report(plan, client, cpu, stats, elapsed, name, allocation);
+    }
+
+    /** This report, with what each gateway allocated over the measurement. */
+    Report allocation(List<AllocWatch.Gateway> gateways) {
+        return new Report(plan, client, cpu, stats, elapsed, referenceName, gateways);
     }
 
     /** The latency a proxied scenario adds to its baseline, in microseconds. */
@@ -135,6 +143,7 @@ public final class Report {
             }
         }
         if (cpu.available()) cpuTable(out);
+        allocationTable(out);
         threadTable(out);
         for (ScenarioStats s : stats) {
             s.errorKinds().forEach((k, v) -> out.append(String.format(Locale.ROOT, "errors %s: %d x %s%n", s.scenario.name(), v, k)));
@@ -152,6 +161,18 @@ public final class Report {
             out.append(String.format(Locale.ROOT, "%-34s", s.scenario.name()));
             for (int i = 0; i < names.size() - 1; i++) out.append(String.format(Locale.ROOT, " %14.0f", s.cpuMicrosPerRequest(i)));
             out.append(String.format(Locale.ROOT, " %14.2f%n", s.cores(names.size() - 1)));
+        }
+    }
+
+    private void allocationTable(StringBuilder out) {
+        if (allocation.isEmpty()) return;
+        out.append("\nheap allocated by each gateway over the measurement (its arbiter_jvm_allocated_bytes_total), per request sent to it;"
+                + " idle time and background threads included\n\n");
+        out.append(String.format(Locale.ROOT, "%-34s %-34s %10s %10s %14s %10s%n", "gateway", "scenarios", "requests", "MB",
+                "bytes/request", "MB/s"));
+        for (AllocWatch.Gateway g : allocation) {
+            out.append(String.format(Locale.ROOT, "%-34s %-34s %10d %10.1f %14.0f %10.2f%n", g.base(), String.join(",", g.scenarios()),
+                    g.requests(), g.bytes() / 1e6, g.bytesPerRequest(), g.megabytesPerSecond()));
         }
     }
 
@@ -210,6 +231,13 @@ public final class Report {
         for (Added a : added()) {
             added.addObject().put("scenario", a.scenario()).put("baseline", a.baseline()).put("p50", a.p50()).put("p90", a.p90())
                     .put("p99", a.p99()).put("ratioP50", a.ratioP50()).put("ratioP99", a.ratioP99());
+        }
+        var alloc = root.putArray("allocation");
+        for (AllocWatch.Gateway g : allocation) {
+            var o = alloc.addObject().put("gateway", g.base().toString()).put("requests", g.requests()).put("bytes", g.bytes())
+                    .put("bytesPerRequest", g.bytesPerRequest()).put("megabytesPerSecond", g.megabytesPerSecond());
+            var names = o.putArray("scenarios");
+            g.scenarios().forEach(names::add);
         }
         var versus = root.putArray("versusReference");
         for (VersusReference v : versusReference()) {

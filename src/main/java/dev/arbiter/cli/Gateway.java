@@ -236,7 +236,10 @@ public final class Gateway implements AutoCloseable {
         admit.registerMetrics(metrics.registry());
         this.tracing = observeConfig.otlp().configured() ? Tracing.start(observeConfig.otlp(), registry::deployment, InstantSource.system()) : null;
         var stages = new ArrayList<Stage>();
-        if (tracing != null) stages.add(tracing.stage());   // outermost: the request's span holds every stage's
+        if (tracing != null) {
+            tracing.register(metrics.registry());
+            stages.add(tracing.stage());   // outermost: the request's span holds every stage's
+        }
         stages.addAll(List.of(
                 new ObserveStage(registry, sinks, nanos, observeConfig.jsonLogs()),
                 new AuthenticateStage(auth.mode(), keys, auth.callerResolver())));
@@ -266,6 +269,7 @@ public final class Gateway implements AutoCloseable {
         this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog, metrics::scrape,
                 admin, AdminKeyAccess.of(auth));
         api.modelAccess(new ModelAccess(auth.mode(), keys));
+        if (tracing != null) api.refusals(tracing::refused);   // requests the edge refuses get a span too
         metrics.inFlight(api::inFlight);
         this.server = WebServer.builder()
                 .host(config.server().host())

@@ -53,6 +53,11 @@ final class DayPartitions {
         known.add(day);
     }
 
+    /** Forgets which partitions exist, so that each is checked (and created if missing) again. */
+    void forget() {
+        known.clear();
+    }
+
     /** Drops the partitions of days wholly before {@code cutoff}, then deletes the older rows of the day it falls in. */
     List<String> dropBefore(Connection c, long cutoffMillis) throws SQLException {
         LocalDate cutoffDay = day(cutoffMillis);

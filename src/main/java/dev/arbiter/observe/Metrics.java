@@ -1,15 +1,18 @@
 package dev.arbiter.observe;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.management.ThreadMXBean;
 import dev.arbiter.pipeline.Trace;
 import dev.arbiter.wire.Json;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -71,6 +74,16 @@ public final class Metrics implements OutcomeSink {
     public static final String DEDUPLICATED = "arbiter.deduplicated";
     /** {@code arbiter_cache_savings_usd_total}: what cache hits would have cost upstream. */
     public static final String CACHE_SAVINGS = "arbiter.cache.savings.usd";
+    /**
+     * {@code arbiter_spans_dropped_total{reason}}: finished spans never exported, {@code queue_full} (more were waiting
+     * than {@code otlp.queue-size}) or {@code export_failed} (the exporter failed or timed out with them).
+     */
+    public static final String SPANS_DROPPED = "arbiter.spans.dropped";
+    /**
+     * {@code arbiter_jvm_allocated_bytes_total}: heap bytes allocated by every thread of this JVM since it started
+     * (bench/run.sh reads it before and after a run to report each gateway's bytes per request).
+     */
+    public static final String JVM_ALLOCATED = "arbiter.jvm.allocated";
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Set<String> models;
@@ -79,6 +92,20 @@ public final class Metrics implements OutcomeSink {
     public Metrics(Set<String> models) {
         this.models = Set.copyOf(models);
         shed();   // present from the start, at 0, so dashboards and alerts see the family before the first shed
+        allocated();
+    }
+
+    /**
+     * Exact and cumulative, unlike a count derived from the young generation's use at each collection (Micrometer's
+     * {@code jvm.gc.memory.allocated}, off by up to a young generation per reading); read only when scraped.
+     */
+    private void allocated() {
+        if (!(ManagementFactory.getThreadMXBean() instanceof ThreadMXBean threads)
+                || !threads.isThreadAllocatedMemorySupported() || !threads.isThreadAllocatedMemoryEnabled()) {
+            return;
+        }
+        FunctionCounter.builder(JVM_ALLOCATED, threads, ThreadMXBean::getTotalThreadAllocatedBytes)
+                .baseUnit("bytes").description("Heap bytes allocated by every thread of this JVM").register(registry);
     }
 
     private Counter shed() {

@@ -186,6 +186,24 @@ final class RequestSpans {
         return out;
     }
 
+    /**
+     * The one span of a request refused before the pipeline ran: kind server, named {@code METHOD path} as HTTP server
+     * spans are (no GenAI operation: the body was not, or not validly, read), ending now and lasting {@code nanos}.
+     */
+    FinishedSpan refused(TraceContext ctx, String requestId, String method, String path, int status, String error, long nanos) {
+        Instant now = clock.instant();
+        long end = now.getEpochSecond() * 1_000_000_000L + now.getNano();
+        SpanContext caller = ctx.parentSpanId() == null ? SpanContext.getInvalid() : context(ctx.traceId(), ctx.parentSpanId(), true);
+        AttributesBuilder a = Attributes.builder()
+                .put(AttributeKey.stringKey("arbiter.request_id"), requestId)
+                .put(AttributeKey.stringKey("http.request.method"), method)
+                .put(AttributeKey.stringKey("url.path"), path)
+                .put(HTTP_STATUS, (long) status);
+        if (error != null) a.put(ERROR_TYPE, error);
+        return new FinishedSpan(method + " " + path, SpanKind.SERVER, context(ctx.traceId(), ctx.spanId(), false), caller, status(error),
+                end - Math.max(0, nanos), end, a.build(), List.of(), resource, scope);
+    }
+
     /** Converts a trace clock reading to epoch nanoseconds (-1, not reached yet, reads as now). */
     @FunctionalInterface
     private interface Clock {

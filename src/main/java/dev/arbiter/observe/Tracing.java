@@ -4,6 +4,8 @@ import dev.arbiter.pipeline.Exchange;
 import dev.arbiter.pipeline.Stage;
 import dev.arbiter.pipeline.TraceContext;
 import dev.arbiter.provider.Deployment;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
@@ -12,17 +14,22 @@ import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
+import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.common.InstrumentationScopeInfo;
 import io.opentelemetry.sdk.resources.Resource;
+import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import io.opentelemetry.sdk.trace.samplers.SamplingDecision;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +41,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Off the request path: the SDK's {@link BatchSpanProcessor} takes finished spans into a bounded queue (a full queue
  * drops them) and one background thread exports them in batches, each export bounded by {@code timeout}; an exporter
- * that fails, hangs or cannot connect never fails or slows a request. Without {@code observe.otlp} there is no instance
+ * that fails, hangs or cannot connect never fails or slows a request. Spans lost either way are counted
+ * ({@link Metrics#SPANS_DROPPED}): the SDK drops silently (its own count needs an OpenTelemetry metrics SDK), so this
+ * class keeps the queue's bound itself. It counts the spans handed to the processor and not yet given to the
+ * exporter, and drops a request's spans, all of them, when they would take that count past {@code queue-size}; so the
+ * processor's queue, of the same size, is never the one that drops. The exporter is wrapped to count the spans of
+ * each failed export. Without {@code observe.otlp} there is no instance
  * of this class, no trace stage and no SDK object: a request pays one null check per stage (see {@code Trace}).
  *
  * <p>Sampling: parent-based (a caller's sampled flag decides for its trace), else by trace id at {@code sample-ratio}
@@ -60,6 +72,10 @@ public final class Tracing implements AutoCloseable {
     private final BatchSpanProcessor processor;
     private final Sampler sampler;
     private final RequestSpans spans;
+    /** Spans handed to the processor and not yet to the exporter (in its queue or in the batch it is filling). */
+    private final AtomicInteger waiting = new AtomicInteger();
+    private final LongAdder droppedQueueFull = new LongAdder();
+    private final LongAdder droppedExportFailed = new LongAdder();
 
     /** Tracing exported over OTLP/HTTP to {@code config}'s endpoint. */
     public static Tracing start(OtlpConfig config, Deployments deployments, InstantSource clock) {
@@ -74,7 +90,7 @@ public final class Tracing implements AutoCloseable {
     /** Tracing exported by {@code exporter} (any exporter; {@link #start} makes the OTLP one). */
     public Tracing(OtlpConfig config, SpanExporter exporter, Deployments deployments, InstantSource clock) {
         this.config = config;
-        this.processor = BatchSpanProcessor.builder(exporter)
+        this.processor = BatchSpanProcessor.builder(new Counted(exporter))
                 .setMaxQueueSize(config.queueSize())
                 .setMaxExportBatchSize(Math.min(512, config.queueSize()))
                 .setScheduleDelay(config.exportInterval())
@@ -119,7 +135,10 @@ public final class Tracing implements AutoCloseable {
      * {@code tracestate}), else the first span of a new trace; sampled as the sampler decides.
      */
     TraceContext begin(Exchange exchange) {
-        Map<String, String> headers = exchange.headers();
+        return begin(exchange.headers());
+    }
+
+    private TraceContext begin(Map<String, String> headers) {
         SpanContext caller = SpanContext.getInvalid();
         Context parent = Context.root();
         if (headers.containsKey("traceparent")) {
@@ -134,12 +153,94 @@ public final class Tracing implements AutoCloseable {
         return new TraceContext(traceId, TraceContext.newSpanId(), caller.isValid() ? caller.getSpanId() : null, sampled, state);
     }
 
-    /** Writes a finished request's spans and queues them for export; never throws. */
+    /**
+     * Gives a request the HTTP edge refused before the pipeline ran (body too large, not JSON, not a valid request, an
+     * invalid header, the gateway draining) its span: one server span, child of the caller's {@code traceparent} when
+     * it sent one, with the status and error it was answered, sampled like any request. Never throws.
+     *
+     * @param headers the request's forwarded headers (its trace context among them)
+     */
+    public void refused(String requestId, Map<String, String> headers, String method, String path, int status, String error,
+                        long nanos) {
+        try {
+            TraceContext context = begin(headers);
+            if (context.sampled()) queue(List.of(spans.refused(context, requestId, method, path, status, error, nanos)));
+        } catch (RuntimeException e) {
+            log.warn("request {}: its span could not be written: {}", requestId, e.toString());
+        }
+    }
+
+    /** Writes a finished request's spans and queues them for export, or drops and counts them all when the queue is full; never throws. */
     void finish(Exchange exchange, RequestSpans.Ending ending) {
         try {
-            for (FinishedSpan s : spans.of(exchange, ending)) processor.onEnd(s);
+            queue(spans.of(exchange, ending));
         } catch (RuntimeException e) {
             log.warn("request {}: its spans could not be written: {}", exchange.requestId(), e.toString());
+        }
+    }
+
+    /** Hands a request's spans to the processor, or drops and counts them all when that would pass the queue's bound. */
+    private void queue(List<FinishedSpan> finished) {
+        int n = finished.size();
+        if (waiting.addAndGet(n) > config.queueSize()) {
+            waiting.addAndGet(-n);
+            droppedQueueFull.add(n);
+            return;
+        }
+        for (FinishedSpan s : finished) processor.onEnd(s);
+    }
+
+    /** Spans dropped because more than {@code queue-size} were waiting for export. */
+    public long droppedQueueFull() {
+        return droppedQueueFull.sum();
+    }
+
+    /** Spans dropped with an export that failed or timed out. */
+    public long droppedExportFailed() {
+        return droppedExportFailed.sum();
+    }
+
+    /** Registers {@code arbiter_spans_dropped_total{reason=queue_full|export_failed}} in {@code registry}. */
+    public void register(MeterRegistry registry) {
+        FunctionCounter.builder(Metrics.SPANS_DROPPED, this, Tracing::droppedQueueFull).tag("reason", "queue_full")
+                .description("Spans never exported").register(registry);
+        FunctionCounter.builder(Metrics.SPANS_DROPPED, this, Tracing::droppedExportFailed).tag("reason", "export_failed")
+                .description("Spans never exported").register(registry);
+    }
+
+    /** The exporter, counting what leaves the queue and what a failed export loses. */
+    private final class Counted implements SpanExporter {
+        private final SpanExporter exporter;
+
+        Counted(SpanExporter exporter) {
+            this.exporter = exporter;
+        }
+
+        @Override
+        public CompletableResultCode export(Collection<SpanData> batch) {
+            int n = batch.size();
+            waiting.addAndGet(-n);
+            CompletableResultCode result;
+            try {
+                result = exporter.export(batch);
+            } catch (RuntimeException e) {
+                droppedExportFailed.add(n);
+                return CompletableResultCode.ofFailure();
+            }
+            result.whenComplete(() -> {
+                if (!result.isSuccess()) droppedExportFailed.add(n);
+            });
+            return result;
+        }
+
+        @Override
+        public CompletableResultCode flush() {
+            return exporter.flush();
+        }
+
+        @Override
+        public CompletableResultCode shutdown() {
+            return exporter.shutdown();
         }
     }
 

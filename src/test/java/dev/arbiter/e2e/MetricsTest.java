@@ -79,6 +79,15 @@ class MetricsTest {
     }
 
     @Test
+    void metrics_jvmAllocatedBytes_growsWithRequests() {
+        double before = sample(f.get("/metrics").body(), "arbiter_jvm_allocated_bytes_total");
+        for (int i = 0; i < 20; i++) assertThat(f.post("/v1/chat/completions", chat("chat-openai", false)).statusCode()).isEqualTo(200);
+        double after = sample(f.get("/metrics").body(), "arbiter_jvm_allocated_bytes_total");
+        // twenty requests and a scrape allocate far more than 20 KB; a stuck or per-thread counter would not move so
+        assertThat(after - before).isGreaterThan(20_000);
+    }
+
+    @Test
     void adminLatency_givesPercentilesPerModelAndDeployment() {
         for (int i = 0; i < 5; i++) assertThat(f.post("/v1/chat/completions", chat("chat-openai", false)).statusCode()).isEqualTo(200);
         var r = f.get("/admin/latency");

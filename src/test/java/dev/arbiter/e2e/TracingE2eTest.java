@@ -249,6 +249,20 @@ class TracingE2eTest {
     }
 
     @Test
+    void refusedBeforeThePipeline_malformedJson_getsAnErrorServerSpanInTheCallersTrace() {
+        String trace = "a".repeat(32);
+        var r = f.post("/v1/chat/completions", "{\"model\": ", Map.of("traceparent", "00-" + trace + "-" + "b".repeat(16) + "-01"));
+        assertThat(r.statusCode()).isEqualTo(400);
+        var spans = receiver.await(trace, l -> !l.isEmpty());
+        var span = one(spans, SpanKind.SPAN_KIND_SERVER, "POST /v1/chat/completions");
+        assertThat(span.isError()).isTrue();
+        assertThat(span.parentSpanId()).isEqualTo("b".repeat(16));
+        assertThat(span.number("http.response.status_code")).isEqualTo(400L);
+        assertThat(span.string("error.type")).isEqualTo("invalid_json");
+        assertThat(span.string("arbiter.request_id")).isEqualTo(r.headers().firstValue("x-request-id").orElseThrow());
+    }
+
+    @Test
     void embeddings_operationNamed() {
         var r = f.post("/v1/embeddings", "{\"model\":\"embed-openai\",\"input\":\"" + PROMPT + "\"}",
                 Map.of("traceparent", "00-" + "5".repeat(32) + "-" + "6".repeat(16) + "-01"));
