@@ -89,9 +89,48 @@ final class RedisRateLimiter implements RateLimiter {
         return run(key, rule, cost, false);
     }
 
+    /**
+     * A correction after the answer (real tokens against the estimate, or a rolled-back admission): sent without
+     * waiting for Redis's reply, so a request no longer waits one more round trip for it. Commands on the one
+     * connection run in the order they were sent, so the next check of the key sees it. If Redis fails it, the
+     * correction goes to this gateway's share, as a failed check would.
+     */
     @Override
     public void adjust(String key, Rule rule, long delta) {
-        run(key, rule, delta, true);
+        Optional<StatefulRedisConnection<String, String>> conn = usable();
+        if (conn.isEmpty()) {
+            run(key, rule, delta, true);
+            return;
+        }
+        var c = conn.get();
+        boolean bucket = rule.algorithm() == Rule.Algorithm.TOKEN_BUCKET;
+        String[] keys = {redisKey(key, rule)};
+        String[] args = args(rule, delta, true);
+        try {
+            c.async().evalsha(sha(c, bucket), ScriptOutputType.MULTI, keys, args).whenComplete((out, e) -> {
+                if (e == null) return;
+                if (e instanceof RedisNoScriptException || e.getCause() instanceof RedisNoScriptException) {
+                    c.async().eval(bucket ? BUCKET : WINDOW, ScriptOutputType.MULTI, keys, args);
+                    return;
+                }
+                unavailable(e);
+                shares.adjust(key, rule.share(nodes), delta);
+            });
+        } catch (RuntimeException e) {
+            unavailable(e);
+            shares.adjust(key, rule.share(nodes), delta);
+        }
+    }
+
+    private Optional<StatefulRedisConnection<String, String>> usable() {
+        return down.get() && nanos.getAsLong() < retryAtNanos ? Optional.empty() : redis.strings();
+    }
+
+    private void unavailable(Throwable e) {
+        retryAtNanos = nanos.getAsLong() + PAUSE_NANOS;
+        if (down.compareAndSet(false, true)) {
+            log.warn("Redis unavailable ({}): rate limits fall back to this gateway's share (1/{})", e.getClass().getSimpleName(), nodes);
+        }
     }
 
     /** Whether Redis is being used now (false while counting shares). */
@@ -100,18 +139,14 @@ final class RedisRateLimiter implements RateLimiter {
     }
 
     private Decision run(String key, Rule rule, long cost, boolean force) {
-        Optional<StatefulRedisConnection<String, String>> conn = down.get() && nanos.getAsLong() < retryAtNanos
-                ? Optional.empty() : redis.strings();
+        Optional<StatefulRedisConnection<String, String>> conn = usable();
         if (conn.isPresent()) {
             try {
                 Decision d = script(conn.get(), key, rule, cost, force);
                 if (down.compareAndSet(true, false)) log.info("Redis reachable again: rate limits are shared across gateways");
                 return d;
             } catch (RuntimeException e) {
-                retryAtNanos = nanos.getAsLong() + PAUSE_NANOS;
-                if (down.compareAndSet(false, true)) {
-                    log.warn("Redis unavailable ({}): rate limits fall back to this gateway's share (1/{})", e.getClass().getSimpleName(), nodes);
-                }
+                unavailable(e);
             }
         } else if (down.compareAndSet(false, true)) {
             retryAtNanos = nanos.getAsLong() + PAUSE_NANOS;
@@ -126,18 +161,31 @@ final class RedisRateLimiter implements RateLimiter {
         return null;
     }
 
-    private Decision script(StatefulRedisConnection<String, String> c, String key, Rule r, long cost, boolean force) {
-        String k = prefix + "{" + key + "}:" + r.dimension().label() + ":" + r.window() + ":" + r.algorithm().label();
+    private String redisKey(String key, Rule r) {
+        return prefix + "{" + key + "}:" + r.dimension().label() + ":" + r.window() + ":" + r.algorithm().label();
+    }
+
+    /** The script's ARGV for this rule (see {@link #BUCKET} and {@link #WINDOW}). */
+    private static String[] args(Rule r, long cost, boolean force) {
         String f = force ? "1" : "0";
         long w = r.per().toMillis();
         return switch (r.algorithm()) {
+            case TOKEN_BUCKET -> new String[] {Long.toString(r.burst()), Double.toString((double) r.limit() / w), Long.toString(cost),
+                    Long.toString(w * 2 + 1000), f};
+            case SLIDING_WINDOW -> new String[] {Long.toString(r.limit()), Long.toString(w), Long.toString(cost), f};
+        };
+    }
+
+    private Decision script(StatefulRedisConnection<String, String> c, String key, Rule r, long cost, boolean force) {
+        String k = redisKey(key, r);
+        long w = r.per().toMillis();
+        return switch (r.algorithm()) {
             case TOKEN_BUCKET -> {
-                List<Long> out = eval(c, true, k, Long.toString(r.burst()), Double.toString((double) r.limit() / w), Long.toString(cost),
-                        Long.toString(w * 2 + 1000), f);
+                List<Long> out = eval(c, true, k, args(r, cost, force));
                 yield new Decision(out.get(0) == 1, out.get(1), out.get(2), out.get(3));
             }
             case SLIDING_WINDOW -> {
-                List<Long> out = eval(c, false, k, Long.toString(r.limit()), Long.toString(w), Long.toString(cost), f);
+                List<Long> out = eval(c, false, k, args(r, cost, force));
                 boolean ok = out.get(0) == 1;
                 long prev = out.get(1), cur = out.get(2), into = out.get(3);
                 long used = (long) Math.ceil(prev * (1 - (double) into / w) + cur);
@@ -147,19 +195,22 @@ final class RedisRateLimiter implements RateLimiter {
         };
     }
 
-    private List<Long> eval(StatefulRedisConnection<String, String> c, boolean bucket, String key, String... args) {
-        String script = bucket ? BUCKET : WINDOW;
+    private String sha(StatefulRedisConnection<String, String> c, boolean bucket) {
         String sha = bucket ? bucketSha : windowSha;
         if (sha == null) {
-            sha = c.sync().digest(script);
+            sha = c.sync().digest(bucket ? BUCKET : WINDOW);   // computed here, not asked of Redis
             if (bucket) bucketSha = sha;
             else windowSha = sha;
         }
+        return sha;
+    }
+
+    private List<Long> eval(StatefulRedisConnection<String, String> c, boolean bucket, String key, String... args) {
         String[] keys = {key};
         try {
-            return c.sync().evalsha(sha, ScriptOutputType.MULTI, keys, args);
+            return c.sync().evalsha(sha(c, bucket), ScriptOutputType.MULTI, keys, args);
         } catch (RedisNoScriptException e) {
-            return c.sync().eval(script, ScriptOutputType.MULTI, keys, args);
+            return c.sync().eval(bucket ? BUCKET : WINDOW, ScriptOutputType.MULTI, keys, args);
         }
     }
 }
