@@ -269,7 +269,12 @@ public final class Gateway implements AutoCloseable {
         this.api = new HttpApi(config.server(), new Pipeline(stages), registry, nanos, reasoning, watchdog, metrics::scrape,
                 admin, AdminKeyAccess.of(auth));
         api.modelAccess(new ModelAccess(auth.mode(), keys));
-        if (tracing != null) api.refusals(tracing::refused);   // requests the edge refuses get a span too
+        // requests the edge refuses before the pipeline (a bad body, shutting down) are counted, and get a span when tracing
+        api.refusals(tracing == null ? (rid, headers, method, path, status, error, took) -> metrics.refused(path, status, error)
+                : (rid, headers, method, path, status, error, took) -> {
+                    metrics.refused(path, status, error);
+                    tracing.refused(rid, headers, method, path, status, error, took);
+                });
         metrics.inFlight(api::inFlight);
         this.server = WebServer.builder()
                 .host(config.server().host())

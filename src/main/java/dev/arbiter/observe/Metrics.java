@@ -194,6 +194,27 @@ public final class Metrics implements OutcomeSink {
                 .baseUnit("seconds").description("Each stage's own time").tags("stage", n).register(registry)).record(nanos / 1e9));
     }
 
+    /**
+     * A request the HTTP edge refused before it reached the pipeline (body too large, empty or not JSON, a bad timeout
+     * header, shutting down): counted in {@code arbiter_requests_total} with model {@code unknown} and no deployment,
+     * its way in told by its path (a fixed set of values), and as shed when it was refused for overload.
+     */
+    public void refused(String path, int status, String error) {
+        meters(new Series("unknown", "none", "none", apiOfPath(path), statusLabel(status), "false", "none")).requests().increment();
+        if (status == 503 && "overloaded".equals(error)) shed().increment();
+    }
+
+    private static String apiOfPath(String path) {
+        String p = path == null ? "" : path;
+        if (p.endsWith("/count_tokens")) return "count_tokens";
+        if (p.endsWith("/chat/completions")) return "chat";
+        if (p.endsWith("/messages")) return "messages";
+        if (p.endsWith("/completions")) return "completions";
+        if (p.endsWith("/embeddings")) return "embeddings";
+        if (p.contains("/responses")) return "responses";
+        return "other";
+    }
+
     /** HTTP statuses as label values, made once: equal labels are then the same string, which the series lookup compares first. */
     private static final String[] STATUS_LABELS = java.util.stream.IntStream.range(0, 600).mapToObj(Integer::toString).toArray(String[]::new);
 

@@ -108,4 +108,13 @@ class MetricsTest {
         for (int i = 0; i < 3; i++) assertThat(f.post("/v1/chat/completions", chat("mock-chat", false)).statusCode()).isEqualTo(200);
         assertThat(requests(f.get("/metrics").body(), labels) - before).isEqualTo(3);
     }
+
+    @Test
+    void metrics_requestsRefusedBeforeThePipeline_countedWithoutModelOrDeployment() {
+        String[] labels = {"api=\"messages\"", "model=\"unknown\"", "deployment=\"none\"", "status=\"400\""};
+        assertThat(f.post("/v1/messages", "{not json").statusCode()).isEqualTo(400);
+        double before = requests(f.get("/metrics").body(), labels);
+        for (int i = 0; i < 2; i++) assertThat(f.post("/v1/messages", "{not json").statusCode()).isEqualTo(400);
+        assertThat(requests(f.get("/metrics").body(), labels) - before).isEqualTo(2);
+    }
 }
