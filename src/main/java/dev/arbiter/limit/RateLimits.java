@@ -143,6 +143,9 @@ public final class RateLimits {
         var admission = new Admission(this);
         if (tiers.isEmpty()) return admission;
         long estimate = -1;
+        // the Redis-kept rules are checked together after the others, in one round trip (RedisRateLimiter.acquireAll)
+        List<Tier> sharedTiers = new java.util.ArrayList<>(0);
+        List<RedisRateLimiter.Check> shared = new java.util.ArrayList<>(0);
         try {
             for (Tier t : tiers) {
                 for (Rule r : t.spec().rules()) {
@@ -155,7 +158,13 @@ public final class RateLimits {
                         }
                         cost = Math.max(1, Math.min(estimate, r.burst()));
                     }
-                    RateLimiter.Decision d = limiter(r).acquire(t.key(), r, cost);
+                    RateLimiter limiter = limiter(r);
+                    if (limiter == redis) {
+                        sharedTiers.add(t);
+                        shared.add(new RedisRateLimiter.Check(t.key(), r, cost));
+                        continue;
+                    }
+                    RateLimiter.Decision d = limiter.acquire(t.key(), r, cost);
                     if (d == null) continue;
                     admission.saw(r, d);
                     if (!d.allowed()) throw refused(t, r, d, admission);
@@ -173,12 +182,27 @@ public final class RateLimits {
                     admission.holding(n);
                 }
             }
+            if (!shared.isEmpty()) admitShared(sharedTiers, shared, admission);
             return admission;
         } catch (RuntimeException e) {
             admission.rollBack();
             admission.giveBack();
             throw e;
         }
+    }
+
+    /** The Redis-kept rules' one check: all taken, or none (then the first refused one answers the request). */
+    private void admitShared(List<Tier> tiers, List<RedisRateLimiter.Check> checks, Admission admission) {
+        RedisRateLimiter.Batch b = redis.acquireAll(checks);
+        for (int i = 0; i < checks.size(); i++) admission.saw(checks.get(i).rule(), b.decisions().get(i));
+        if (b.taken()) {
+            for (RedisRateLimiter.Check c : checks) admission.took(c.key(), c.rule(), c.cost());
+            return;
+        }
+        for (int i = 0; i < checks.size(); i++) {
+            if (!b.decisions().get(i).allowed()) throw refused(tiers.get(i), checks.get(i).rule(), b.decisions().get(i), admission);
+        }
+        throw new IllegalStateException("a refused batch with no refused rule");
     }
 
     private ArbiterException refused(Tier t, Rule r, RateLimiter.Decision d, Admission a) {

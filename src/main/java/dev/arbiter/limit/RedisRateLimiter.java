@@ -66,6 +66,63 @@ final class RedisRateLimiter implements RateLimiter {
             return {ok, prev, cur, into}
             """;
 
+    /**
+     * Every Redis-kept rule of one request, checked in one round trip, all or nothing: KEYS are the rules' keys, ARGV
+     * five slots per rule: {@code b} (token bucket: burst, rate per ms, cost, ttl ms) or {@code w} (sliding window:
+     * limit, window ms, cost, unused). Nothing is taken unless every rule allows its cost. Returns four numbers per
+     * rule: 1 taken, 2 allowed but not taken (another rule refused), 0 refused; then the bucket's tokens left, retry ms
+     * and reset ms, or the window's previous count, current count (after this request when taken) and ms into the window.
+     */
+    private static final String ADMIT = """
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            local n = #KEYS; local ok = {}; local st = {}; local all = true
+            for i = 1, n do
+              local a = (i - 1) * 5
+              local p1 = tonumber(ARGV[a + 2]); local p2 = tonumber(ARGV[a + 3]); local cost = tonumber(ARGV[a + 4])
+              if ARGV[a + 1] == 'b' then
+                local b = redis.call('HMGET', KEYS[i], 'tokens', 'ts')
+                local tokens = tonumber(b[1]) or p1
+                local ts = tonumber(b[2]) or now
+                if now > ts then tokens = math.min(p1, tokens + (now - ts) * p2) end
+                st[i] = {tokens, math.max(now, ts)}
+                ok[i] = tokens >= cost
+              else
+                local idx = math.floor(now / p2)
+                local cur = tonumber(redis.call('GET', KEYS[i] .. ':' .. idx) or '0')
+                local prev = tonumber(redis.call('GET', KEYS[i] .. ':' .. (idx - 1)) or '0')
+                local into = now - idx * p2
+                st[i] = {cur, prev, into, idx}
+                ok[i] = prev * (1 - into / p2) + cur + cost <= p1
+              end
+              if not ok[i] then all = false end
+            end
+            local out = {}
+            for i = 1, n do
+              local a = (i - 1) * 5
+              local p1 = tonumber(ARGV[a + 2]); local p2 = tonumber(ARGV[a + 3]); local cost = tonumber(ARGV[a + 4])
+              local code = 0; if all then code = 1 elseif ok[i] then code = 2 end
+              if ARGV[a + 1] == 'b' then
+                local tokens = st[i][1]; local retry = 0
+                if all then tokens = tokens - cost
+                elseif not ok[i] then retry = math.ceil((math.min(cost, p1) - tokens) / p2) end
+                redis.call('HSET', KEYS[i], 'tokens', tostring(tokens), 'ts', st[i][2])
+                redis.call('PEXPIRE', KEYS[i], ARGV[a + 5])
+                local left = math.floor(tokens); if left < 0 then left = 0 end
+                table.insert(out, code); table.insert(out, left); table.insert(out, retry)
+                table.insert(out, math.ceil((p1 - tokens) / p2))
+              else
+                local cur = st[i][1]
+                if all then
+                  local ck = KEYS[i] .. ':' .. st[i][4]
+                  cur = redis.call('INCRBY', ck, cost); redis.call('PEXPIRE', ck, 2 * p2 + 1000)
+                end
+                table.insert(out, code); table.insert(out, st[i][2]); table.insert(out, cur); table.insert(out, st[i][3])
+              end
+            end
+            return out
+            """;
+
     private final Redis redis;
     private final String prefix;
     private final int nodes;
@@ -74,6 +131,7 @@ final class RedisRateLimiter implements RateLimiter {
     private final AtomicBoolean down = new AtomicBoolean();
     private volatile long retryAtNanos;
     private volatile String bucketSha;
+    private volatile String admitSha;
     private volatile String windowSha;
 
     RedisRateLimiter(Redis redis, String prefix, int nodes, LongSupplier nanos) {
@@ -161,6 +219,94 @@ final class RedisRateLimiter implements RateLimiter {
         return null;
     }
 
+    /** One rule to check for one key, at a cost. */
+    record Check(String key, Rule rule, long cost) {}
+
+    /** The decisions of {@link #acquireAll}, in the checks' order, and whether every cost was taken. */
+    record Batch(boolean taken, List<Decision> decisions) {}
+
+    /**
+     * Checks every rule of a request in one Redis round trip, all or nothing (see {@link #ADMIT}): one request's
+     * rules (rpm, tpm, a team's and a key's) cost one script run instead of one each. Redis unreachable: each rule is
+     * checked against this gateway's share instead, and given back there when another refused, so that it too is all
+     * or nothing.
+     */
+    Batch acquireAll(List<Check> checks) {
+        Optional<StatefulRedisConnection<String, String>> conn = usable();
+        if (conn.isPresent()) {
+            try {
+                Batch b = admitScript(conn.get(), checks);
+                if (down.compareAndSet(true, false)) log.info("Redis reachable again: rate limits are shared across gateways");
+                return b;
+            } catch (RuntimeException e) {
+                unavailable(e);
+            }
+        } else if (down.compareAndSet(false, true)) {
+            retryAtNanos = nanos.getAsLong() + PAUSE_NANOS;
+            log.warn("Redis unavailable: rate limits fall back to this gateway's share (1/{})", nodes);
+        }
+        var decisions = new java.util.ArrayList<Decision>(checks.size());
+        boolean all = true;
+        for (Check c : checks) {
+            Decision d = shares.acquire(c.key(), c.rule().share(nodes), c.cost());
+            decisions.add(d);
+            all &= d.allowed();
+        }
+        if (!all) {
+            for (int i = 0; i < checks.size(); i++) {
+                Check c = checks.get(i);
+                if (decisions.get(i).allowed()) shares.adjust(c.key(), c.rule().share(nodes), -c.cost());
+            }
+        }
+        return new Batch(all, decisions);
+    }
+
+    private Batch admitScript(StatefulRedisConnection<String, String> c, List<Check> checks) {
+        String[] keys = new String[checks.size()];
+        String[] args = new String[checks.size() * 5];
+        for (int i = 0; i < checks.size(); i++) {
+            Check ch = checks.get(i);
+            Rule r = ch.rule();
+            long w = r.per().toMillis();
+            keys[i] = redisKey(ch.key(), r);
+            boolean bucket = r.algorithm() == Rule.Algorithm.TOKEN_BUCKET;
+            args[i * 5] = bucket ? "b" : "w";
+            args[i * 5 + 1] = Long.toString(bucket ? r.burst() : r.limit());
+            args[i * 5 + 2] = bucket ? Double.toString((double) r.limit() / w) : Long.toString(w);
+            args[i * 5 + 3] = Long.toString(ch.cost());
+            args[i * 5 + 4] = Long.toString(w * 2 + 1000);
+        }
+        String sha = admitSha;
+        if (sha == null) admitSha = sha = c.sync().digest(ADMIT);
+        List<Long> out;
+        try {
+            out = c.sync().evalsha(sha, ScriptOutputType.MULTI, keys, args);
+        } catch (RedisNoScriptException e) {
+            out = c.sync().eval(ADMIT, ScriptOutputType.MULTI, keys, args);
+        }
+        var decisions = new java.util.ArrayList<Decision>(checks.size());
+        boolean all = true;
+        for (int i = 0; i < checks.size(); i++) {
+            Rule r = checks.get(i).rule();
+            long code = out.get(i * 4), x = out.get(i * 4 + 1), y = out.get(i * 4 + 2), z = out.get(i * 4 + 3);
+            all &= code == 1;
+            boolean allowed = code != 0;
+            decisions.add(switch (r.algorithm()) {
+                case TOKEN_BUCKET -> new Decision(allowed, x, y, z);
+                case SLIDING_WINDOW -> window(r, allowed, checks.get(i).cost(), x, y, z);
+            });
+        }
+        return new Batch(all, decisions);
+    }
+
+    /** A sliding window's decision from its previous and current counts and the time into the window. */
+    private static Decision window(Rule r, boolean ok, long cost, long prev, long cur, long into) {
+        long w = r.per().toMillis();
+        long used = (long) Math.ceil(prev * (1 - (double) into / w) + cur);
+        long retry = ok ? 0 : SlidingWindows.retryAfter(r.limit(), w, prev, cur, cost, into);
+        return new Decision(ok, Math.max(0, r.limit() - used), retry, w - into);
+    }
+
     private String redisKey(String key, Rule r) {
         return prefix + "{" + key + "}:" + r.dimension().label() + ":" + r.window() + ":" + r.algorithm().label();
     }
@@ -186,11 +332,7 @@ final class RedisRateLimiter implements RateLimiter {
             }
             case SLIDING_WINDOW -> {
                 List<Long> out = eval(c, false, k, args(r, cost, force));
-                boolean ok = out.get(0) == 1;
-                long prev = out.get(1), cur = out.get(2), into = out.get(3);
-                long used = (long) Math.ceil(prev * (1 - (double) into / w) + cur);
-                long retry = ok ? 0 : SlidingWindows.retryAfter(r.limit(), w, prev, cur, cost, into);
-                yield new Decision(ok, Math.max(0, r.limit() - used), retry, w - into);
+                yield window(r, out.get(0) == 1, cost, out.get(1), out.get(2), out.get(3));
             }
         };
     }

@@ -79,14 +79,41 @@ class RateLimiterTest {
             var refused = rb.acquire("k", bucket, 1);
             assertThat(refused.allowed()).isFalse();
             assertThat(refused.retryAfterMillis()).isBetween(1L, 10_000L);   // a tenth of a minute, less what passed
-            ra.adjust("k", bucket, -2);   // given back
-            assertThat(rb.acquire("k", bucket, 1).allowed()).isTrue();
+            ra.adjust("k", bucket, -2);   // given back, without waiting: the next command on the same connection sees it
+            assertThat(ra.acquire("k", bucket, 1).allowed()).isTrue();
 
             Rule window = new Rule(Rule.Dimension.REQUESTS, 5, Duration.ofMinutes(1), Rule.Algorithm.SLIDING_WINDOW, 0, Rule.Store.REDIS);
             int admitted = 0;
             for (int i = 0; i < 12; i++) if ((i % 2 == 0 ? ra : rb).acquire("w", window, 1).allowed()) admitted++;
             assertThat(admitted).isEqualTo(5);
             assertThat(ra.shared()).isTrue();
+        }
+    }
+
+    @Test
+    void redis_acquireAll_takesEveryRuleOrNone() {
+        Assumptions.assumeTrue(TestRedis.available(), "redis-server not installed");
+        var cfg = new RedisConfig("redis://127.0.0.1:6379", Duration.ofSeconds(2), Duration.ofSeconds(3));
+        String prefix = "arbiter-admission-test:" + UUID.randomUUID() + ":";
+        try (var redis = new Redis(cfg)) {
+            Assumptions.assumeTrue(redis.strings().isPresent(), "shared Redis not reachable");
+            var l = new RedisRateLimiter(redis, prefix, 3, System::nanoTime);
+            Rule bucket = new Rule(Rule.Dimension.REQUESTS, 2, Duration.ofMinutes(1), Rule.Algorithm.TOKEN_BUCKET, 0, Rule.Store.REDIS);
+            Rule window = new Rule(Rule.Dimension.TOKENS, 100, Duration.ofMinutes(1), Rule.Algorithm.SLIDING_WINDOW, 0, Rule.Store.REDIS);
+            var checks = java.util.List.of(new RedisRateLimiter.Check("key:a", bucket, 1), new RedisRateLimiter.Check("team:t", window, 30));
+            for (int i = 0; i < 2; i++) {
+                var b = l.acquireAll(checks);
+                assertThat(b.taken()).isTrue();
+                assertThat(b.decisions()).allMatch(RateLimiter.Decision::allowed);
+            }
+            assertThat(l.acquireAll(checks).decisions().get(1).remaining()).as("the window, after two taken").isEqualTo(40);
+            var third = l.acquireAll(checks);   // the bucket is empty: nothing is taken, the window's 30 neither
+            assertThat(third.taken()).isFalse();
+            assertThat(third.decisions().get(0).allowed()).isFalse();
+            assertThat(third.decisions().get(0).retryAfterMillis()).isBetween(1L, 30_000L);
+            assertThat(third.decisions().get(1).allowed()).as("allowed, but not taken").isTrue();
+            assertThat(l.acquire("team:t", window, 40).allowed()).as("the window still holds 40").isTrue();
+            assertThat(l.acquire("team:t", window, 1).allowed()).isFalse();
         }
     }
 
