@@ -17,21 +17,28 @@ import org.slf4j.LoggerFactory;
 public final class Postgres implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Postgres.class);
 
+    private final PostgresConfig config;
     private final HikariDataSource pool;
     private volatile boolean migrated;
+    private HikariDataSource migrator;   // guarded by this
 
     public Postgres(PostgresConfig config) {
+        this.config = config;
+        this.pool = new HikariDataSource(hikari(config, config.maxPoolSize(), "arbiter-postgres"));
+    }
+
+    private static HikariConfig hikari(PostgresConfig config, int size, String name) {
         var hc = new HikariConfig();
         hc.setJdbcUrl(config.url());
         if (config.user() != null) hc.setUsername(config.user());
         if (config.password() != null) hc.setPassword(config.password().reveal());
-        hc.setMaximumPoolSize(config.maxPoolSize());
+        hc.setMaximumPoolSize(size);
         hc.setMinimumIdle(0);
-        hc.setPoolName("arbiter-postgres");
+        hc.setPoolName(name);
         hc.setConnectionTimeout(2_000);
         hc.setValidationTimeout(1_000);
         hc.setInitializationFailTimeout(-1);   // start without the database; connect when first asked
-        this.pool = new HikariDataSource(hc);
+        return hc;
     }
 
     public DataSource dataSource() {
@@ -45,8 +52,14 @@ public final class Postgres implements AutoCloseable {
             // Features own version ranges (admission V10-19, cache V20-29, decide V30-39, observe V40-49) and land in any
             // order, so a database already at V40 must still take a new V22: out-of-order applies it instead of
             // failing validation (which left every PostgreSQL feature of an upgraded gateway off).
-            Flyway.configure().dataSource(pool).locations("classpath:db/migration").outOfOrder(true).load().migrate();
+            // The pool may hold a single connection (max-pool-size: 1), and Flyway holds one while it takes another
+            // (the schema history's lock), so it migrates over a pool of two of its own, kept across retries and
+            // closed once the schema is migrated.
+            if (migrator == null) migrator = new HikariDataSource(hikari(config, 2, "arbiter-postgres-migrate"));
+            Flyway.configure().dataSource(migrator).locations("classpath:db/migration").outOfOrder(true).load().migrate();
             migrated = true;
+            migrator.close();
+            migrator = null;
         } catch (RuntimeException e) {
             log.warn("PostgreSQL schema not migrated yet: {}", e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(""));
         }
@@ -55,6 +68,9 @@ public final class Postgres implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (migrator != null) migrator.close();
+        }
         pool.close();
     }
 }

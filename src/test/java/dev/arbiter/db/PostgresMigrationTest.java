@@ -43,4 +43,30 @@ class PostgresMigrationTest {
             }
         }
     }
+
+    @Test
+    void poolOfOneConnection_migratesAFreshDatabase() throws Exception {
+        // Flyway holds a connection while it asks for another (the schema history table's lock): with the pool's one
+        // connection it waited out the pool's timeout on every try, and every PostgreSQL feature stayed off
+        assumeTrue(TestPostgres.reachable(), "PostgreSQL on 127.0.0.1:5432 is not running (.ci/run starts it)");
+        String db = DB + "_one";
+        try (var admin = TestPostgres.connect(); var st = admin.createStatement()) {
+            st.execute("DROP DATABASE IF EXISTS " + db);
+            st.execute("CREATE DATABASE " + db);
+        }
+        String url = "jdbc:postgresql://127.0.0.1:5432/" + db;
+        try {
+            try (var pg = new Postgres(new PostgresConfig(url, "postgres", null, 1))) {
+                assertThat(pg.migrated()).isTrue();
+                try (var c = pg.dataSource().getConnection(); var st = c.createStatement();
+                     var rs = st.executeQuery("SELECT count(*) FROM arbiter_request_log")) {
+                    assertThat(rs.next()).isTrue();
+                }
+            }
+        } finally {
+            try (var admin = TestPostgres.connect(); var st = admin.createStatement()) {
+                st.execute("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
+            }
+        }
+    }
 }
