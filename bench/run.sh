@@ -113,44 +113,33 @@ server "" $(pin 0) ./arbiter mock-upstream --host 127.0.0.1 --port $SLOW_PORT --
   >"$logs/mock-upstream-slow.log" 2>&1 &
 pids+=($!)
 
-# the traced gateway: bench.yaml plus an observe.otlp block; the slow mock is idle in gateway-chat phases, so it sinks spans
-traced_args=()
-watch_traced=""
+# Gateways beside the main one, each bench.yaml plus a block of YAML ($3), on port $2, watched as gateway-$1, its URL
+# passed to `arbiter bench` with option $4
+extra_args=()
+watch_extra=""
+extra_gateway() {
+  { cat "$logs/bench.yaml"; printf '\n%s\n' "$3"; } >"$logs/bench-$1.yaml"
+  server "${GATEWAY_JAVA_OPTS:-}" $(pin 1) ./arbiter serve --config "$logs/bench-$1.yaml" --port "$2" \
+    >"$logs/gateway-$1.log" 2>&1 &
+  pids+=($!)
+  extra_args+=("$4" "http://127.0.0.1:$2")
+  watch_extra="$watch_extra,gateway-$1=$!"
+}
+# the traced gateway: an observe.otlp block; the slow mock is idle in gateway-chat phases, so it sinks spans
 if [ "$traced" = 1 ]; then
-  { cat "$logs/bench.yaml"; printf '\nobserve:\n  otlp: {endpoint: "http://127.0.0.1:%s", export-interval: 1s}\n' "$SLOW_PORT"; } \
-    >"$logs/bench-traced.yaml"
-  server "${GATEWAY_JAVA_OPTS:-}" $(pin 1) ./arbiter serve --config "$logs/bench-traced.yaml" --port $TRACED_PORT \
-    >"$logs/gateway-traced.log" 2>&1 &
-  pids+=($!)
-  traced_args=(--traced-gateway "http://127.0.0.1:$TRACED_PORT")
-  watch_traced=",gateway-traced=$!"
+  extra_gateway traced $TRACED_PORT "$(printf 'observe:\n  otlp: {endpoint: "http://127.0.0.1:%s", export-interval: 1s}' "$SLOW_PORT")" \
+    --traced-gateway
 fi
-
-# the logged gateway: bench.yaml plus the PostgreSQL request log (BENCH_PG_URL, default the local test database)
-logged_args=()
-watch_logged=""
+# the logged gateway: the PostgreSQL request log (BENCH_PG_URL, default the local test database)
 if [ "$logged" = 1 ]; then
-  { cat "$logs/bench.yaml"; printf '\npostgres: {url: "%s", user: postgres, max-pool-size: 4}\nobserve: {request-log: true}\n' \
-      "${BENCH_PG_URL:-jdbc:postgresql://127.0.0.1:5432/test}"; } >"$logs/bench-logged.yaml"
-  server "${GATEWAY_JAVA_OPTS:-}" $(pin 1) ./arbiter serve --config "$logs/bench-logged.yaml" --port $LOGGED_PORT \
-    >"$logs/gateway-logged.log" 2>&1 &
-  pids+=($!)
-  logged_args=(--logged-gateway "http://127.0.0.1:$LOGGED_PORT")
-  watch_logged=",gateway-logged=$!"
+  extra_gateway logged $LOGGED_PORT "$(printf 'postgres: {url: "%s", user: postgres, max-pool-size: 4}\nobserve: {request-log: true}' \
+    "${BENCH_PG_URL:-jdbc:postgresql://127.0.0.1:5432/test}")" --logged-gateway
 fi
-
-# the Redis gateway: bench.yaml plus redis:, so the bench key's limits (rate-limits' default store) are counted in Redis,
-# under a key prefix of this run's own so that no earlier run's counters are read
-redis_args=()
-watch_redis=""
+# the Redis gateway: redis:, so the bench key's limits (rate-limits' default store) are counted in Redis, under a key
+# prefix of this run's own so that no earlier run's counters are read
 if [ "$redis" = 1 ]; then
-  { cat "$logs/bench.yaml"; printf '\nredis: {url: "%s"}\nrate-limits: {key-prefix: "arbiter:bench:%s:"}\n' \
-      "${BENCH_REDIS_URL:-redis://127.0.0.1:6379}" "$$"; } >"$logs/bench-redis.yaml"
-  server "${GATEWAY_JAVA_OPTS:-}" $(pin 1) ./arbiter serve --config "$logs/bench-redis.yaml" --port $REDIS_GW_PORT \
-    >"$logs/gateway-redis.log" 2>&1 &
-  pids+=($!)
-  redis_args=(--redis-gateway "http://127.0.0.1:$REDIS_GW_PORT")
-  watch_redis=",gateway-redis=$!"
+  extra_gateway redis $REDIS_GW_PORT "$(printf 'redis: {url: "%s"}\nrate-limits: {key-prefix: "arbiter:bench:%s:"}' \
+    "${BENCH_REDIS_URL:-redis://127.0.0.1:6379}" "$$")" --redis-gateway
 fi
 
 # nginx as a plain reverse proxy, configured as one would for an LLM API: keep-alive connections to the upstream,
@@ -214,9 +203,9 @@ echo "bench: SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS}; JVM flags: gateway [$(jvm_fla
 
 set +e
 ARBITER_JAVA_OPTS="$BENCH_JAVA_OPTS" timeout --signal=TERM --kill-after=10s 1800 $(pin 0) ./arbiter bench \
-  --watch "gateway=${pids[1]},upstream=${pids[0]},upstream-slow=${pids[2]}$watch_reference$watch_traced$watch_logged$watch_redis" \
+  --watch "gateway=${pids[1]},upstream=${pids[0]},upstream-slow=${pids[2]}$watch_reference$watch_extra" \
   --direct "http://127.0.0.1:$MOCK_PORT" --slow-direct "http://127.0.0.1:$SLOW_PORT" --gateway "http://127.0.0.1:$GATEWAY_PORT" \
-  ${reference_args[@]+"${reference_args[@]}"} ${traced_args[@]+"${traced_args[@]}"} ${logged_args[@]+"${logged_args[@]}"} ${redis_args[@]+"${redis_args[@]}"} ${defaults[@]+"${defaults[@]}"} "$@"
+  ${reference_args[@]+"${reference_args[@]}"} ${extra_args[@]+"${extra_args[@]}"} ${defaults[@]+"${defaults[@]}"} "$@"
 status=$?
 if [ "$traced" = 1 ]; then
   echo "bench: OTLP sink (slow mock-upstream): $(curl -fsS --max-time 2 "http://127.0.0.1:$SLOW_PORT/mock/stats" | tr -d '\n' \
