@@ -12,10 +12,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Rules counted once for every gateway sharing Redis, each check one Lua script run atomically by Redis, with
- * Redis's own clock ({@code TIME}), so gateways' clocks need not agree. Written as scripts rather than with Bucket4j:
- * Bucket4j's Lettuce module is not in the Maven mirror this project builds from, and two short scripts (token bucket,
- * sliding window) cost one round trip each, which is all Bucket4j would do too.
+ * Rules counted once for every gateway sharing Redis, with Redis's own clock ({@code TIME}), so gateways' clocks need
+ * not agree: all of a request's rules are checked by one Lua script run ({@link #ADMIT}, all or nothing, one round
+ * trip), and a correction afterwards by a short script per rule ({@link #BUCKET}, {@link #WINDOW}) that nobody waits
+ * for. Written as scripts rather than with Bucket4j: Bucket4j's Lettuce module is not in the Maven mirror this project
+ * builds from, and it would cost a round trip per bucket.
  *
  * <p>Redis unreachable (no connection, a rejected or timed-out command): the rule is counted in memory instead, with
  * this gateway's share of it ({@code limit / nodes}, {@link Rule#share}), so the limits hold roughly across
@@ -142,9 +143,10 @@ final class RedisRateLimiter implements RateLimiter {
         this.shares = new MemoryRateLimiter(nanos);
     }
 
+    /** One rule alone: {@link #acquireAll} with one check. */
     @Override
     public Decision acquire(String key, Rule rule, long cost) {
-        return run(key, rule, cost, false);
+        return acquireAll(List.of(new Check(key, rule, cost))).decisions().getFirst();
     }
 
     /**
@@ -157,13 +159,14 @@ final class RedisRateLimiter implements RateLimiter {
     public void adjust(String key, Rule rule, long delta) {
         Optional<StatefulRedisConnection<String, String>> conn = usable();
         if (conn.isEmpty()) {
-            run(key, rule, delta, true);
+            noConnection();
+            shares.adjust(key, rule.share(nodes), delta);
             return;
         }
         var c = conn.get();
         boolean bucket = rule.algorithm() == Rule.Algorithm.TOKEN_BUCKET;
         String[] keys = {redisKey(key, rule)};
-        String[] args = args(rule, delta, true);
+        String[] args = correction(rule, delta);
         try {
             c.async().evalsha(sha(c, bucket), ScriptOutputType.MULTI, keys, args).whenComplete((out, e) -> {
                 if (e == null) return;
@@ -196,27 +199,12 @@ final class RedisRateLimiter implements RateLimiter {
         return !down.get();
     }
 
-    private Decision run(String key, Rule rule, long cost, boolean force) {
-        Optional<StatefulRedisConnection<String, String>> conn = usable();
-        if (conn.isPresent()) {
-            try {
-                Decision d = script(conn.get(), key, rule, cost, force);
-                if (down.compareAndSet(true, false)) log.info("Redis reachable again: rate limits are shared across gateways");
-                return d;
-            } catch (RuntimeException e) {
-                unavailable(e);
-            }
-        } else if (down.compareAndSet(false, true)) {
+    /** No connection to Redis (none yet, or paused after a failure): counted in this gateway's share. */
+    private void noConnection() {
+        if (down.compareAndSet(false, true)) {
             retryAtNanos = nanos.getAsLong() + PAUSE_NANOS;
             log.warn("Redis unavailable: rate limits fall back to this gateway's share (1/{})", nodes);
         }
-        Rule share = rule.share(nodes);
-        return force ? adjustShare(key, share, cost) : shares.acquire(key, share, cost);
-    }
-
-    private Decision adjustShare(String key, Rule share, long delta) {
-        shares.adjust(key, share, delta);
-        return null;
     }
 
     /** One rule to check for one key, at a cost. */
@@ -241,9 +229,8 @@ final class RedisRateLimiter implements RateLimiter {
             } catch (RuntimeException e) {
                 unavailable(e);
             }
-        } else if (down.compareAndSet(false, true)) {
-            retryAtNanos = nanos.getAsLong() + PAUSE_NANOS;
-            log.warn("Redis unavailable: rate limits fall back to this gateway's share (1/{})", nodes);
+        } else {
+            noConnection();
         }
         var decisions = new java.util.ArrayList<Decision>(checks.size());
         boolean all = true;
@@ -311,29 +298,13 @@ final class RedisRateLimiter implements RateLimiter {
         return prefix + "{" + key + "}:" + r.dimension().label() + ":" + r.window() + ":" + r.algorithm().label();
     }
 
-    /** The script's ARGV for this rule (see {@link #BUCKET} and {@link #WINDOW}). */
-    private static String[] args(Rule r, long cost, boolean force) {
-        String f = force ? "1" : "0";
+    /** The ARGV of {@link #BUCKET} or {@link #WINDOW} for a correction: {@code delta} taken whatever the count. */
+    private static String[] correction(Rule r, long delta) {
         long w = r.per().toMillis();
         return switch (r.algorithm()) {
-            case TOKEN_BUCKET -> new String[] {Long.toString(r.burst()), Double.toString((double) r.limit() / w), Long.toString(cost),
-                    Long.toString(w * 2 + 1000), f};
-            case SLIDING_WINDOW -> new String[] {Long.toString(r.limit()), Long.toString(w), Long.toString(cost), f};
-        };
-    }
-
-    private Decision script(StatefulRedisConnection<String, String> c, String key, Rule r, long cost, boolean force) {
-        String k = redisKey(key, r);
-        long w = r.per().toMillis();
-        return switch (r.algorithm()) {
-            case TOKEN_BUCKET -> {
-                List<Long> out = eval(c, true, k, args(r, cost, force));
-                yield new Decision(out.get(0) == 1, out.get(1), out.get(2), out.get(3));
-            }
-            case SLIDING_WINDOW -> {
-                List<Long> out = eval(c, false, k, args(r, cost, force));
-                yield window(r, out.get(0) == 1, cost, out.get(1), out.get(2), out.get(3));
-            }
+            case TOKEN_BUCKET -> new String[] {Long.toString(r.burst()), Double.toString((double) r.limit() / w), Long.toString(delta),
+                    Long.toString(w * 2 + 1000), "1"};
+            case SLIDING_WINDOW -> new String[] {Long.toString(r.limit()), Long.toString(w), Long.toString(delta), "1"};
         };
     }
 
@@ -347,12 +318,4 @@ final class RedisRateLimiter implements RateLimiter {
         return sha;
     }
 
-    private List<Long> eval(StatefulRedisConnection<String, String> c, boolean bucket, String key, String... args) {
-        String[] keys = {key};
-        try {
-            return c.sync().evalsha(sha(c, bucket), ScriptOutputType.MULTI, keys, args);
-        } catch (RedisNoScriptException e) {
-            return c.sync().eval(bucket ? BUCKET : WINDOW, ScriptOutputType.MULTI, keys, args);
-        }
-    }
 }
