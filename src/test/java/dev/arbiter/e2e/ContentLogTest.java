@@ -12,6 +12,8 @@ import dev.arbiter.wire.Json;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
@@ -21,6 +23,20 @@ import org.slf4j.LoggerFactory;
  */
 class ContentLogTest {
     private static final String SECRET = "sk-proj-abcdefghijklmnop0123456789";
+    private final Logger content = ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger("arbiter.content");
+    private final ListAppender<ILoggingEvent> lines = new ListAppender<>();
+
+    @BeforeEach
+    void captureContentLines() {
+        lines.setContext(content.getLoggerContext());
+        lines.start();
+        content.addAppender(lines);
+    }
+
+    @AfterEach
+    void release() {
+        content.detachAppender(lines);
+    }
 
     private static String chat(String model, boolean stream) {
         return "{\"model\":\"" + model + "\",\"stream\":" + stream + ",\"messages\":[{\"role\":\"system\",\"content\":\"be brief\"},"
@@ -40,12 +56,6 @@ class ContentLogTest {
 
     @Test
     void on_promptAndCompletionLogged_redacted_wholeStreamedAndFailed() throws Exception {
-        var context = (LoggerContext) LoggerFactory.getILoggerFactory();
-        Logger content = context.getLogger("arbiter.content");
-        var lines = new ListAppender<ILoggingEvent>();
-        lines.setContext(context);
-        lines.start();
-        content.addAppender(lines);
         try (var f = new Fixture(MockConfig.DEFAULT, """
                 observe: {log-content: {enabled: true, redact: ["\\\\d{4}-\\\\d{4}-\\\\d{4}-\\\\d{4}"], max-chars: 200}}
                 """, "")) {
@@ -66,26 +76,16 @@ class ContentLogTest {
             for (ILoggingEvent e : lines.list) {
                 assertThat(e.getFormattedMessage()).doesNotContain(SECRET).doesNotContain("4111-1111");
             }
-        } finally {
-            content.detachAppender(lines);
         }
     }
 
     @Test
     void off_byDefault_nothingLogged() throws Exception {
-        var context = (LoggerContext) LoggerFactory.getILoggerFactory();
-        Logger content = context.getLogger("arbiter.content");
-        var lines = new ListAppender<ILoggingEvent>();
-        lines.setContext(context);
-        lines.start();
-        content.addAppender(lines);
         try (var f = new Fixture(MockConfig.DEFAULT, "", "")) {
             assertThat(f.post("/v1/chat/completions", chat("chat-openai", false), Map.of("x-request-id", "content-off")).statusCode()).isEqualTo(200);
             assertThat(f.post("/v1/chat/completions", chat("chat-openai", true), Map.of("x-request-id", "content-off-2")).statusCode()).isEqualTo(200);
             Thread.sleep(200);
             assertThat(lines.list).isEmpty();
-        } finally {
-            content.detachAppender(lines);
         }
     }
 }
